@@ -1,0 +1,54 @@
+package diag
+
+import "slices"
+
+// Rule describes one stable rule id. Ids never change meaning once released;
+// docs/rules.md explains each with an example, and a test keeps the two in step.
+type Rule struct {
+	ID      string
+	Summary string
+}
+
+// Rules is the catalogue of every rule edgectl itself reports. Policy findings
+// use their Rego package and rule name as id and are not listed here.
+var Rules = []Rule{
+	{"yaml", "the file is not valid YAML"},
+	{"document", "a YAML document lacks apiVersion or kind, or names an unknown one"},
+	{"schema", "a value does not satisfy the schema of its kind"},
+	{"private-key", "PEM private key material is in the repository"},
+	{"project", "edgectl.yaml is missing or invalid"},
+	{"duplicate-name", "two documents of one kind share a name"},
+	{"unknown-reference", "a reference names a document that does not exist"},
+	{"oneof", "a block sets none or several of fields that exclude each other"},
+	{"invalid-value", "a value is well-typed but meaningless, such as an unparsable address"},
+	{"invalid-regex", "a regular expression is not valid RE2"},
+	{"regex-complexity", "a regular expression may exceed Envoy's default RE2 program size"},
+	{"port-conflict", "two listeners of a gateway bind the same address and port"},
+	{"duplicate-hostname", "two virtual hosts claim one hostname on one listener"},
+	{"duplicate-route", "two routes of a virtual host have the same match"},
+	{"shadowed-route", "a route can never match because an earlier route takes all its requests"},
+	{"zero-weight", "the weights of a route's backends sum to zero"},
+	{"weight-missing", "some backends of a route have a weight and others do not"},
+	{"tls", "a TLS setting cannot work as written"},
+	{"certificate-type", "a certificate is used where a different type is needed"},
+	{"health-check", "a health check cannot work with its backend"},
+	{"hash-policy", "a route hashes requests to a backend whose load balancer ignores the hash"},
+	{"retry-timeout", "a retry's per-try timeout is not below the route timeout"},
+	{"unused-backend", "a backend is referenced by no route"},
+	{"unused-certificate", "a certificate is referenced by nothing"},
+	{"empty-gateway", "a gateway has no virtual hosts"},
+}
+
+// RuleSummary returns the summary of a catalogued rule, or the id itself.
+func RuleSummary(id string) string {
+	i := slices.IndexFunc(Rules, func(r Rule) bool { return r.ID == id })
+	if i < 0 {
+		return id
+	}
+	return Rules[i].Summary
+}
+
+// Known reports whether id is in the catalogue.
+func Known(id string) bool {
+	return slices.ContainsFunc(Rules, func(r Rule) bool { return r.ID == id })
+}
