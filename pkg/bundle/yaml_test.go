@@ -1,0 +1,120 @@
+package bundle
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func TestJSONToYAML(t *testing.T) {
+	t.Parallel()
+	in := `{"name":"l","address":{"socket_address":{"address":"0.0.0.0","port_value":8080}},
+	  "empty":{},"none":[],"list":[{"a":1,"b":[1,2]},[3,[4]],"x"],
+	  "tricky":["on","Yes","null","","8080","1e3"," lead","a: b","#c","-","x:","é","tab\there",
+	  "%REQ(:METHOD)%","type.googleapis.com/envoy.config.listener.v3.Listener","@type"],
+	  "@type":"t","flag":true,"nothing":null,"f":1.5}`
+	got, err := jsonToYAML([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `name: l
+address:
+  socket_address:
+    address: "0.0.0.0"
+    port_value: 8080
+empty: {}
+none: []
+list:
+- a: 1
+  b:
+  - 1
+  - 2
+- - 3
+  - - 4
+- x
+tricky:
+- "on"
+- "Yes"
+- "null"
+- ""
+- "8080"
+- "1e3"
+- " lead"
+- "a: b"
+- "#c"
+- "-"
+- "x:"
+- "é"
+- "tab\there"
+- "%REQ(:METHOD)%"
+- type.googleapis.com/envoy.config.listener.v3.Listener
+- "@type"
+"@type": t
+flag: true
+nothing: null
+f: 1.5
+`
+	if string(got) != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	// Whatever the quoting, a YAML reader must get the JSON's values back.
+	var fromJSON, fromYAML any
+	if err := json.Unmarshal([]byte(in), &fromJSON); err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(got, &fromYAML); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(normalize(fromJSON), normalize(fromYAML)) {
+		t.Errorf("round trip differs:\njson: %v\nyaml: %v", fromJSON, fromYAML)
+	}
+}
+
+// normalize maps numbers to float64 so JSON and YAML decodings compare.
+func normalize(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			v[k] = normalize(x)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = normalize(x)
+		}
+	case int:
+		return float64(v)
+	case int64:
+		return float64(v)
+	case uint64:
+		return float64(v)
+	}
+	return v
+}
+
+func FuzzJSONToYAML(f *testing.F) {
+	f.Add(`{"a":[{"b":{}},[]],"c":"on"}`)
+	f.Add(`[1,"2",{"x":null}]`)
+	f.Fuzz(func(t *testing.T, in string) {
+		var fromJSON any
+		if json.Unmarshal([]byte(in), &fromJSON) != nil {
+			return
+		}
+		out, err := jsonToYAML([]byte(in))
+		if err != nil {
+			if strings.Contains(err.Error(), "duplicate key") {
+				return // valid for encoding/json, but never produced by protojson
+			}
+			t.Fatalf("valid JSON %q: %v", in, err)
+		}
+		var fromYAML any
+		if err := yaml.Unmarshal(out, &fromYAML); err != nil {
+			t.Fatalf("output is not YAML: %v\n%s", err, out)
+		}
+		if !reflect.DeepEqual(normalize(fromJSON), normalize(fromYAML)) {
+			t.Fatalf("round trip differs for %q:\n%s", in, out)
+		}
+	})
+}

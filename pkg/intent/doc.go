@@ -1,0 +1,130 @@
+// Package intent loads the documents of a routing repository: YAML read with
+// its positions, checked against the schema of its kind, and decoded into the
+// typed intents the compiler lowers.
+package intent
+
+import (
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/edgectl/edgectl/pkg/diag"
+	"github.com/edgectl/edgectl/pkg/schema"
+)
+
+// APIVersion is the version every document declares.
+const APIVersion = "edgectl.dev/v1alpha1"
+
+// ProjectFile is the name of the project file at the repository root.
+const ProjectFile = "edgectl.yaml"
+
+// Doc is one YAML document of a file.
+type Doc struct {
+	File  string // slash-separated, relative to the project root
+	Index int    // 0-based position among the file's documents
+	Kind  string
+	Name  string
+	Team  string // the team that owns File, if the project declares teams
+	Node  *yaml.Node
+}
+
+// ID names the document for messages: `VirtualHost "shop"`.
+func (d *Doc) ID() string { return fmt.Sprintf("%s %q", d.Kind, d.Name) }
+
+// Pos returns the position of the value at path, a sequence of field names
+// and list indexes from the document root. When the path does not exist all
+// the way, it returns the position of the deepest part that does.
+func (d *Doc) Pos(path ...any) diag.Pos {
+	n := d.Node
+	for _, step := range path {
+		next := child(n, step)
+		if next == nil {
+			break
+		}
+		n = next
+	}
+	return d.at(n)
+}
+
+// KeyPos returns the position of the key of the field at path, for findings
+// about the field rather than its value.
+func (d *Doc) KeyPos(path ...any) diag.Pos {
+	if len(path) == 0 {
+		return d.at(d.Node)
+	}
+	parent := d.Node
+	for _, step := range path[:len(path)-1] {
+		if parent = child(parent, step); parent == nil {
+			return d.Pos(path...)
+		}
+	}
+	if name, ok := path[len(path)-1].(string); ok && parent.Kind == yaml.MappingNode {
+		pairs, _ := schema.Pairs(parent)
+		for _, p := range pairs {
+			if schema.Resolve(p.Key).Value == name {
+				return d.at(p.Key)
+			}
+		}
+	}
+	return d.Pos(path...)
+}
+
+func (d *Doc) at(n *yaml.Node) diag.Pos {
+	if n == nil {
+		return diag.Pos{File: d.File}
+	}
+	return diag.Pos{File: d.File, Line: n.Line, Col: n.Column}
+}
+
+// child steps from n into a field (string) or list element (int).
+func child(n *yaml.Node, step any) *yaml.Node {
+	n = schema.Resolve(n)
+	if n == nil {
+		return nil
+	}
+	switch s := step.(type) {
+	case string:
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		pairs, _ := schema.Pairs(n)
+		for _, p := range pairs {
+			if schema.Resolve(p.Key).Value == s {
+				return schema.Resolve(p.Value)
+			}
+		}
+	case int:
+		if n.Kind == yaml.SequenceNode && s >= 0 && s < len(n.Content) {
+			return schema.Resolve(n.Content[s])
+		}
+	}
+	return nil
+}
+
+// Path renders a path for messages: spec.routes[2].backend.
+func Path(path ...any) string {
+	var b strings.Builder
+	for _, step := range path {
+		switch s := step.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", s)
+		default:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			fmt.Fprint(&b, s)
+		}
+	}
+	return b.String()
+}
+
+// Value returns the document as plain Go values (maps, slices, strings,
+// numbers, booleans, nil), the form policies receive.
+func (d *Doc) Value() any {
+	var v any
+	if err := d.Node.Decode(&v); err != nil {
+		return nil
+	}
+	return v
+}

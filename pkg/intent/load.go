@@ -1,0 +1,380 @@
+package intent
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/edgectl/edgectl/pkg/diag"
+	"github.com/edgectl/edgectl/pkg/glob"
+	"github.com/edgectl/edgectl/pkg/schema"
+	"github.com/edgectl/edgectl/schemas"
+)
+
+// Model is every document of a repository, decoded.
+type Model struct {
+	Project      *Project
+	Gateways     []*Gateway
+	VirtualHosts []*VirtualHost
+	Backends     []*Backend
+	Certificates []*Certificate
+	// Docs lists every document, ordered by file and index.
+	Docs []*Doc
+	// Files lists every file read, with its content, ordered by path.
+	Files []File
+}
+
+// File is one file of the repository that edgectl read.
+type File struct {
+	Path string
+	Data []byte
+}
+
+// DefaultIntents are the globs used when edgectl.yaml names none.
+var DefaultIntents = []string{"**/*.yaml", "**/*.yml"}
+
+var compiledSchema = sync.OnceValues(func() (*schema.Schema, error) {
+	return schema.Compile(diag.SchemaFile, schemas.Source)
+})
+
+// kinds maps each kind a repository may hold to its schema definition.
+var kinds = map[string]string{
+	"Gateway":     "#Gateway",
+	"VirtualHost": "#VirtualHost",
+	"Backend":     "#Backend",
+	"Certificate": "#Certificate",
+}
+
+// KindNames lists the kinds of intent documents, sorted.
+func KindNames() []string {
+	names := make([]string, 0, len(kinds))
+	for k := range kinds {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Options tune Load. The zero value is ready to use.
+type Options struct {
+	// Workers parse files in parallel; zero means GOMAXPROCS.
+	Workers int
+}
+
+// Load reads the project file and every intent file of fsys, which is rooted
+// at the directory holding edgectl.yaml. User problems are returned as
+// diagnostics; the error is for failures to read.
+func Load(fsys fs.FS, opts Options) (*Model, diag.List, error) {
+	sch, err := compiledSchema()
+	if err != nil {
+		return nil, nil, fmt.Errorf("compile schema: %w", err)
+	}
+	var diags diag.List
+	m := &Model{}
+
+	projectSrc, err := fs.ReadFile(fsys, ProjectFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", ProjectFile, err)
+	}
+	m.Files = append(m.Files, File{ProjectFile, projectSrc})
+	docs, pd := parseFile(sch, ProjectFile, projectSrc, true)
+	diags = append(diags, pd...)
+	for _, d := range docs {
+		if p, ok := d.(*Project); ok {
+			m.Project = p
+		}
+	}
+	if m.Project == nil {
+		if !diags.HasErrors() {
+			diags.Errorf(diag.Pos{File: ProjectFile}, "project", "%s must hold one document of kind Project", ProjectFile)
+		}
+		return m, diags, nil
+	}
+
+	intents := m.Project.Spec.Intents
+	if len(intents) == 0 {
+		intents = DefaultIntents
+	}
+	for i, p := range append(slices.Clone(intents), m.Project.Spec.Exclude...) {
+		if err := glob.Valid(p); err != nil {
+			field := "intents"
+			if i >= len(intents) {
+				field, i = "exclude", i-len(intents)
+			}
+			diags.Errorf(m.Project.Doc.Pos("spec", field, i), "project", "%v", err)
+		}
+	}
+	if diags.HasErrors() {
+		return m, diags, nil
+	}
+
+	var paths []string
+	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != "." && d.Name() == ".git" {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.Type().IsRegular() && p != ProjectFile {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("walk repository: %w", err)
+	}
+	slices.Sort(paths)
+
+	results := make([]fileResult, len(paths))
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				results[i] = loadFile(sch, fsys, paths[i], intents, m.Project.Spec.Exclude)
+			}
+		})
+	}
+	for i := range paths {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	for _, r := range results {
+		if r.err != nil {
+			return nil, nil, r.err
+		}
+		diags = append(diags, r.diags...)
+		if r.data != nil {
+			m.Files = append(m.Files, File{r.path, r.data})
+		}
+		for _, d := range r.docs {
+			m.add(d)
+		}
+	}
+	slices.SortFunc(m.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	return m, diags, nil
+}
+
+func (m *Model) add(d any) {
+	switch d := d.(type) {
+	case *Gateway:
+		m.Gateways = append(m.Gateways, d)
+		m.Docs = append(m.Docs, d.Doc)
+	case *VirtualHost:
+		m.VirtualHosts = append(m.VirtualHosts, d)
+		m.Docs = append(m.Docs, d.Doc)
+	case *Backend:
+		m.Backends = append(m.Backends, d)
+		m.Docs = append(m.Docs, d.Doc)
+	case *Certificate:
+		m.Certificates = append(m.Certificates, d)
+		m.Docs = append(m.Docs, d.Doc)
+	}
+}
+
+type fileResult struct {
+	path  string
+	data  []byte // set for intent files
+	docs  []any
+	diags diag.List
+	err   error
+}
+
+func loadFile(sch *schema.Schema, fsys fs.FS, p string, intents, exclude []string) fileResult {
+	r := fileResult{path: p}
+	data, err := fs.ReadFile(fsys, p)
+	if err != nil {
+		r.err = fmt.Errorf("read %s: %w", p, err)
+		return r
+	}
+	r.diags = append(r.diags, scanPrivateKeys(p, data)...)
+	if glob.Any(intents, p) < 0 || glob.Any(exclude, p) >= 0 {
+		return r
+	}
+	r.data = data
+	docs, diags := parseFile(sch, p, data, false)
+	r.docs = docs
+	r.diags = append(r.diags, diags...)
+	return r
+}
+
+var privateKey = regexp.MustCompile(`-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----`)
+
+// scanPrivateKeys refuses PEM private keys anywhere in the repository: key
+// material belongs on the Envoy host or at an SDS server, never in Git.
+func scanPrivateKeys(p string, data []byte) diag.List {
+	var diags diag.List
+	for _, loc := range privateKey.FindAllIndex(data, -1) {
+		line := bytes.Count(data[:loc[0]], []byte("\n")) + 1
+		col := loc[0] - (bytes.LastIndexByte(data[:loc[0]], '\n') + 1) + 1
+		diags.Errorf(diag.Pos{File: p, Line: line, Col: col}, "private-key",
+			"PEM private key material must not be in the repository; store it on the Envoy host or at an SDS server and reference it with a Certificate")
+	}
+	return diags
+}
+
+// parseFile reads every document of one file.
+func parseFile(sch *schema.Schema, p string, data []byte, isProject bool) ([]any, diag.List) {
+	var diags diag.List
+	var out []any
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for index := 0; ; index++ {
+		var root yaml.Node
+		err := dec.Decode(&root)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			diags.Add(yamlError(p, err))
+			break
+		}
+		if len(root.Content) == 0 {
+			continue
+		}
+		n := schema.Resolve(root.Content[0])
+		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+			continue // an empty document, such as a leading ---
+		}
+		doc := &Doc{File: p, Index: index, Node: n}
+		v, dd := decodeDoc(sch, doc, isProject)
+		diags = append(diags, dd...)
+		if v != nil {
+			out = append(out, v)
+		}
+	}
+	return out, diags
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func yamlError(p string, err error) diag.Diagnostic {
+	pos := diag.Pos{File: p}
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		pos.Line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	return diag.Diagnostic{Pos: pos, Severity: diag.Error, Rule: "yaml", Message: "invalid YAML: " + msg}
+}
+
+// decodeDoc checks a document's header and schema, then decodes it.
+func decodeDoc(sch *schema.Schema, doc *Doc, isProject bool) (any, diag.List) {
+	var diags diag.List
+	if doc.Node.Kind != yaml.MappingNode {
+		diags.Errorf(doc.Pos(), "document", "a document must be a mapping with apiVersion and kind")
+		return nil, diags
+	}
+	apiVersion := scalarField(doc.Node, "apiVersion")
+	kind := scalarField(doc.Node, "kind")
+	switch {
+	case apiVersion == nil:
+		diags.Errorf(doc.Pos(), "document", "missing apiVersion (want %q)", APIVersion)
+	case apiVersion.Value != APIVersion:
+		d := diags.Errorf(doc.Pos("apiVersion"), "document", "unsupported apiVersion %q (want %q)", apiVersion.Value, APIVersion)
+		if !strings.HasPrefix(apiVersion.Value, "edgectl.dev/") {
+			d.Message += "; if this file is not an edgectl intent, list it under exclude in " + ProjectFile
+		}
+	}
+	if kind == nil {
+		diags.Errorf(doc.Pos(), "document", "missing kind (one of %s)", strings.Join(KindNames(), ", "))
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	doc.Kind = kind.Value
+	def, ok := kinds[doc.Kind]
+	switch {
+	case isProject && doc.Kind != "Project":
+		diags.Errorf(doc.Pos("kind"), "project", "%s must hold kind Project, not %s", ProjectFile, doc.Kind)
+		return nil, diags
+	case isProject:
+		def = "#Project"
+	case doc.Kind == "Project":
+		diags.Errorf(doc.Pos("kind"), "document", "kind Project belongs only in %s at the repository root", ProjectFile)
+		return nil, diags
+	case !ok:
+		msg := fmt.Sprintf("unknown kind %q", doc.Kind)
+		if s := diag.Suggest(doc.Kind, KindNames()); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		} else {
+			msg += " (one of " + strings.Join(KindNames(), ", ") + ")"
+		}
+		diags.Errorf(doc.Pos("kind"), "document", "%s", msg)
+		return nil, diags
+	}
+	for _, v := range sch.Check(def, doc.Node) {
+		msg := v.Message
+		if v.Path != "" {
+			msg = v.Path + ": " + msg
+		}
+		d := diags.Errorf(diag.Pos{File: doc.File, Line: v.Node.Line, Col: v.Node.Column}, "schema", "%s", msg)
+		if v.SchemaLine > 0 {
+			d.Note(diag.Pos{File: diag.SchemaFile, Line: v.SchemaLine, Col: v.SchemaCol}, "the schema of %s", doc.Kind)
+		}
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	if n := scalarField(child(doc.Node, "metadata"), "name"); n != nil {
+		doc.Name = n.Value
+	}
+	v, err := decodeTyped(doc)
+	if err != nil {
+		// The schema admitted a document the types cannot hold: a bug in
+		// edgectl, reported at the document so the user is not stuck.
+		diags.Errorf(doc.Pos(), "schema", "internal error decoding %s: %v", doc.ID(), err)
+		return nil, diags
+	}
+	return v, diags
+}
+
+func decodeTyped(doc *Doc) (any, error) {
+	switch doc.Kind {
+	case "Project":
+		v := &Project{Doc: doc}
+		return v, doc.Node.Decode(v)
+	case "Gateway":
+		v := &Gateway{Doc: doc}
+		return v, doc.Node.Decode(v)
+	case "VirtualHost":
+		v := &VirtualHost{Doc: doc}
+		return v, doc.Node.Decode(v)
+	case "Backend":
+		v := &Backend{Doc: doc}
+		return v, doc.Node.Decode(v)
+	case "Certificate":
+		v := &Certificate{Doc: doc}
+		return v, doc.Node.Decode(v)
+	}
+	return nil, fmt.Errorf("no type for kind %q", doc.Kind)
+}
+
+func scalarField(n *yaml.Node, name string) *yaml.Node {
+	v := child(n, name)
+	if v == nil || v.Kind != yaml.ScalarNode {
+		return nil
+	}
+	return v
+}

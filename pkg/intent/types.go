@@ -1,0 +1,333 @@
+package intent
+
+// The typed form of each kind. Field names and meaning follow
+// schemas/edgectl.cue, which is the authority on what is valid; docs/ explains
+// each field with an example. Absent optional values are zero values, or nil
+// where absence differs from zero.
+
+// Metadata is common to every kind.
+type Metadata struct {
+	Name        string            `yaml:"name"`
+	Labels      map[string]string `yaml:"labels"`
+	Annotations map[string]string `yaml:"annotations"`
+}
+
+// Project is edgectl.yaml.
+type Project struct {
+	Metadata Metadata    `yaml:"metadata"`
+	Spec     ProjectSpec `yaml:"spec"`
+	Doc      *Doc        `yaml:"-"`
+}
+
+type ProjectSpec struct {
+	Intents      []string `yaml:"intents"`
+	Exclude      []string `yaml:"exclude"`
+	EnvoyVersion string   `yaml:"envoyVersion"`
+}
+
+// Gateway is one Envoy fleet.
+type Gateway struct {
+	Metadata Metadata    `yaml:"metadata"`
+	Spec     GatewaySpec `yaml:"spec"`
+	Doc      *Doc        `yaml:"-"`
+}
+
+type GatewaySpec struct {
+	Node             *NodeSpec  `yaml:"node"`
+	Admin            *Admin     `yaml:"admin"`
+	Listeners        []Listener `yaml:"listeners"`
+	AccessLog        *AccessLog `yaml:"accessLog"`
+	TrustedProxyHops int        `yaml:"trustedProxyHops"`
+	HTTPSRedirect    *bool      `yaml:"httpsRedirect"`
+	XDS              *XDSSpec   `yaml:"xds"`
+	SDS              *SDSServer `yaml:"sds"`
+	Defaults         *Defaults  `yaml:"defaults"`
+}
+
+type NodeSpec struct {
+	ID      string `yaml:"id"`
+	Cluster string `yaml:"cluster"`
+}
+
+type Admin struct {
+	Address string `yaml:"address"`
+	Port    int    `yaml:"port"`
+}
+
+type Listener struct {
+	Name     string       `yaml:"name"`
+	Port     int          `yaml:"port"`
+	Protocol string       `yaml:"protocol"`
+	Address  string       `yaml:"address"`
+	TLS      *ListenerTLS `yaml:"tls"`
+}
+
+type ListenerTLS struct {
+	MinVersion string   `yaml:"minVersion"`
+	MaxVersion string   `yaml:"maxVersion"`
+	ALPN       []string `yaml:"alpn"`
+}
+
+type AccessLog struct {
+	Path   string            `yaml:"path"`
+	Format string            `yaml:"format"`
+	Fields map[string]string `yaml:"fields"`
+}
+
+type XDSSpec struct {
+	Directory string `yaml:"directory"`
+}
+
+type SDSServer struct {
+	Address string `yaml:"address"`
+	Port    int    `yaml:"port"`
+	Pipe    string `yaml:"pipe"`
+}
+
+type Defaults struct {
+	Timeout        string   `yaml:"timeout"`
+	IdleTimeout    string   `yaml:"idleTimeout"`
+	ConnectTimeout string   `yaml:"connectTimeout"`
+	Retries        *Retries `yaml:"retries"`
+}
+
+// VirtualHost is a set of hostnames on a gateway and their routes.
+type VirtualHost struct {
+	Metadata Metadata        `yaml:"metadata"`
+	Spec     VirtualHostSpec `yaml:"spec"`
+	Doc      *Doc            `yaml:"-"`
+}
+
+type VirtualHostSpec struct {
+	Gateway       string          `yaml:"gateway"`
+	Hostnames     []string        `yaml:"hostnames"`
+	Listeners     []string        `yaml:"listeners"`
+	TLS           *VirtualHostTLS `yaml:"tls"`
+	HTTPSRedirect *bool           `yaml:"httpsRedirect"`
+	Headers       *HeaderChanges  `yaml:"headers"`
+	Routes        []Route         `yaml:"routes"`
+}
+
+type VirtualHostTLS struct {
+	Certificate string `yaml:"certificate"`
+}
+
+type Route struct {
+	Name  string `yaml:"name"`
+	Match *Match `yaml:"match"`
+
+	Backend  string            `yaml:"backend"`
+	Backends []WeightedBackend `yaml:"backends"`
+	Redirect *Redirect         `yaml:"redirect"`
+	Respond  *Respond          `yaml:"respond"`
+
+	Timeout     string         `yaml:"timeout"`
+	IdleTimeout string         `yaml:"idleTimeout"`
+	Retries     *Retries       `yaml:"retries"`
+	Rewrite     *Rewrite       `yaml:"rewrite"`
+	Headers     *HeaderChanges `yaml:"headers"`
+	Mirror      *Mirror        `yaml:"mirror"`
+	Websocket   bool           `yaml:"websocket"`
+	Hash        []Hash         `yaml:"hash"`
+}
+
+type Match struct {
+	Path    *PathMatch    `yaml:"path"`
+	Methods []string      `yaml:"methods"`
+	Headers []HeaderMatch `yaml:"headers"`
+	Query   []QueryMatch  `yaml:"query"`
+}
+
+type PathMatch struct {
+	Prefix *string `yaml:"prefix"`
+	Exact  *string `yaml:"exact"`
+	Regex  *string `yaml:"regex"`
+}
+
+// StringMatch is the shared shape of header and query parameter matches.
+type StringMatch struct {
+	Exact      *string `yaml:"exact"`
+	Prefix     *string `yaml:"prefix"`
+	Suffix     *string `yaml:"suffix"`
+	Contains   *string `yaml:"contains"`
+	Regex      *string `yaml:"regex"`
+	Present    *bool   `yaml:"present"`
+	IgnoreCase bool    `yaml:"ignoreCase"`
+}
+
+type HeaderMatch struct {
+	Name        string `yaml:"name"`
+	StringMatch `yaml:",inline"`
+	Invert      bool `yaml:"invert"`
+}
+
+type QueryMatch struct {
+	Name        string `yaml:"name"`
+	StringMatch `yaml:",inline"`
+}
+
+type WeightedBackend struct {
+	Name   string `yaml:"name"`
+	Weight *int   `yaml:"weight"`
+}
+
+type Redirect struct {
+	Scheme     string `yaml:"scheme"`
+	Host       string `yaml:"host"`
+	Port       int    `yaml:"port"`
+	Path       string `yaml:"path"`
+	Prefix     string `yaml:"prefix"`
+	Code       int    `yaml:"code"`
+	StripQuery bool   `yaml:"stripQuery"`
+}
+
+type Respond struct {
+	Status int    `yaml:"status"`
+	Body   string `yaml:"body"`
+}
+
+type Retries struct {
+	Attempts      *int     `yaml:"attempts"`
+	On            []string `yaml:"on"`
+	PerTryTimeout string   `yaml:"perTryTimeout"`
+	StatusCodes   []int    `yaml:"statusCodes"`
+	Backoff       *Backoff `yaml:"backoff"`
+}
+
+type Backoff struct {
+	Base string `yaml:"base"`
+	Max  string `yaml:"max"`
+}
+
+type Rewrite struct {
+	Prefix *string       `yaml:"prefix"`
+	Regex  *RegexRewrite `yaml:"regex"`
+	Host   string        `yaml:"host"`
+}
+
+type RegexRewrite struct {
+	Pattern      string `yaml:"pattern"`
+	Substitution string `yaml:"substitution"`
+}
+
+type HeaderChanges struct {
+	Request  *HeaderOps `yaml:"request"`
+	Response *HeaderOps `yaml:"response"`
+}
+
+type HeaderOps struct {
+	Set    map[string]string `yaml:"set"`
+	Add    map[string]string `yaml:"add"`
+	Remove []string          `yaml:"remove"`
+}
+
+type Mirror struct {
+	Backend string   `yaml:"backend"`
+	Percent *float64 `yaml:"percent"`
+}
+
+type Hash struct {
+	Header   string      `yaml:"header"`
+	Cookie   *HashCookie `yaml:"cookie"`
+	SourceIP bool        `yaml:"sourceIP"`
+	Terminal bool        `yaml:"terminal"`
+}
+
+type HashCookie struct {
+	Name string `yaml:"name"`
+	TTL  string `yaml:"ttl"`
+	Path string `yaml:"path"`
+}
+
+// Backend is an upstream service.
+type Backend struct {
+	Metadata Metadata    `yaml:"metadata"`
+	Spec     BackendSpec `yaml:"spec"`
+	Doc      *Doc        `yaml:"-"`
+}
+
+type BackendSpec struct {
+	Endpoints        []Endpoint        `yaml:"endpoints"`
+	Protocol         string            `yaml:"protocol"`
+	ConnectTimeout   string            `yaml:"connectTimeout"`
+	LoadBalancing    string            `yaml:"loadBalancing"`
+	TLS              *UpstreamTLS      `yaml:"tls"`
+	HealthCheck      *HealthCheck      `yaml:"healthCheck"`
+	CircuitBreaker   *CircuitBreaker   `yaml:"circuitBreaker"`
+	OutlierDetection *OutlierDetection `yaml:"outlierDetection"`
+}
+
+type Endpoint struct {
+	Address string `yaml:"address"`
+	Port    int    `yaml:"port"`
+	Weight  int    `yaml:"weight"`
+}
+
+type UpstreamTLS struct {
+	SNI               string   `yaml:"sni"`
+	CA                string   `yaml:"ca"`
+	SubjectAltNames   []string `yaml:"subjectAltNames"`
+	ClientCertificate string   `yaml:"clientCertificate"`
+}
+
+type HealthCheck struct {
+	HTTP               *HTTPHealthCheck `yaml:"http"`
+	TCP                *struct{}        `yaml:"tcp"`
+	GRPC               *GRPCHealthCheck `yaml:"grpc"`
+	Interval           string           `yaml:"interval"`
+	Timeout            string           `yaml:"timeout"`
+	HealthyThreshold   int              `yaml:"healthyThreshold"`
+	UnhealthyThreshold int              `yaml:"unhealthyThreshold"`
+}
+
+type HTTPHealthCheck struct {
+	Path             string `yaml:"path"`
+	Host             string `yaml:"host"`
+	ExpectedStatuses []int  `yaml:"expectedStatuses"`
+}
+
+type GRPCHealthCheck struct {
+	Service string `yaml:"service"`
+}
+
+type CircuitBreaker struct {
+	MaxConnections     *int `yaml:"maxConnections"`
+	MaxPendingRequests *int `yaml:"maxPendingRequests"`
+	MaxRequests        *int `yaml:"maxRequests"`
+	MaxRetries         *int `yaml:"maxRetries"`
+}
+
+type OutlierDetection struct {
+	Consecutive5xx           *int   `yaml:"consecutive5xx"`
+	ConsecutiveGatewayErrors *int   `yaml:"consecutiveGatewayErrors"`
+	Interval                 string `yaml:"interval"`
+	BaseEjectionTime         string `yaml:"baseEjectionTime"`
+	MaxEjectionPercent       *int   `yaml:"maxEjectionPercent"`
+}
+
+// Certificate is a reference to TLS material that lives on the Envoy host or
+// at an SDS server, never in the repository.
+type Certificate struct {
+	Metadata Metadata        `yaml:"metadata"`
+	Spec     CertificateSpec `yaml:"spec"`
+	Doc      *Doc            `yaml:"-"`
+}
+
+type CertificateSpec struct {
+	Files *CertificateFiles `yaml:"files"`
+	CA    *CAFile           `yaml:"ca"`
+	SDS   *SDSRef           `yaml:"sds"`
+}
+
+type CertificateFiles struct {
+	CertificateChain string `yaml:"certificateChain"`
+	PrivateKey       string `yaml:"privateKey"`
+}
+
+type CAFile struct {
+	File string `yaml:"file"`
+}
+
+type SDSRef struct {
+	Name string `yaml:"name"`
+}

@@ -1,0 +1,319 @@
+// Package ir is the normalised form of one gateway: defaults applied,
+// references resolved, routes in precedence order. Translation to Envoy reads
+// nothing else, and everything a user can get wrong is caught before it.
+package ir
+
+import (
+	"time"
+
+	"github.com/edgectl/edgectl/pkg/diag"
+)
+
+// Gateway is one Envoy fleet and everything it serves.
+type Gateway struct {
+	Name             string
+	NodeID           string
+	NodeCluster      string
+	Admin            *SocketAddress
+	AccessLog        *AccessLog
+	TrustedProxyHops uint32
+	// XDSDir is the directory on the Envoy host that holds the file-based
+	// xDS files; the dynamic bootstrap points there.
+	XDSDir    string
+	SDS       *SDSServer
+	Listeners []*Listener // sorted by name
+	Clusters  []*Cluster  // sorted by name
+	Secrets   []*Secret   // sorted by name
+}
+
+type SocketAddress struct {
+	Address string
+	Port    uint32
+}
+
+// SDSServer is where certificates of kind sds are fetched from: a gRPC
+// server at an address, or on a Unix socket (Pipe).
+type SDSServer struct {
+	Address string
+	Port    uint32
+	Pipe    string
+}
+
+type AccessLog struct {
+	Path   string
+	JSON   bool
+	Fields []Header // extra JSON fields, sorted by name
+}
+
+type Protocol string
+
+const (
+	HTTP  Protocol = "HTTP"
+	HTTPS Protocol = "HTTPS"
+)
+
+type Listener struct {
+	Name     string
+	Address  string
+	Port     uint32
+	Protocol Protocol
+	Routes   *RouteTable    // HTTP: every virtual host on the listener
+	TLS      *ListenerTLS   // HTTPS only
+	Chains   []*FilterChain // HTTPS: one per certificate, sorted by name
+}
+
+type ListenerTLS struct {
+	MinVersion string // "1.0" … "1.3"
+	MaxVersion string
+	ALPN       []string
+}
+
+// FilterChain serves the virtual hosts of one certificate, selected by SNI.
+type FilterChain struct {
+	Name        string
+	ServerNames []string // sorted
+	Certificate CertRef
+	Routes      *RouteTable
+}
+
+// CertRef names TLS material: a Secret of the gateway, or a secret the
+// gateway's SDS server holds.
+type CertRef struct {
+	Name string
+	SDS  bool // fetched from Gateway.SDS under Name
+}
+
+// RouteTable becomes one Envoy RouteConfiguration.
+type RouteTable struct {
+	Name         string
+	VirtualHosts []*VirtualHost // sorted by name
+}
+
+type VirtualHost struct {
+	Name            string
+	Domains         []string // sorted
+	Routes          []*Route // in precedence order: the first match wins
+	RequestHeaders  HeaderOps
+	ResponseHeaders HeaderOps
+}
+
+type Route struct {
+	Name  string
+	Match Match
+
+	// Exactly one action is set.
+	Forward  []WeightedCluster
+	Redirect *Redirect
+	Respond  *Respond
+
+	Timeout         *time.Duration
+	IdleTimeout     *time.Duration
+	Retry           *Retry
+	PrefixRewrite   *string
+	RegexRewrite    *RegexRewrite
+	HostRewrite     string
+	RequestHeaders  HeaderOps
+	ResponseHeaders HeaderOps
+	Mirror          *Mirror
+	Websocket       bool
+	Hash            []HashPolicy
+
+	// Origin is where the route was declared, for findings and diffs.
+	Origin diag.Pos
+}
+
+type PathKind string
+
+const (
+	PathExact  PathKind = "exact"
+	PathRegex  PathKind = "regex"
+	PathPrefix PathKind = "prefix"
+)
+
+type Match struct {
+	PathKind PathKind
+	Path     string
+	Methods  []string // sorted; empty matches every method
+	Headers  []HeaderMatch
+	Query    []QueryMatch
+}
+
+type MatchKind string
+
+const (
+	MatchExact    MatchKind = "exact"
+	MatchPrefix   MatchKind = "prefix"
+	MatchSuffix   MatchKind = "suffix"
+	MatchContains MatchKind = "contains"
+	MatchRegex    MatchKind = "regex"
+	MatchPresent  MatchKind = "present"
+	MatchAbsent   MatchKind = "absent"
+)
+
+type StringMatch struct {
+	Kind       MatchKind
+	Value      string
+	IgnoreCase bool
+}
+
+type HeaderMatch struct {
+	Name string
+	StringMatch
+	Invert bool
+}
+
+type QueryMatch struct {
+	Name string
+	StringMatch
+}
+
+type WeightedCluster struct {
+	Cluster string
+	Weight  uint32
+}
+
+type Redirect struct {
+	Scheme     string
+	Host       string
+	Port       uint32
+	Path       string
+	Prefix     string
+	Code       int
+	StripQuery bool
+}
+
+type Respond struct {
+	Status uint32
+	Body   string
+}
+
+type Retry struct {
+	On            []string
+	Attempts      uint32
+	PerTryTimeout *time.Duration
+	StatusCodes   []uint32
+	BackoffBase   *time.Duration
+	BackoffMax    *time.Duration
+}
+
+type RegexRewrite struct {
+	Pattern      string
+	Substitution string
+}
+
+// HeaderOps changes headers; each list is sorted by name.
+type HeaderOps struct {
+	Set    []Header
+	Add    []Header
+	Remove []string
+}
+
+type Header struct {
+	Name  string
+	Value string
+}
+
+type Mirror struct {
+	Cluster string
+	Percent float64
+}
+
+type HashPolicy struct {
+	Header   string
+	Cookie   *HashCookie
+	SourceIP bool
+	Terminal bool
+}
+
+type HashCookie struct {
+	Name string
+	TTL  *time.Duration
+	Path string
+}
+
+type Discovery string
+
+const (
+	Static    Discovery = "static"
+	StrictDNS Discovery = "strict-dns"
+)
+
+type LBPolicy string
+
+const (
+	RoundRobin   LBPolicy = "RoundRobin"
+	LeastRequest LBPolicy = "LeastRequest"
+	Random       LBPolicy = "Random"
+	RingHash     LBPolicy = "RingHash"
+	Maglev       LBPolicy = "Maglev"
+)
+
+type Cluster struct {
+	Name           string
+	Discovery      Discovery
+	Endpoints      []Endpoint
+	HTTP2          bool
+	ConnectTimeout time.Duration
+	LB             LBPolicy
+	TLS            *UpstreamTLS
+	HealthCheck    *HealthCheck
+	CircuitBreaker *CircuitBreaker
+	Outlier        *Outlier
+}
+
+type Endpoint struct {
+	Address string
+	Port    uint32
+	Weight  uint32 // 0: unset
+}
+
+type UpstreamTLS struct {
+	SNI               string
+	CA                *CertRef
+	SubjectAltNames   []string
+	ClientCertificate *CertRef
+}
+
+type HealthCheckKind string
+
+const (
+	HealthHTTP HealthCheckKind = "http"
+	HealthTCP  HealthCheckKind = "tcp"
+	HealthGRPC HealthCheckKind = "grpc"
+)
+
+type HealthCheck struct {
+	Kind               HealthCheckKind
+	Path               string
+	Host               string
+	ExpectedStatuses   []uint32
+	Service            string
+	Interval           time.Duration
+	Timeout            time.Duration
+	HealthyThreshold   uint32
+	UnhealthyThreshold uint32
+}
+
+type CircuitBreaker struct {
+	MaxConnections     *uint32
+	MaxPendingRequests *uint32
+	MaxRequests        *uint32
+	MaxRetries         *uint32
+}
+
+type Outlier struct {
+	Consecutive5xx           *uint32
+	ConsecutiveGatewayErrors *uint32
+	Interval                 *time.Duration
+	BaseEjectionTime         *time.Duration
+	MaxEjectionPercent       *uint32
+}
+
+// Secret is TLS material as files on the Envoy host: a key pair, or a CA
+// bundle (CA set, Chain and Key empty).
+type Secret struct {
+	Name  string
+	Chain string
+	Key   string
+	CA    string
+}

@@ -1,0 +1,411 @@
+package lower
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/edgectl/edgectl/pkg/diag"
+	"github.com/edgectl/edgectl/pkg/intent"
+	"github.com/edgectl/edgectl/pkg/ir"
+)
+
+// gatewayBuilder collects one gateway's IR while virtual hosts attach to it.
+type gatewayBuilder struct {
+	src       *intent.Gateway
+	g         *ir.Gateway
+	listeners []*listenerBuilder // in declaration order
+	redirect  bool               // the gateway's httpsRedirect default
+	defaults  routeDefaults
+	claims    map[string]map[string]claim // listener → hostname → first claim
+	vhosts    int
+}
+
+type routeDefaults struct {
+	timeout, idleTimeout *time.Duration
+	retries              *intent.Retries
+	retriesPath          []any
+}
+
+type listenerBuilder struct {
+	ir     *ir.Listener
+	index  int
+	vhosts []*ir.VirtualHost        // HTTP
+	chains map[string]*chainBuilder // HTTPS, by certificate
+}
+
+type chainBuilder struct {
+	chain  *ir.FilterChain
+	vhosts []*ir.VirtualHost
+}
+
+type claim struct {
+	vh    *intent.VirtualHost
+	index int
+}
+
+func (l *lowerer) lowerGateways() map[string]*gatewayBuilder {
+	out := map[string]*gatewayBuilder{}
+	for _, name := range keys(l.gateways) {
+		if gb := l.gateway(l.gateways[name]); gb != nil {
+			out[name] = gb
+		}
+	}
+	return out
+}
+
+func (l *lowerer) gateway(gw *intent.Gateway) *gatewayBuilder {
+	d, s := gw.Doc, gw.Spec
+	g := &ir.Gateway{Name: d.Name, NodeID: d.Name, NodeCluster: d.Name, XDSDir: DefaultXDSDir,
+		TrustedProxyHops: uint32(s.TrustedProxyHops)}
+	gb := &gatewayBuilder{src: gw, g: g, redirect: true, claims: map[string]map[string]claim{}}
+	if s.Node != nil {
+		g.NodeID = cmp.Or(s.Node.ID, g.NodeID)
+		g.NodeCluster = cmp.Or(s.Node.Cluster, g.NodeCluster)
+	}
+	if s.Admin != nil {
+		addr := cmp.Or(s.Admin.Address, "127.0.0.1")
+		if !validHost(addr) {
+			l.diags.Errorf(d.Pos("spec", "admin", "address"), "invalid-value", "spec.admin.address: %q is not an IP address or DNS name", addr)
+		}
+		g.Admin = &ir.SocketAddress{Address: addr, Port: uint32(s.Admin.Port)}
+	}
+	if a := s.AccessLog; a != nil {
+		g.AccessLog = &ir.AccessLog{Path: cmp.Or(a.Path, DefaultAccessLogPath), JSON: a.Format != "text"}
+		for _, k := range keys(a.Fields) {
+			g.AccessLog.Fields = append(g.AccessLog.Fields, ir.Header{Name: k, Value: a.Fields[k]})
+		}
+		if !g.AccessLog.JSON && len(a.Fields) > 0 {
+			l.diags.Errorf(d.KeyPos("spec", "accessLog", "fields"), "invalid-value", "spec.accessLog.fields: extra fields need format json")
+		}
+	}
+	if s.HTTPSRedirect != nil {
+		gb.redirect = *s.HTTPSRedirect
+	}
+	if s.XDS != nil && s.XDS.Directory != "" {
+		g.XDSDir = strings.TrimSuffix(s.XDS.Directory, "/")
+	}
+	if sds := s.SDS; sds != nil {
+		if l.oneOf(d, []any{"spec", "sds"}, false, []string{"address", "pipe"}, []bool{sds.Address != "", sds.Pipe != ""}) {
+			if sds.Address != "" && sds.Port == 0 {
+				l.diags.Errorf(d.KeyPos("spec", "sds"), "invalid-value", "spec.sds: an SDS server at an address needs a port")
+			}
+			if sds.Pipe != "" && sds.Port != 0 {
+				l.diags.Errorf(d.KeyPos("spec", "sds", "port"), "invalid-value", "spec.sds.port: a Unix socket (pipe) has no port")
+			}
+			g.SDS = &ir.SDSServer{Address: sds.Address, Port: uint32(sds.Port), Pipe: sds.Pipe}
+		}
+	}
+	if df := s.Defaults; df != nil {
+		gb.defaults.timeout = l.duration(d, df.Timeout, "spec", "defaults", "timeout")
+		gb.defaults.idleTimeout = l.duration(d, df.IdleTimeout, "spec", "defaults", "idleTimeout")
+		gb.defaults.retries = df.Retries
+		gb.defaults.retriesPath = []any{"spec", "defaults", "retries"}
+	}
+	l.listeners(gb)
+	return gb
+}
+
+func (l *lowerer) listeners(gb *gatewayBuilder) {
+	d, s := gb.src.Doc, gb.src.Spec
+	if len(s.Listeners) == 0 {
+		l.diags.Errorf(d.KeyPos("spec", "listeners"), "invalid-value", "spec.listeners: a gateway needs at least one listener")
+	}
+	byName := map[string]int{}
+	for i, ls := range s.Listeners {
+		path := []any{"spec", "listeners", i}
+		if j, dup := byName[ls.Name]; dup {
+			l.diags.Errorf(d.Pos(append(path, "name")...), "duplicate-name", "listener %q is declared twice in gateway %q", ls.Name, d.Name).
+				Note(d.Pos("spec", "listeners", j, "name"), "first declared here")
+			continue
+		}
+		byName[ls.Name] = i
+		addr := cmp.Or(ls.Address, "0.0.0.0")
+		if !validHost(addr) {
+			l.diags.Errorf(d.Pos(append(path, "address")...), "invalid-value", "%s.address: %q is not an IP address", intent.Path(path...), addr)
+		}
+		for _, other := range gb.listeners {
+			if other.ir.Port == uint32(ls.Port) && (other.ir.Address == addr || isWildcard(other.ir.Address) || isWildcard(addr)) {
+				l.diags.Errorf(d.Pos(append(path, "port")...), "port-conflict", "listener %q binds %s:%d, which listener %q already binds", ls.Name, addr, ls.Port, other.ir.Name).
+					Note(d.Pos("spec", "listeners", other.index, "port"), "listener %q is declared here", other.ir.Name)
+			}
+		}
+		li := &ir.Listener{Name: ls.Name, Address: addr, Port: uint32(ls.Port), Protocol: ir.Protocol(ls.Protocol)}
+		if li.Protocol == ir.HTTPS {
+			li.TLS = &ir.ListenerTLS{MinVersion: DefaultMinTLS, ALPN: DefaultALPN}
+			if t := ls.TLS; t != nil {
+				li.TLS.MinVersion = cmp.Or(t.MinVersion, li.TLS.MinVersion)
+				li.TLS.MaxVersion = t.MaxVersion
+				if len(t.ALPN) > 0 {
+					li.TLS.ALPN = slices.Clone(t.ALPN)
+				}
+				if t.MaxVersion != "" && t.MaxVersion < li.TLS.MinVersion {
+					l.diags.Errorf(d.Pos(append(path, "tls", "maxVersion")...), "tls", "%s.tls: maxVersion %s is below minVersion %s", intent.Path(path...), t.MaxVersion, li.TLS.MinVersion)
+				}
+			}
+		} else if ls.TLS != nil {
+			l.diags.Errorf(d.KeyPos(append(path, "tls")...), "tls", "%s.tls: only HTTPS listeners take TLS settings", intent.Path(path...))
+		}
+		gb.listeners = append(gb.listeners, &listenerBuilder{ir: li, index: i, chains: map[string]*chainBuilder{}})
+	}
+}
+
+func isWildcard(addr string) bool { return addr == "0.0.0.0" || addr == "::" }
+
+func (gb *gatewayBuilder) listener(name string) *listenerBuilder {
+	for _, lb := range gb.listeners {
+		if lb.ir.Name == name {
+			return lb
+		}
+	}
+	return nil
+}
+
+// virtualHosts lowers each virtual host and attaches it to the listeners of
+// its gateway.
+func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
+	for _, vh := range l.m.VirtualHosts {
+		d, s := vh.Doc, vh.Spec
+		if other := l.firstVirtualHost(d.Name); other != vh {
+			continue // a duplicate name, reported by index
+		}
+		gb, ok := gws[s.Gateway]
+		if !ok {
+			if _, exists := l.gateways[s.Gateway]; !exists {
+				l.unknown(d.Pos("spec", "gateway"), "gateway", s.Gateway, keys(l.gateways))
+			}
+			continue
+		}
+		before := len(l.diags)
+		l.hostnames(vh)
+		var cert *ir.CertRef
+		if s.TLS != nil {
+			cert, _ = l.certRef(d, s.TLS.Certificate, false, "spec", "tls", "certificate")
+		}
+		attach := l.selectListeners(gb, vh)
+		routes := l.routes(vh, gb)
+		if len(l.diags) > before {
+			continue
+		}
+		gb.vhosts++
+		l.attach(gb, vh, attach, cert, routes)
+	}
+}
+
+func (l *lowerer) firstVirtualHost(name string) *intent.VirtualHost {
+	for _, vh := range l.m.VirtualHosts {
+		if vh.Doc.Name == name {
+			return vh
+		}
+	}
+	return nil
+}
+
+func (l *lowerer) hostnames(vh *intent.VirtualHost) {
+	d := vh.Doc
+	if len(vh.Spec.Hostnames) == 0 {
+		l.diags.Errorf(d.KeyPos("spec", "hostnames"), "invalid-value", "spec.hostnames: a virtual host needs at least one hostname")
+	}
+	seen := map[string]int{}
+	for i, h := range vh.Spec.Hostnames {
+		if j, dup := seen[h]; dup {
+			l.diags.Errorf(d.Pos("spec", "hostnames", i), "duplicate-hostname", "hostname %q is listed twice", h).
+				Note(d.Pos("spec", "hostnames", j), "first listed here")
+		}
+		seen[h] = i
+	}
+}
+
+// selectListeners returns the listeners a virtual host is served on: those
+// it names, or every HTTP listener plus, when it has TLS, every HTTPS one.
+func (l *lowerer) selectListeners(gb *gatewayBuilder, vh *intent.VirtualHost) []*listenerBuilder {
+	d, s := vh.Doc, vh.Spec
+	var out []*listenerBuilder
+	if len(s.Listeners) == 0 {
+		for _, lb := range gb.listeners {
+			if lb.ir.Protocol == ir.HTTP || s.TLS != nil {
+				out = append(out, lb)
+			}
+		}
+	}
+	for i, name := range s.Listeners {
+		lb := gb.listener(name)
+		if lb == nil {
+			l.unknown(d.Pos("spec", "listeners", i), fmt.Sprintf("listener of gateway %q", gb.g.Name), name, listenerNames(gb))
+			continue
+		}
+		if lb.ir.Protocol == ir.HTTPS && s.TLS == nil {
+			l.diags.Errorf(d.Pos("spec", "listeners", i), "tls", "listener %q is HTTPS, but this virtual host sets no tls.certificate", name)
+			continue
+		}
+		out = append(out, lb)
+	}
+	hasHTTPS := slices.ContainsFunc(out, func(lb *listenerBuilder) bool { return lb.ir.Protocol == ir.HTTPS })
+	if s.TLS != nil && !hasHTTPS {
+		l.diags.Errorf(d.KeyPos("spec", "tls"), "tls", "spec.tls: gateway %q has no HTTPS listener to serve this certificate on", gb.g.Name).
+			Note(gb.src.Doc.KeyPos("spec", "listeners"), "the listeners of gateway %q", gb.g.Name)
+	}
+	return out
+}
+
+func listenerNames(gb *gatewayBuilder) []string {
+	var out []string
+	for _, lb := range gb.listeners {
+		out = append(out, lb.ir.Name)
+	}
+	return out
+}
+
+// attach adds a lowered virtual host to each selected listener, claiming its
+// hostnames there. On an HTTP listener a TLS virtual host only redirects to
+// HTTPS unless redirection is switched off.
+func (l *lowerer) attach(gb *gatewayBuilder, vh *intent.VirtualHost, lbs []*listenerBuilder, cert *ir.CertRef, routes []*ir.Route) {
+	s := vh.Spec
+	redirect := gb.redirect
+	if s.HTTPSRedirect != nil {
+		redirect = *s.HTTPSRedirect
+	}
+	var httpsPort uint32
+	for _, lb := range lbs {
+		if lb.ir.Protocol == ir.HTTPS && httpsPort == 0 {
+			httpsPort = lb.ir.Port
+		}
+	}
+	domains := slices.Sorted(slices.Values(s.Hostnames))
+	domains = slices.Compact(domains)
+	var reqOps, respOps ir.HeaderOps
+	if h := s.Headers; h != nil {
+		reqOps, respOps = headerOps(h.Request), headerOps(h.Response)
+	}
+	for _, lb := range lbs {
+		if !l.claim(gb, lb, vh) {
+			continue
+		}
+		v := &ir.VirtualHost{Name: vh.Doc.Name, Domains: domains, Routes: routes, RequestHeaders: reqOps, ResponseHeaders: respOps}
+		if lb.ir.Protocol == ir.HTTP {
+			if cert != nil && redirect && httpsPort != 0 {
+				v.Routes = []*ir.Route{httpsRedirect(httpsPort, vh.Doc.Pos("spec", "tls"))}
+				v.RequestHeaders, v.ResponseHeaders = ir.HeaderOps{}, ir.HeaderOps{}
+			}
+			lb.vhosts = append(lb.vhosts, v)
+			continue
+		}
+		cb := lb.chains[cert.Name]
+		if cb == nil {
+			cb = &chainBuilder{chain: &ir.FilterChain{Name: cert.Name, Certificate: *cert}}
+			lb.chains[cert.Name] = cb
+		}
+		cb.chain.ServerNames = append(cb.chain.ServerNames, domains...)
+		cb.vhosts = append(cb.vhosts, v)
+	}
+}
+
+func (l *lowerer) claim(gb *gatewayBuilder, lb *listenerBuilder, vh *intent.VirtualHost) bool {
+	claims := gb.claims[lb.ir.Name]
+	if claims == nil {
+		claims = map[string]claim{}
+		gb.claims[lb.ir.Name] = claims
+	}
+	ok := true
+	for i, h := range vh.Spec.Hostnames {
+		if c, taken := claims[h]; taken && c.vh != vh {
+			l.diags.Errorf(vh.Doc.Pos("spec", "hostnames", i), "duplicate-hostname", "hostname %q on gateway %q is already claimed by %s", h, gb.g.Name, c.vh.Doc.ID()).
+				Note(c.vh.Doc.Pos("spec", "hostnames", c.index), "%s claims it here", c.vh.Doc.ID())
+			ok = false
+			continue
+		}
+		claims[h] = claim{vh: vh, index: i}
+	}
+	return ok
+}
+
+func httpsRedirect(port uint32, origin diag.Pos) *ir.Route {
+	r := &ir.Redirect{Scheme: "https", Code: 301}
+	if port != 443 {
+		r.Port = port
+	}
+	return &ir.Route{Match: ir.Match{PathKind: ir.PathPrefix, Path: "/"}, Redirect: r, Origin: origin}
+}
+
+// finish assembles the gateway's IR in its canonical order.
+func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
+	g := gb.g
+	if gb.vhosts == 0 && len(gb.listeners) > 0 {
+		l.diags.Warnf(gb.src.Doc.Pos("metadata", "name"), "empty-gateway", "gateway %q has no virtual hosts; its listeners will answer 404 to everything", g.Name)
+	}
+	clusters := map[string]bool{}
+	secrets := map[string]bool{}
+	useCert := func(ref *ir.CertRef) {
+		if ref != nil && !ref.SDS {
+			secrets[ref.Name] = true
+		}
+	}
+	useRoutes := func(vhs []*ir.VirtualHost) {
+		for _, vh := range vhs {
+			for _, r := range vh.Routes {
+				for _, w := range r.Forward {
+					clusters[w.Cluster] = true
+				}
+				if r.Mirror != nil {
+					clusters[r.Mirror.Cluster] = true
+				}
+			}
+		}
+	}
+	for _, lb := range gb.listeners {
+		li := lb.ir
+		if li.Protocol == ir.HTTP {
+			li.Routes = &ir.RouteTable{Name: li.Name, VirtualHosts: sortVHosts(lb.vhosts)}
+			useRoutes(lb.vhosts)
+		}
+		for _, cert := range keys(lb.chains) {
+			cb := lb.chains[cert]
+			cb.chain.ServerNames = slices.Compact(slices.Sorted(slices.Values(cb.chain.ServerNames)))
+			cb.chain.Routes = &ir.RouteTable{Name: li.Name + "." + cert, VirtualHosts: sortVHosts(cb.vhosts)}
+			li.Chains = append(li.Chains, cb.chain)
+			useCert(&cb.chain.Certificate)
+			useRoutes(cb.vhosts)
+		}
+		g.Listeners = append(g.Listeners, li)
+	}
+	slices.SortFunc(g.Listeners, func(a, b *ir.Listener) int { return strings.Compare(a.Name, b.Name) })
+	for _, name := range keys(clusters) {
+		c := l.clusters[name]
+		if c == nil {
+			continue // reported with the backend
+		}
+		g.Clusters = append(g.Clusters, c)
+		if c.TLS != nil {
+			useCert(c.TLS.CA)
+			useCert(c.TLS.ClientCertificate)
+		}
+	}
+	for _, name := range keys(secrets) {
+		if info := l.secrets[name]; info != nil && info.secret != nil {
+			g.Secrets = append(g.Secrets, info.secret)
+		}
+	}
+	return g
+}
+
+func sortVHosts(vhs []*ir.VirtualHost) []*ir.VirtualHost {
+	slices.SortFunc(vhs, func(a, b *ir.VirtualHost) int { return strings.Compare(a.Name, b.Name) })
+	return vhs
+}
+
+// unused warns about backends and certificates nothing refers to: usually a
+// typo in a reference, or left over after a route was removed.
+func (l *lowerer) unused() {
+	for _, name := range keys(l.backends) {
+		if !l.usedBE[name] {
+			l.diags.Warnf(l.backends[name].Doc.Pos("metadata", "name"), "unused-backend", "backend %q is not used by any route", name)
+		}
+	}
+	for _, name := range keys(l.certificates) {
+		if !l.usedCert[name] {
+			l.diags.Warnf(l.certificates[name].Doc.Pos("metadata", "name"), "unused-certificate", "certificate %q is not used by any virtual host or backend", name)
+		}
+	}
+}

@@ -1,0 +1,223 @@
+package lower
+
+import (
+	"cmp"
+	"fmt"
+	"regexp/syntax"
+	"slices"
+	"strings"
+
+	"github.com/edgectl/edgectl/pkg/intent"
+	"github.com/edgectl/edgectl/pkg/ir"
+)
+
+// Route precedence. Envoy takes the first route that matches, so edgectl
+// orders the routes of a virtual host from most to least specific, and the
+// order never depends on which file was read or written first:
+//
+//  1. exact paths, then regular expressions, then prefixes;
+//  2. a longer prefix or regular expression before a shorter one;
+//  3. more header conditions first, then more query conditions, then routes
+//     restricted to methods before routes for every method;
+//  4. declaration order: file path, then position in the file.
+//
+// docs/routing.md explains this with examples.
+func sortRoutes(rs []*ir.Route) {
+	slices.SortStableFunc(rs, compareRoutes)
+}
+
+var pathRank = map[ir.PathKind]int{ir.PathExact: 0, ir.PathRegex: 1, ir.PathPrefix: 2}
+
+func compareRoutes(a, b *ir.Route) int {
+	am, bm := &a.Match, &b.Match
+	if c := cmp.Compare(pathRank[am.PathKind], pathRank[bm.PathKind]); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(len(bm.Path), len(am.Path)); c != 0 {
+		return c
+	}
+	return cmp.Or(
+		strings.Compare(am.Path, bm.Path),
+		cmp.Compare(len(bm.Headers), len(am.Headers)),
+		cmp.Compare(len(bm.Query), len(am.Query)),
+		cmpBool(len(bm.Methods) > 0, len(am.Methods) > 0),
+		strings.Compare(a.Origin.File, b.Origin.File),
+		cmp.Compare(a.Origin.Line, b.Origin.Line),
+		cmp.Compare(a.Origin.Col, b.Origin.Col),
+	)
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}
+
+// Key renders a match canonically: two routes with equal keys match exactly
+// the same requests.
+func Key(m *ir.Match) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s", m.PathKind, m.Path)
+	if len(m.Methods) > 0 {
+		fmt.Fprintf(&b, " methods=%s", strings.Join(m.Methods, ","))
+	}
+	hs := make([]string, len(m.Headers))
+	for i, h := range m.Headers {
+		hs[i] = condition("header", h.Name, h.StringMatch, h.Invert)
+	}
+	qs := make([]string, len(m.Query))
+	for i, q := range m.Query {
+		qs[i] = condition("query", q.Name, q.StringMatch, false)
+	}
+	slices.Sort(hs)
+	slices.Sort(qs)
+	for _, s := range append(hs, qs...) {
+		b.WriteString(" " + s)
+	}
+	return b.String()
+}
+
+func condition(kind, name string, s ir.StringMatch, invert bool) string {
+	out := fmt.Sprintf("%s:%s:%s", kind, name, s.Kind)
+	if s.Kind != ir.MatchPresent && s.Kind != ir.MatchAbsent {
+		out += fmt.Sprintf("=%q", s.Value)
+	}
+	if s.IgnoreCase {
+		out += ":i"
+	}
+	if invert {
+		out += ":not"
+	}
+	return out
+}
+
+// conflicts reports routes that match the same requests (an error: which one
+// wins would be an accident of precedence) and routes that can never match
+// because an earlier route takes every request they would (a warning).
+func (l *lowerer) conflicts(d *intent.Doc, rs []*ir.Route) {
+	first := map[string]*ir.Route{}
+	for j, b := range rs {
+		key := Key(&b.Match)
+		if a, dup := first[key]; dup {
+			l.diags.Errorf(b.Origin, "duplicate-route", "this route has the same match as another route of %s (%s)", d.ID(), describeMatch(&b.Match)).
+				Note(a.Origin, "the other route")
+			continue
+		}
+		first[key] = b
+		for _, a := range rs[:j] {
+			if Key(&a.Match) != key && covers(&a.Match, &b.Match) {
+				l.diags.Warnf(b.Origin, "shadowed-route", "this route never matches: every request it matches is taken first by the route for %s", describeMatch(&a.Match)).
+					Note(a.Origin, "the route that takes its requests")
+				break
+			}
+		}
+	}
+}
+
+func describeMatch(m *ir.Match) string {
+	s := fmt.Sprintf("%s %s", m.PathKind, m.Path)
+	if n := len(m.Headers) + len(m.Query); n > 0 {
+		s += fmt.Sprintf(" with %d more conditions", n)
+	}
+	if len(m.Methods) > 0 {
+		s += " " + strings.Join(m.Methods, "|")
+	}
+	return s
+}
+
+// covers reports whether every request matching b also matches a. It is
+// conservative: false means "not proven".
+func covers(a, b *ir.Match) bool {
+	if len(a.Methods) > 0 && (len(b.Methods) == 0 || !subset(b.Methods, a.Methods)) {
+		return false
+	}
+	for _, h := range a.Headers {
+		if !slices.ContainsFunc(b.Headers, func(x ir.HeaderMatch) bool { return x == h }) {
+			return false
+		}
+	}
+	for _, q := range a.Query {
+		if !slices.ContainsFunc(b.Query, func(x ir.QueryMatch) bool { return x == q }) {
+			return false
+		}
+	}
+	return pathCovers(a, b)
+}
+
+func subset(xs, ys []string) bool {
+	for _, x := range xs {
+		if !slices.Contains(ys, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// pathCovers reports whether a's path condition holds for every path that
+// satisfies b's. Paths always start with "/".
+func pathCovers(a, b *ir.Match) bool {
+	switch a.PathKind {
+	case ir.PathPrefix:
+		switch b.PathKind {
+		case ir.PathPrefix, ir.PathExact:
+			return strings.HasPrefix(b.Path, a.Path)
+		case ir.PathRegex:
+			return a.Path == "/" || strings.HasPrefix(literalPrefix(b.Path), a.Path)
+		}
+	case ir.PathExact:
+		return b.PathKind == ir.PathExact && a.Path == b.Path
+	case ir.PathRegex:
+		if b.PathKind == ir.PathExact {
+			re := anchored(a.Path)
+			return re != nil && re.MatchString(b.Path)
+		}
+		if lit, ok := prefixAnything(a.Path); ok {
+			if b.PathKind == ir.PathPrefix {
+				return strings.HasPrefix(b.Path, lit)
+			}
+			return strings.HasPrefix(literalPrefix(b.Path), lit)
+		}
+		return a.Path == b.Path && a.PathKind == b.PathKind
+	}
+	return false
+}
+
+// literalPrefix returns the text every match of a regex must start with.
+func literalPrefix(pattern string) string {
+	re := anchored(pattern)
+	if re == nil {
+		return ""
+	}
+	p, _ := re.LiteralPrefix()
+	return p
+}
+
+// prefixAnything reports whether a regex is a literal followed by ".*"
+// (such as "/api/.*"), which matches exactly the paths with that prefix.
+func prefixAnything(pattern string) (string, bool) {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return "", false
+	}
+	re = re.Simplify()
+	subs := []*syntax.Regexp{re}
+	if re.Op == syntax.OpConcat {
+		subs = re.Sub
+	}
+	last := subs[len(subs)-1]
+	if last.Op != syntax.OpStar || (last.Sub[0].Op != syntax.OpAnyChar && last.Sub[0].Op != syntax.OpAnyCharNotNL) {
+		return "", false
+	}
+	var lit strings.Builder
+	for _, s := range subs[:len(subs)-1] {
+		if s.Op != syntax.OpLiteral || s.Flags&syntax.FoldCase != 0 {
+			return "", false
+		}
+		lit.WriteString(string(s.Rune))
+	}
+	return lit.String(), true
+}

@@ -1,0 +1,234 @@
+package xds
+
+import (
+	"errors"
+	"fmt"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// Check holds resources to what Envoy would accept: every message passes
+// its generated validation, including messages packed in Any (which the
+// generated code never opens), and every reference between resources
+// resolves. A failure is a bug in edgectl.
+func Check(r *Resources, mode Mode) error {
+	var errs []error
+	for _, l := range r.Listeners {
+		errs = append(errs, validateDeep(l, "listener "+l.Name)...)
+	}
+	for _, rc := range r.Routes {
+		errs = append(errs, validateDeep(rc, "route configuration "+rc.Name)...)
+	}
+	for _, c := range r.Clusters {
+		errs = append(errs, validateDeep(c, "cluster "+c.Name)...)
+	}
+	for _, s := range r.Secrets {
+		errs = append(errs, validateDeep(s, "secret "+s.Name)...)
+	}
+	errs = append(errs, checkRefs(r, mode)...)
+	return errors.Join(errs...)
+}
+
+// CheckBootstrap validates a bootstrap deeply.
+func CheckBootstrap(b *bootstrapv3.Bootstrap, name string) error {
+	return errors.Join(validateDeep(b, name)...)
+}
+
+type validatorAll interface{ ValidateAll() error }
+
+// validateDeep runs the generated validation of m, then of every message
+// packed in an Any below it.
+func validateDeep(m proto.Message, where string) []error {
+	var errs []error
+	if v, ok := m.(validatorAll); ok {
+		if err := v.ValidateAll(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+		}
+	}
+	eachAny(m.ProtoReflect(), func(a *anypb.Any) {
+		inner, err := a.UnmarshalNew()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: unpack %s: %w", where, a.GetTypeUrl(), err))
+			return
+		}
+		errs = append(errs, validateDeep(inner, fmt.Sprintf("%s <%s>", where, inner.ProtoReflect().Descriptor().FullName()))...)
+	})
+	return errs
+}
+
+// eachAny calls fn for every Any in m, without descending into them.
+func eachAny(m protoreflect.Message, fn func(*anypb.Any)) {
+	if a, ok := m.Interface().(*anypb.Any); ok {
+		fn(a)
+		return
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList() && fd.Message() != nil:
+			l := v.List()
+			for i := range l.Len() {
+				eachAny(l.Get(i).Message(), fn)
+			}
+		case fd.IsMap() && fd.MapValue().Message() != nil:
+			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+				eachAny(mv.Message(), fn)
+				return true
+			})
+		case fd.Message() != nil && !fd.IsList() && !fd.IsMap():
+			eachAny(v.Message(), fn)
+		}
+		return true
+	})
+}
+
+// walk calls fn for every message in m, opening Any fields.
+func walk(m proto.Message, fn func(proto.Message)) {
+	fn(m)
+	rm := m.ProtoReflect()
+	if a, ok := m.(*anypb.Any); ok {
+		if inner, err := a.UnmarshalNew(); err == nil {
+			walk(inner, fn)
+		}
+		return
+	}
+	rm.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList() && fd.Message() != nil:
+			l := v.List()
+			for i := range l.Len() {
+				walk(l.Get(i).Message().Interface(), fn)
+			}
+		case fd.IsMap() && fd.MapValue().Message() != nil:
+			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+				walk(mv.Message().Interface(), fn)
+				return true
+			})
+		case fd.Message() != nil && !fd.IsList() && !fd.IsMap():
+			walk(v.Message().Interface(), fn)
+		}
+		return true
+	})
+}
+
+// checkRefs checks what no single message can: names unique per type, and
+// every listener, route and cluster referring only to what exists.
+func checkRefs(r *Resources, mode Mode) []error {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	clusters, routes, secrets := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	unique := func(kind string, set map[string]bool, name string) {
+		if set[name] {
+			fail("%s %q is defined twice", kind, name)
+		}
+		set[name] = true
+	}
+	for _, c := range r.Clusters {
+		unique("cluster", clusters, c.Name)
+	}
+	for _, rc := range r.Routes {
+		unique("route configuration", routes, rc.Name)
+	}
+	for _, s := range r.Secrets {
+		unique("secret", secrets, s.Name)
+	}
+	listeners := map[string]bool{}
+	checkSecretRef := func(where string, s *tlsv3.SdsSecretConfig) {
+		if src := s.GetSdsConfig(); src.GetApiConfigSource() != nil {
+			return // held by the gateway's SDS server
+		}
+		if !secrets[s.Name] {
+			fail("%s: secret %q does not exist", where, s.Name)
+		}
+	}
+	checkRouteConfig := func(where string, rc *routev3.RouteConfiguration) {
+		domains := map[string]string{}
+		for _, vh := range rc.VirtualHosts {
+			for _, d := range vh.Domains {
+				if other, dup := domains[d]; dup {
+					fail("%s: domain %q is in virtual hosts %q and %q", where, d, other, vh.Name)
+				}
+				domains[d] = vh.Name
+			}
+		}
+		walk(rc, func(m proto.Message) {
+			switch m := m.(type) {
+			case *routev3.RouteAction:
+				if c := m.GetCluster(); c != "" && !clusters[c] {
+					fail("%s: route to unknown cluster %q", where, c)
+				}
+				for _, w := range m.GetWeightedClusters().GetClusters() {
+					if !clusters[w.Name] {
+						fail("%s: route to unknown cluster %q", where, w.Name)
+					}
+				}
+				for _, mp := range m.RequestMirrorPolicies {
+					if !clusters[mp.Cluster] {
+						fail("%s: mirror to unknown cluster %q", where, mp.Cluster)
+					}
+				}
+			}
+		})
+	}
+	referenced := map[string]bool{}
+	for _, l := range r.Listeners {
+		where := "listener " + l.Name
+		unique("listener", listeners, l.Name)
+		matches := map[string]string{}
+		for _, fc := range l.FilterChains {
+			keys := fc.GetFilterChainMatch().GetServerNames()
+			if len(keys) == 0 {
+				keys = []string{"(no server name)"}
+			}
+			for _, k := range keys {
+				if other, dup := matches[k]; dup {
+					fail("%s: filter chains %q and %q both match %s", where, other, fc.Name, k)
+				}
+				matches[k] = fc.Name
+			}
+		}
+		walk(l, func(m proto.Message) {
+			switch m := m.(type) {
+			case *hcmv3.HttpConnectionManager:
+				switch rs := m.RouteSpecifier.(type) {
+				case *hcmv3.HttpConnectionManager_Rds:
+					if mode == Static {
+						fail("%s: a static bootstrap cannot use RDS", where)
+					}
+					referenced[rs.Rds.RouteConfigName] = true
+					if !routes[rs.Rds.RouteConfigName] {
+						fail("%s: route configuration %q does not exist", where, rs.Rds.RouteConfigName)
+					}
+				case *hcmv3.HttpConnectionManager_RouteConfig:
+					checkRouteConfig(where, rs.RouteConfig)
+				}
+			case *tlsv3.SdsSecretConfig:
+				checkSecretRef(where, m)
+			case *corev3.ConfigSource:
+				if mode == Static && (m.GetPathConfigSource() != nil || m.GetAds() != nil) {
+					fail("%s: a static bootstrap refers to a dynamic source", where)
+				}
+			}
+		})
+	}
+	for _, rc := range r.Routes {
+		checkRouteConfig("route configuration "+rc.Name, rc)
+		if mode != Static && !referenced[rc.Name] {
+			fail("route configuration %q is used by no listener", rc.Name)
+		}
+	}
+	for _, c := range r.Clusters {
+		walk(c, func(m proto.Message) {
+			if s, ok := m.(*tlsv3.SdsSecretConfig); ok {
+				checkSecretRef("cluster "+c.Name, s)
+			}
+		})
+	}
+	return errs
+}
