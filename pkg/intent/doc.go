@@ -11,13 +11,14 @@ import (
 
 	"github.com/edgectl/edgectl/pkg/diag"
 	"github.com/edgectl/edgectl/pkg/schema"
+	"github.com/edgectl/edgectl/pkg/source"
 )
 
 // APIVersion is the version every document declares.
 const APIVersion = "edgectl.dev/v1alpha1"
 
 // ProjectFile is the name of the project file at the repository root.
-const ProjectFile = "edgectl.yaml"
+const ProjectFile = source.ProjectFile
 
 // Doc is one YAML document of a file.
 type Doc struct {

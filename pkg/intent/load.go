@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path"
 	"regexp"
 	"runtime"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"github.com/edgectl/edgectl/pkg/diag"
 	"github.com/edgectl/edgectl/pkg/glob"
 	"github.com/edgectl/edgectl/pkg/schema"
+	"github.com/edgectl/edgectl/pkg/source"
 	"github.com/edgectl/edgectl/schemas"
 )
 
@@ -125,6 +127,10 @@ func Load(fsys fs.FS, opts Options) (*Model, diag.List, error) {
 		}
 		if d.IsDir() {
 			if p != "." && d.Name() == ".git" {
+				return fs.SkipDir
+			}
+			// edgectl's own output is never input.
+			if _, err := fs.Stat(fsys, path.Join(p, source.OutputMarker)); err == nil {
 				return fs.SkipDir
 			}
 			return nil

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edgectl/edgectl/pkg/bundle"
+	"github.com/edgectl/edgectl/pkg/diag"
+)
+
+type compileFlags struct {
+	project projectFlags
+	out     string
+	format  string
+	failOn  string
+}
+
+func newCompileCmd() *cobra.Command {
+	var f compileFlags
+	cmd := &cobra.Command{
+		Use:   "compile [DIR] -o OUT",
+		Short: "Compile a routing repository into one Envoy bundle per gateway",
+		Long: `Compile validates the repository and writes one bundle per gateway into
+OUT/<gateway>/: manifest.json (digest and provenance), bootstrap.yaml (a static
+bootstrap), bootstrap-xds.yaml and xds/ (file-based xDS).
+
+The same intents always give the same bytes and digest. Output appears all at
+once: OUT is replaced in one step, and nothing is written when the repository
+has errors. OUT must not exist, be empty, or hold an earlier edgectl output.`,
+		Example: `  edgectl compile -o out
+  edgectl compile examples/acme -o /tmp/acme
+  edgectl compile -o out --format json | jq -r '.bundles[].digest'`,
+		Args: args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error { return runCompile(cmd, f, a) },
+	}
+	f.project.bind(cmd)
+	cmd.Flags().StringVarP(&f.out, "out", "o", "", "directory to write the bundles into (required)")
+	cmd.Flags().StringVar(&f.format, "format", "text", "report format: text, json, github or sarif")
+	cmd.Flags().StringVar(&f.failOn, "fail-on", "error", "lowest severity that fails: error or warning")
+	return cmd
+}
+
+type compileReport struct {
+	Bundles []bundleReport `json:"bundles"`
+	diag.JSONReport
+}
+
+type bundleReport struct {
+	Gateway   string       `json:"gateway"`
+	Digest    string       `json:"digest"`
+	Directory string       `json:"directory"`
+	Stats     bundle.Stats `json:"stats"`
+	Files     int          `json:"files"`
+}
+
+func runCompile(cmd *cobra.Command, f compileFlags, a []string) error {
+	if f.out == "" {
+		return usageErrorf("missing -o OUT: the directory to write bundles into")
+	}
+	if err := oneOf("format", f.format, diag.Formats...); err != nil {
+		return err
+	}
+	if err := oneOf("fail-on", f.failOn, "error", "warning"); err != nil {
+		return err
+	}
+	failOn, _ := diag.ParseSeverity(f.failOn)
+	src, err := openProject(f.project, a)
+	if err != nil {
+		return err
+	}
+	res, diags, err := compileProject(src)
+	if err != nil {
+		return err
+	}
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	ok := !diags.AtLeast(failOn)
+	if ok {
+		if err := bundle.WriteOutput(f.out, res.Bundles); err != nil {
+			return err
+		}
+	}
+	switch f.format {
+	case "text":
+		printDiagnostics(stderr, diags)
+		if ok {
+			printBundles(stdout, f.out, res.Bundles)
+		}
+	case "json":
+		rep := compileReport{Bundles: []bundleReport{}, JSONReport: diag.Report(diags)}
+		if ok {
+			for _, b := range res.Bundles {
+				rep.Bundles = append(rep.Bundles, bundleReport{Gateway: b.Gateway, Digest: b.Digest,
+					Directory: filepath.Join(f.out, b.Gateway), Stats: b.Manifest.Stats, Files: len(b.Files)})
+			}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	default:
+		if err := diag.Write(stdout, diags, f.format, toolVersion()); err != nil {
+			return err
+		}
+		if ok {
+			printBundles(stderr, f.out, res.Bundles)
+		}
+	}
+	if !ok {
+		return rejected(diags)
+	}
+	return nil
+}
+
+func printBundles(w io.Writer, out string, bundles []*bundle.Bundle) {
+	if len(bundles) == 0 {
+		fmt.Fprintln(w, "no gateways: nothing to write")
+	}
+	for _, b := range bundles {
+		s := b.Manifest.Stats
+		fmt.Fprintf(w, "gateway %s: %s, %s, %s, %s, %s\n", b.Gateway,
+			count(s.Listeners, "listener"), count(s.VirtualHosts, "virtual host"), count(s.Routes, "route"),
+			count(s.Clusters, "cluster"), count(s.Secrets, "secret"))
+		fmt.Fprintf(w, "  digest %s\n", b.Digest)
+		var xdsFiles int
+		for _, f := range b.Files {
+			if strings.HasPrefix(f.Path, bundle.XDSDir+"/") {
+				xdsFiles++
+			}
+		}
+		fmt.Fprintf(w, "  wrote  %s/ (%s, %s, %s, %s/ with %s)\n", filepath.Join(out, b.Gateway),
+			bundle.ManifestFile, bundle.StaticBootstrapFile, bundle.FilesBootstrapFile, bundle.XDSDir, count(xdsFiles, "file"))
+	}
+}

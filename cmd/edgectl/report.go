@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/edgectl/edgectl/pkg/diag"
+)
+
+var tool = diag.Tool{Name: "edgectl", URI: "https://github.com/edgectl/edgectl"}
+
+// printDiagnostics writes findings in text to w (stderr), in colour when w
+// is a terminal and colour is not switched off.
+func printDiagnostics(w io.Writer, l diag.List) {
+	if len(l) == 0 {
+		return
+	}
+	var b strings.Builder
+	_ = diag.Write(&b, l, "text", tool)
+	text := b.String()
+	if useColor(w) {
+		r := strings.NewReplacer(": error: ", ": \x1b[1;31merror:\x1b[0m ", ": warning: ", ": \x1b[1;33mwarning:\x1b[0m ", ": note: ", ": \x1b[1;36mnote:\x1b[0m ")
+		text = r.Replace(text)
+	}
+	fmt.Fprint(w, text)
+}
+
+func useColor(w io.Writer) bool {
+	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// rejected is the error for input with error findings: the findings are
+// already printed, so only the exit code remains.
+func rejected(l diag.List) error {
+	return &exitError{code: exitRejected, err: fmt.Errorf("input rejected: %s", diag.Summary(l))}
+}

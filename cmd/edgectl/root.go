@@ -1,0 +1,131 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// Exit codes, documented in docs/cli.md.
+const (
+	exitOK       = 0
+	exitFailure  = 1 // the tool failed: I/O, git, network, internal error
+	exitUsage    = 2 // the command line is wrong
+	exitRejected = 3 // the input was rejected: at least one error finding
+	exitChanges  = 4 // diff --exit-code found changes
+)
+
+// exitError carries an exit code. A nil err means the reason was already
+// printed (the findings themselves).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// Main runs edgectl with os.Args and returns the exit code.
+func Main() int {
+	return run(os.Args[1:], os.Stdout, os.Stderr)
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if !errors.As(err, &ee) {
+		ee = &exitError{code: exitFailure, err: err}
+	}
+	if ee.err != nil {
+		fmt.Fprintf(stderr, "edgectl: %v\n", ee.err)
+		if ee.code == exitUsage {
+			fmt.Fprintln(stderr, "Run 'edgectl --help' for usage.")
+		}
+	}
+	return ee.code
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "edgectl",
+		Short: "Compile a Git repository of routing intents into Envoy configuration",
+		Long: `edgectl reads a routing repository (edgectl.yaml plus YAML intents: gateways,
+virtual hosts, backends, certificates), validates it, and compiles it into one
+Envoy bundle per gateway: a static bootstrap and file-based xDS resources.
+
+Every flag can also be set from the environment as EDGECTL_<FLAG>, with
+dashes as underscores (for example EDGECTL_FAIL_ON=warning); a flag on the
+command line wins.`,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return flagsFromEnv(cmd) },
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: exitUsage, err: err} })
+	root.AddCommand(
+		newValidateCmd(),
+		newCompileCmd(),
+		newSchemaCmd(),
+		newVersionCmd(),
+	)
+	return root
+}
+
+// flagsFromEnv sets every flag not given on the command line from
+// EDGECTL_<NAME>, if that is set.
+func flagsFromEnv(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if err != nil || f.Changed || f.Name == "help" {
+			return
+		}
+		name := "EDGECTL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok {
+			if serr := cmd.Flags().Set(f.Name, v); serr != nil {
+				err = usageErrorf("%s: %v", name, serr)
+			}
+		}
+	})
+	return err
+}
+
+// args wraps a cobra positional-argument check so a mistake is a usage error.
+func args(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, a []string) error {
+		if err := check(cmd, a); err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		return nil
+	}
+}
+
+// oneOf checks a flag value against its allowed values.
+func oneOf(flag, value string, allowed ...string) error {
+	for _, a := range allowed {
+		if value == a {
+			return nil
+		}
+	}
+	return usageErrorf("--%s: %q is not one of %s", flag, value, strings.Join(allowed, ", "))
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edgectl/edgectl/pkg/compile"
+	"github.com/edgectl/edgectl/pkg/diag"
+)
+
+type validateFlags struct {
+	project projectFlags
+	output  string
+	failOn  string
+}
+
+func newValidateCmd() *cobra.Command {
+	var f validateFlags
+	cmd := &cobra.Command{
+		Use:   "validate [DIR]",
+		Short: "Check a routing repository without writing anything",
+		Long: `Validate runs the whole compile (schema, references, conflicts, Envoy's own
+validation of every generated resource) and reports every finding, but writes
+no bundle. DIR defaults to the current directory; edgectl.yaml is found by
+walking up from it.
+
+Findings print as path:line:col: severity: message [rule], sorted, with paths
+relative to the root of the git repository. Exit codes: 0 valid, 1 edgectl
+failed, 2 usage error, 3 the repository has errors (or warnings, with
+--fail-on warning).`,
+		Example: `  edgectl validate
+  edgectl validate examples/acme
+  edgectl validate -o github          # annotations on a pull request
+  edgectl validate -o sarif > edgectl.sarif`,
+		Args: args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error { return runValidate(cmd, f, a) },
+	}
+	f.project.bind(cmd)
+	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text, json, github or sarif")
+	cmd.Flags().StringVar(&f.failOn, "fail-on", "error", "lowest severity that fails: error or warning")
+	return cmd
+}
+
+func runValidate(cmd *cobra.Command, f validateFlags, a []string) error {
+	if err := oneOf("output", f.output, diag.Formats...); err != nil {
+		return err
+	}
+	if err := oneOf("fail-on", f.failOn, "error", "warning"); err != nil {
+		return err
+	}
+	failOn, _ := diag.ParseSeverity(f.failOn)
+	src, err := openProject(f.project, a)
+	if err != nil {
+		return err
+	}
+	res, diags, err := compileProject(src)
+	if err != nil {
+		return err
+	}
+	if f.output == "text" {
+		printDiagnostics(cmd.ErrOrStderr(), diags)
+	} else if err := diag.Write(cmd.OutOrStdout(), diags, f.output, toolVersion()); err != nil {
+		return err
+	}
+	if diags.AtLeast(failOn) {
+		return rejected(diags)
+	}
+	if f.output == "text" {
+		fmt.Fprintf(cmd.OutOrStdout(), "valid: %s (%s)\n", modelSummary(res), diag.Summary(diags))
+	}
+	return nil
+}
+
+func toolVersion() diag.Tool {
+	t := tool
+	t.Version = readVersion().Version
+	return t
+}
+
+// modelSummary counts what a repository declares.
+func modelSummary(res *compile.Result) string {
+	routes := 0
+	for _, vh := range res.Model.VirtualHosts {
+		routes += len(vh.Spec.Routes)
+	}
+	return fmt.Sprintf("%s, %s, %s, %s, %s",
+		count(len(res.Model.Gateways), "gateway"), count(len(res.Model.VirtualHosts), "virtual host"),
+		count(routes, "route"), count(len(res.Model.Backends), "backend"), count(len(res.Model.Certificates), "certificate"))
+}
+
+func count(n int, what string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", what)
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}

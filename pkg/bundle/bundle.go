@@ -1,0 +1,302 @@
+// Package bundle encodes the Envoy configuration of one gateway canonically
+// and writes it out: the same input gives the same bytes and the same digest,
+// across runs and rebuilds of edgectl.
+//
+// A bundle is a directory:
+//
+//	manifest.json       digest, provenance, index of files and resources
+//	bootstrap.yaml      static bootstrap: everything in static_resources
+//	bootstrap-xds.yaml  dynamic bootstrap reading the xds/ files
+//	xds/lds.yaml        listeners            (file-based xDS, one file per
+//	xds/cds.yaml        clusters              route configuration or secret,
+//	xds/rds-NAME.yaml   route configurations  as Envoy requires)
+//	xds/sds-NAME.yaml   secrets
+//
+// The digest covers content only, never provenance: the same intents give
+// the same digest at any commit.
+package bundle
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/edgectl/edgectl/pkg/source"
+	"github.com/edgectl/edgectl/pkg/xds"
+)
+
+// File names inside a bundle.
+const (
+	ManifestFile        = "manifest.json"
+	StaticBootstrapFile = "bootstrap.yaml"
+	FilesBootstrapFile  = "bootstrap-xds.yaml"
+	XDSDir              = "xds"
+)
+
+// SchemaVersion changes when the bundle layout or manifest changes meaning.
+const SchemaVersion = 1
+
+// Bundle is one gateway's encoded configuration.
+type Bundle struct {
+	Gateway  string
+	Digest   string
+	Manifest *Manifest
+	Files    []File // sorted by path, manifest.json included
+}
+
+// File is one file of a bundle.
+type File struct {
+	Path string // slash-separated, relative to the bundle directory
+	Data []byte
+}
+
+// File returns the content of the file at path, or nil.
+func (b *Bundle) File(path string) []byte {
+	i, ok := slices.BinarySearchFunc(b.Files, path, func(f File, p string) int { return strings.Compare(f.Path, p) })
+	if !ok {
+		return nil
+	}
+	return b.Files[i].Data
+}
+
+// Manifest describes a bundle. Its JSON form is a stable contract.
+type Manifest struct {
+	APIVersion    string            `json:"apiVersion"`
+	Kind          string            `json:"kind"`
+	SchemaVersion int               `json:"schemaVersion"`
+	Gateway       string            `json:"gateway"`
+	Digest        string            `json:"digest"`
+	Node          Node              `json:"node"`
+	XDSDirectory  string            `json:"xdsDirectory"`
+	Stats         Stats             `json:"stats"`
+	Source        source.Provenance `json:"source"`
+	Edgectl       BuildInfo         `json:"edgectl"`
+	Files         []FileEntry       `json:"files"`
+	Resources     []ResourceEntry   `json:"resources"`
+}
+
+type Node struct {
+	ID      string `json:"id"`
+	Cluster string `json:"cluster"`
+}
+
+// Stats counts what the gateway serves.
+type Stats struct {
+	Listeners    int `json:"listeners"`
+	VirtualHosts int `json:"virtualHosts"`
+	Routes       int `json:"routes"`
+	Clusters     int `json:"clusters"`
+	Secrets      int `json:"secrets"`
+}
+
+// BuildInfo names the edgectl that wrote the bundle.
+type BuildInfo struct {
+	Version  string `json:"version"`
+	EnvoyAPI string `json:"envoyAPI"`
+}
+
+type FileEntry struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Size   int    `json:"size"`
+}
+
+type ResourceEntry struct {
+	Type   string `json:"type"`
+	Name   string `json:"name"`
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+}
+
+// Input is what a bundle is made of.
+type Input struct {
+	Gateway   string
+	Node      Node
+	XDSDir    string
+	Stats     Stats
+	Static    *bootstrapv3.Bootstrap
+	Dynamic   *bootstrapv3.Bootstrap
+	Resources *xds.Resources // for file-based xDS
+}
+
+// Meta is provenance written into the manifest.
+type Meta struct {
+	Source  source.Provenance
+	Edgectl BuildInfo
+}
+
+var marshal = protojson.MarshalOptions{UseProtoNames: true}
+
+// canonicalJSON marshals m to compact JSON with protojson's randomised
+// whitespace removed.
+func canonicalJSON(m proto.Message) ([]byte, error) {
+	js, err := marshal.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("marshal %s: %w", m.ProtoReflect().Descriptor().FullName(), err)
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, js); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// TypeURL is the Any type URL of a message.
+func TypeURL(m proto.Message) string {
+	return "type.googleapis.com/" + string(m.ProtoReflect().Descriptor().FullName())
+}
+
+// anyJSON is the JSON of m as an element of a DiscoveryResponse: the
+// message's fields preceded by its "@type".
+func anyJSON(m proto.Message) ([]byte, error) {
+	js, err := canonicalJSON(m)
+	if err != nil {
+		return nil, err
+	}
+	head := `{"@type":"` + TypeURL(m) + `"`
+	if string(js) == "{}" {
+		return []byte(head + "}"), nil
+	}
+	return append([]byte(head+","), js[1:]...), nil
+}
+
+func sum(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+type xdsFile struct {
+	path    string
+	typeURL string
+	items   [][]byte
+}
+
+// Encode builds a bundle.
+func Encode(in Input, meta Meta) (*Bundle, error) {
+	var entries []ResourceEntry
+	// Listeners and clusters share one file each; Envoy needs both files
+	// even when empty. Route configurations and secrets get a file each.
+	lds := &xdsFile{path: XDSDir + "/" + xds.LDSFile, typeURL: TypeURL(&listenerv3.Listener{})}
+	cds := &xdsFile{path: XDSDir + "/" + xds.CDSFile, typeURL: TypeURL(&clusterv3.Cluster{})}
+	files := []*xdsFile{lds, cds}
+	add := func(f *xdsFile, typ, name string, m proto.Message) error {
+		js, err := anyJSON(m)
+		if err != nil {
+			return err
+		}
+		f.items = append(f.items, js)
+		entries = append(entries, ResourceEntry{Type: typ, Name: name, File: f.path, SHA256: sum(js)})
+		return nil
+	}
+	r := in.Resources
+	for _, l := range r.Listeners {
+		if err := add(lds, "Listener", l.Name, l); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range r.Clusters {
+		if err := add(cds, "Cluster", c.Name, c); err != nil {
+			return nil, err
+		}
+	}
+	for _, rc := range r.Routes {
+		f := &xdsFile{path: XDSDir + "/" + xds.RouteFile(rc.Name), typeURL: TypeURL(rc)}
+		files = append(files, f)
+		if err := add(f, "RouteConfiguration", rc.Name, rc); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range r.Secrets {
+		f := &xdsFile{path: XDSDir + "/" + xds.SecretFile(s.Name), typeURL: TypeURL(s)}
+		files = append(files, f)
+		if err := add(f, "Secret", s.Name, s); err != nil {
+			return nil, err
+		}
+	}
+
+	out := map[string][]byte{}
+	for name, b := range map[string]*bootstrapv3.Bootstrap{StaticBootstrapFile: in.Static, FilesBootstrapFile: in.Dynamic} {
+		js, err := canonicalJSON(b)
+		if err != nil {
+			return nil, err
+		}
+		y, err := jsonToYAML(js)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = y
+	}
+
+	// The digest is over every resource and both bootstraps; the xDS files
+	// carry it as their version_info, which /config_dump then shows.
+	slices.SortFunc(entries, func(a, b ResourceEntry) int {
+		return strings.Compare(a.Type+"\x00"+a.Name, b.Type+"\x00"+b.Name)
+	})
+	digest := digestOf(entries, out[StaticBootstrapFile], out[FilesBootstrapFile])
+
+	for _, f := range files {
+		var js bytes.Buffer
+		fmt.Fprintf(&js, `{"version_info":%q,"resources":[`, digest)
+		for i, item := range f.items {
+			if i > 0 {
+				js.WriteByte(',')
+			}
+			js.Write(item)
+		}
+		fmt.Fprintf(&js, `],"type_url":%q}`, f.typeURL)
+		y, err := jsonToYAML(js.Bytes())
+		if err != nil {
+			return nil, err
+		}
+		out[f.path] = y
+	}
+
+	m := &Manifest{
+		APIVersion:    "edgectl.dev/v1alpha1",
+		Kind:          "BundleManifest",
+		SchemaVersion: SchemaVersion,
+		Gateway:       in.Gateway,
+		Digest:        digest,
+		Node:          in.Node,
+		XDSDirectory:  in.XDSDir,
+		Stats:         in.Stats,
+		Source:        meta.Source,
+		Edgectl:       meta.Edgectl,
+		Resources:     entries,
+	}
+	b := &Bundle{Gateway: in.Gateway, Digest: digest, Manifest: m}
+	for path, data := range out {
+		b.Files = append(b.Files, File{Path: path, Data: data})
+		m.Files = append(m.Files, FileEntry{Path: path, SHA256: sum(data), Size: len(data)})
+	}
+	slices.SortFunc(m.Files, func(a, b FileEntry) int { return strings.Compare(a.Path, b.Path) })
+	mj, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	b.Files = append(b.Files, File{Path: ManifestFile, Data: append(mj, '\n')})
+	slices.SortFunc(b.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	return b, nil
+}
+
+// digestOf hashes the resource index (sorted by type and name) and the two
+// bootstraps: everything the xDS files say except the digest itself.
+func digestOf(entries []ResourceEntry, static, dynamic []byte) string {
+	var idx strings.Builder
+	for _, e := range entries {
+		fmt.Fprintf(&idx, "resource %s %s %s\n", e.Type, e.Name, e.SHA256)
+	}
+	fmt.Fprintf(&idx, "file %s %s\n", StaticBootstrapFile, sum(static))
+	fmt.Fprintf(&idx, "file %s %s\n", FilesBootstrapFile, sum(dynamic))
+	return "sha256:" + sum([]byte(idx.String()))
+}

@@ -1,0 +1,149 @@
+// Package compile runs the pipeline from a repository to bundles: load and
+// schema, lower, translate, check, encode.
+package compile
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/edgectl/edgectl/pkg/bundle"
+	"github.com/edgectl/edgectl/pkg/diag"
+	"github.com/edgectl/edgectl/pkg/intent"
+	"github.com/edgectl/edgectl/pkg/ir"
+	"github.com/edgectl/edgectl/pkg/lower"
+	"github.com/edgectl/edgectl/pkg/source"
+	"github.com/edgectl/edgectl/pkg/xds"
+)
+
+// Options tune a compile. The zero value is ready to use.
+type Options struct {
+	// Workers bounds parallel work; zero means GOMAXPROCS.
+	Workers int
+	// Edgectl is recorded in every manifest.
+	Edgectl bundle.BuildInfo
+}
+
+// Result is everything a compile produced. Bundles is empty when the
+// diagnostics hold an error: a compile yields complete bundles or none.
+type Result struct {
+	Model    *intent.Model
+	Gateways []*ir.Gateway
+	Bundles  []*bundle.Bundle
+}
+
+// Compile runs every stage on src. Problems in the repository come back as
+// diagnostics, sorted and relative to the project directory; the error is
+// for failures of edgectl itself (I/O, or an internal bug).
+func Compile(src *source.Source, opts Options) (*Result, diag.List, error) {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	res := &Result{}
+	m, diags, err := intent.Load(src.FS, intent.Options{Workers: workers})
+	if err != nil {
+		return nil, nil, err
+	}
+	res.Model = m
+	if diags.HasErrors() {
+		return res, diags.Sorted(), nil
+	}
+	gws, ld := lower.Lower(m)
+	diags = append(diags, ld...)
+	if diags.HasErrors() {
+		return res, diags.Sorted(), nil
+	}
+	res.Gateways = gws
+
+	bundles := make([]*bundle.Bundle, len(gws))
+	errs := make([]error, len(gws))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, workers)
+	for i, g := range gws {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			bundles[i], errs[i] = Build(g, bundle.Meta{Source: src.Provenance, Edgectl: opts.Edgectl})
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	res.Bundles = bundles
+	return res, diags.Sorted(), nil
+}
+
+// Build translates one gateway's IR, holds every resource to what Envoy
+// accepts, and encodes the bundle. Any failure is a bug in edgectl: the
+// lowering stage reports user errors before this point.
+func Build(g *ir.Gateway, meta bundle.Meta) (*bundle.Bundle, error) {
+	internal := func(err error) error {
+		return fmt.Errorf("internal error in gateway %q (please report it): %w", g.Name, err)
+	}
+	if err := g.Validate(); err != nil {
+		return nil, internal(err)
+	}
+	files := xds.Translate(g, xds.Files)
+	static := xds.Translate(g, xds.Static)
+	if err := xds.Check(files, xds.Files); err != nil {
+		return nil, internal(err)
+	}
+	if err := xds.Check(static, xds.Static); err != nil {
+		return nil, internal(err)
+	}
+	staticBoot, filesBoot := xds.StaticBootstrap(g, static), xds.FilesBootstrap(g)
+	if err := xds.CheckBootstrap(filesBoot, "bootstrap-xds"); err != nil {
+		return nil, internal(err)
+	}
+	// The static bootstrap's listeners, clusters and secrets were checked
+	// above; validate only the bootstrap's own fields.
+	if err := staticBoot.GetNode().ValidateAll(); err != nil {
+		return nil, internal(err)
+	}
+	b, err := bundle.Encode(bundle.Input{
+		Gateway:   g.Name,
+		Node:      bundle.Node{ID: g.NodeID, Cluster: g.NodeCluster},
+		XDSDir:    g.XDSDir,
+		Stats:     Stats(g),
+		Static:    staticBoot,
+		Dynamic:   filesBoot,
+		Resources: files,
+	}, meta)
+	if err != nil {
+		return nil, internal(err)
+	}
+	return b, nil
+}
+
+// Stats counts what a gateway serves. A virtual host served on several
+// listeners counts once; so do its routes.
+func Stats(g *ir.Gateway) bundle.Stats {
+	s := bundle.Stats{Listeners: len(g.Listeners), Clusters: len(g.Clusters), Secrets: len(g.Secrets)}
+	seen := map[string]bool{}
+	count := func(t *ir.RouteTable) {
+		for _, vh := range t.VirtualHosts {
+			if !seen[vh.Name] {
+				seen[vh.Name] = true
+				s.VirtualHosts++
+				s.Routes += len(vh.Routes)
+			}
+		}
+	}
+	// HTTPS first: a TLS virtual host's routes live there, its HTTP twin
+	// only redirects.
+	for _, l := range g.Listeners {
+		for _, fc := range l.Chains {
+			count(fc.Routes)
+		}
+	}
+	for _, l := range g.Listeners {
+		if l.Routes != nil {
+			count(l.Routes)
+		}
+	}
+	return s
+}
