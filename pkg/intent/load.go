@@ -337,7 +337,7 @@ func decodeDoc(sch *schema.Schema, doc *Doc, isProject bool) (any, diag.List) {
 		}
 		d := diags.Errorf(diag.Pos{File: doc.File, Line: v.Node.Line, Col: v.Node.Column}, "schema", "%s", msg)
 		if v.SchemaLine > 0 {
-			d.Note(diag.Pos{File: diag.SchemaFile, Line: v.SchemaLine, Col: v.SchemaCol}, "the schema of %s", doc.Kind)
+			d.Note(diag.Pos{File: diag.SchemaFile, Line: v.SchemaLine, Col: v.SchemaCol}, "the %s schema constrains it here", doc.Kind)
 		}
 	}
 	if diags.HasErrors() {

@@ -20,7 +20,7 @@ type gatewayBuilder struct {
 	redirect  bool               // the gateway's httpsRedirect default
 	defaults  routeDefaults
 	claims    map[string]map[string]claim // listener → hostname → first claim
-	vhosts    int
+	vhosts    int                          // virtual hosts that name this gateway
 }
 
 type routeDefaults struct {
@@ -178,19 +178,25 @@ func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
 			}
 			continue
 		}
+		gb.vhosts++
 		before := len(l.diags)
 		l.hostnames(vh)
 		var cert *ir.CertRef
 		if s.TLS != nil {
 			cert, _ = l.certRef(d, s.TLS.Certificate, false, "spec", "tls", "certificate")
 		}
-		attach := l.selectListeners(gb, vh)
+		lbs := l.selectListeners(gb, vh)
 		routes := l.routes(vh, gb)
-		if len(l.diags) > before {
+		// Claim hostnames even when the virtual host has other errors, so a
+		// conflict with another team shows in the same run.
+		claimed := true
+		for _, lb := range lbs {
+			claimed = l.claim(gb, lb, vh) && claimed
+		}
+		if len(l.diags) > before || !claimed {
 			continue
 		}
-		gb.vhosts++
-		l.attach(gb, vh, attach, cert, routes)
+		l.attach(gb, vh, lbs, cert, routes)
 	}
 }
 
@@ -223,6 +229,7 @@ func (l *lowerer) hostnames(vh *intent.VirtualHost) {
 func (l *lowerer) selectListeners(gb *gatewayBuilder, vh *intent.VirtualHost) []*listenerBuilder {
 	d, s := vh.Doc, vh.Spec
 	var out []*listenerBuilder
+	unknownListener := false
 	if len(s.Listeners) == 0 {
 		for _, lb := range gb.listeners {
 			if lb.ir.Protocol == ir.HTTP || s.TLS != nil {
@@ -233,7 +240,8 @@ func (l *lowerer) selectListeners(gb *gatewayBuilder, vh *intent.VirtualHost) []
 	for i, name := range s.Listeners {
 		lb := gb.listener(name)
 		if lb == nil {
-			l.unknown(d.Pos("spec", "listeners", i), fmt.Sprintf("listener of gateway %q", gb.g.Name), name, listenerNames(gb))
+			l.unknown(d.Pos("spec", "listeners", i), "listener", name, listenerNames(gb), fmt.Sprintf(" in gateway %q", gb.g.Name))
+			unknownListener = true
 			continue
 		}
 		if lb.ir.Protocol == ir.HTTPS && s.TLS == nil {
@@ -243,7 +251,7 @@ func (l *lowerer) selectListeners(gb *gatewayBuilder, vh *intent.VirtualHost) []
 		out = append(out, lb)
 	}
 	hasHTTPS := slices.ContainsFunc(out, func(lb *listenerBuilder) bool { return lb.ir.Protocol == ir.HTTPS })
-	if s.TLS != nil && !hasHTTPS {
+	if s.TLS != nil && !hasHTTPS && !unknownListener {
 		l.diags.Errorf(d.KeyPos("spec", "tls"), "tls", "spec.tls: gateway %q has no HTTPS listener to serve this certificate on", gb.g.Name).
 			Note(gb.src.Doc.KeyPos("spec", "listeners"), "the listeners of gateway %q", gb.g.Name)
 	}
@@ -280,9 +288,6 @@ func (l *lowerer) attach(gb *gatewayBuilder, vh *intent.VirtualHost, lbs []*list
 		reqOps, respOps = headerOps(h.Request), headerOps(h.Response)
 	}
 	for _, lb := range lbs {
-		if !l.claim(gb, lb, vh) {
-			continue
-		}
 		v := &ir.VirtualHost{Name: vh.Doc.Name, Domains: domains, Routes: routes, RequestHeaders: reqOps, ResponseHeaders: respOps}
 		if lb.ir.Protocol == ir.HTTP {
 			if cert != nil && redirect && httpsPort != 0 {
@@ -333,6 +338,8 @@ func httpsRedirect(port uint32, origin diag.Pos) *ir.Route {
 func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 	g := gb.g
 	if gb.vhosts == 0 && len(gb.listeners) > 0 {
+		// Only when no virtual host names the gateway: one with errors of
+		// its own is reported already.
 		l.diags.Warnf(gb.src.Doc.Pos("metadata", "name"), "empty-gateway", "gateway %q has no virtual hosts; its listeners will answer 404 to everything", g.Name)
 	}
 	clusters := map[string]bool{}

@@ -99,8 +99,9 @@ func indexKind[T any](l *lowerer, items []T, doc func(T) *intent.Doc) map[string
 }
 
 // unknown reports a reference to a missing document, with a suggestion.
-func (l *lowerer) unknown(pos diag.Pos, kind, name string, names []string) {
-	msg := fmt.Sprintf("unknown %s %q", kind, name)
+// where, if set, says where the name was looked up: ` in gateway "edge"`.
+func (l *lowerer) unknown(pos diag.Pos, kind, name string, names []string, where ...string) {
+	msg := fmt.Sprintf("unknown %s %q%s", kind, name, strings.Join(where, ""))
 	if s := diag.Suggest(name, names); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}

@@ -118,13 +118,30 @@ func (l *lowerer) conflicts(d *intent.Doc, rs []*ir.Route) {
 	}
 }
 
+// describeMatch renders a match for a message: "prefix /api for GET|POST
+// with headers x-a, x-b and query q".
 func describeMatch(m *ir.Match) string {
 	s := fmt.Sprintf("%s %s", m.PathKind, m.Path)
-	if n := len(m.Headers) + len(m.Query); n > 0 {
-		s += fmt.Sprintf(" with %d more conditions", n)
-	}
 	if len(m.Methods) > 0 {
-		s += " " + strings.Join(m.Methods, "|")
+		s += " for " + strings.Join(m.Methods, "|")
+	}
+	var conds []string
+	if len(m.Headers) > 0 {
+		names := make([]string, len(m.Headers))
+		for i, h := range m.Headers {
+			names[i] = h.Name
+		}
+		conds = append(conds, "headers "+strings.Join(names, ", "))
+	}
+	if len(m.Query) > 0 {
+		names := make([]string, len(m.Query))
+		for i, q := range m.Query {
+			names[i] = q.Name
+		}
+		conds = append(conds, "query "+strings.Join(names, ", "))
+	}
+	if len(conds) > 0 {
+		s += " with " + strings.Join(conds, " and ")
 	}
 	return s
 }

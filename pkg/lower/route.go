@@ -265,6 +265,12 @@ func (l *lowerer) match(d *intent.Doc, path []any, m *intent.Match) ir.Match {
 	}
 	for i, q := range m.Query {
 		sm, ok := l.stringMatch(d, at("query", i), q.StringMatch)
+		if ok && sm.Kind == ir.MatchAbsent {
+			// Envoy's query matcher has no inversion, so absence cannot be
+			// expressed; say so rather than match something else.
+			l.diags.Errorf(d.Pos(at("query", i, "present")...), "invalid-value", "%s.present: Envoy cannot match the absence of a query parameter", intent.Path(at("query", i)...))
+			ok = false
+		}
 		if ok {
 			out.Query = append(out.Query, ir.QueryMatch{Name: q.Name, StringMatch: sm})
 		}

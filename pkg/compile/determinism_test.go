@@ -1,0 +1,119 @@
+package compile
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/edgectl/edgectl/pkg/bundle"
+	"github.com/edgectl/edgectl/pkg/source"
+)
+
+const example = "../../examples/acme"
+
+func compileFS(t *testing.T, fsys fs.FS, opts Options) []*bundle.Bundle {
+	t.Helper()
+	res, diags, err := Compile(&source.Source{FS: fsys}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diags.HasErrors() {
+		t.Fatalf("errors:\n%v", diags)
+	}
+	return res.Bundles
+}
+
+func sameBundles(t *testing.T, what string, a, b []*bundle.Bundle) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%s: %d bundles, then %d", what, len(a), len(b))
+	}
+	for i := range a {
+		if a[i].Digest != b[i].Digest {
+			t.Errorf("%s: gateway %s: digest %s, then %s", what, a[i].Gateway, a[i].Digest, b[i].Digest)
+		}
+		for _, f := range a[i].Files {
+			if !bytes.Equal(f.Data, b[i].File(f.Path)) {
+				t.Errorf("%s: gateway %s: %s differs", what, a[i].Gateway, f.Path)
+			}
+		}
+	}
+}
+
+// TestDeterministic compiles the example repeatedly, with different
+// parallelism, and expects the same bytes every time.
+func TestDeterministic(t *testing.T) {
+	t.Parallel()
+	fsys := os.DirFS(example)
+	first := compileFS(t, fsys, testMeta)
+	for i := range 3 {
+		sameBundles(t, fmt.Sprintf("run %d", i+2), first, compileFS(t, fsys, testMeta))
+	}
+	one, many := testMeta, testMeta
+	one.Workers, many.Workers = 1, 8
+	sameBundles(t, "1 worker", first, compileFS(t, fsys, one))
+	sameBundles(t, "8 workers", first, compileFS(t, fsys, many))
+}
+
+// TestLayoutIndependent spreads every document of the example over files of
+// random names in random order. The intents are the same, so the bundle
+// must be too: file names and order never leak into the output.
+func TestLayoutIndependent(t *testing.T) {
+	t.Parallel()
+	orig := os.DirFS(example)
+	want := compileFS(t, orig, testMeta)
+	for seed := range uint64(3) {
+		r := rand.New(rand.NewPCG(seed, 42))
+		shuffled := fstest.MapFS{}
+		err := fs.WalkDir(orig, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := fs.ReadFile(orig, p)
+			if err != nil {
+				return err
+			}
+			if p == source.ProjectFile {
+				shuffled[p] = &fstest.MapFile{Data: data}
+				return nil
+			}
+			for _, doc := range splitDocs(t, data) {
+				name := fmt.Sprintf("teams/%08x.yaml", r.Uint32())
+				shuffled[name] = &fstest.MapFile{Data: doc}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameBundles(t, fmt.Sprintf("layout %d", seed), want, compileFS(t, shuffled, testMeta))
+	}
+}
+
+// splitDocs re-encodes each document of a YAML stream on its own.
+func splitDocs(t *testing.T, data []byte) [][]byte {
+	t.Helper()
+	var out [][]byte
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			if strings.Contains(err.Error(), "EOF") {
+				return out
+			}
+			t.Fatal(err)
+		}
+		b, err := yaml.Marshal(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
+	}
+}
