@@ -20,7 +20,7 @@ type gatewayBuilder struct {
 	redirect  bool               // the gateway's httpsRedirect default
 	defaults  routeDefaults
 	claims    map[string]map[string]claim // listener → hostname → first claim
-	vhosts    int                          // virtual hosts that name this gateway
+	vhosts    int                         // virtual hosts that name this gateway
 }
 
 type routeDefaults struct {
