@@ -62,10 +62,10 @@ func runCompile(cmd *cobra.Command, f compileFlags, a []string) error {
 	if f.out == "" {
 		return usageErrorf("missing -o OUT: the directory to write bundles into")
 	}
-	if err := oneOf("format", f.format, diag.Formats...); err != nil {
+	if err := oneOf(cmd, "format", diag.Formats...); err != nil {
 		return err
 	}
-	if err := oneOf("fail-on", f.failOn, "error", "warning"); err != nil {
+	if err := oneOf(cmd, "fail-on", "error", "warning"); err != nil {
 		return err
 	}
 	failOn, _ := diag.ParseSeverity(f.failOn)

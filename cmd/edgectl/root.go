@@ -53,7 +53,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	var ee *exitError
-	if !errors.As(err, &ee) {
+	switch {
+	case errors.As(err, &ee):
+	case strings.HasPrefix(err.Error(), "unknown command"):
+		// cobra's own usage errors come back as plain errors.
+		ee = &exitError{code: exitUsage, err: err}
+	default:
 		ee = &exitError{code: exitFailure, err: err}
 	}
 	if ee.err != nil {
@@ -105,6 +110,8 @@ func flagsFromEnv(cmd *cobra.Command) error {
 			if serr := cmd.Flags().Set(f.Name, v); serr != nil {
 				err = usageErrorf("%s: %v", name, serr)
 			}
+			// Remember where the value came from, for error messages.
+			f.Annotations = map[string][]string{envAnnotation: {name}}
 		}
 	})
 	return err
@@ -120,12 +127,20 @@ func args(check cobra.PositionalArgs) cobra.PositionalArgs {
 	}
 }
 
+const envAnnotation = "edgectl/env"
+
 // oneOf checks a flag value against its allowed values.
-func oneOf(flag, value string, allowed ...string) error {
+func oneOf(cmd *cobra.Command, flag string, allowed ...string) error {
+	f := cmd.Flags().Lookup(flag)
+	value := f.Value.String()
 	for _, a := range allowed {
 		if value == a {
 			return nil
 		}
 	}
-	return usageErrorf("--%s: %q is not one of %s", flag, value, strings.Join(allowed, ", "))
+	from := ""
+	if env := f.Annotations[envAnnotation]; len(env) > 0 {
+		from = " (from " + env[0] + ")"
+	}
+	return usageErrorf("--%s%s: %q is not one of %s", flag, from, value, strings.Join(allowed, ", "))
 }
