@@ -22,12 +22,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -183,58 +186,69 @@ type xdsFile struct {
 
 // Encode builds a bundle.
 func Encode(in Input, meta Meta) (*Bundle, error) {
-	var entries []ResourceEntry
 	// Listeners and clusters share one file each; Envoy needs both files
 	// even when empty. Route configurations and secrets get a file each.
 	lds := &xdsFile{path: XDSDir + "/" + xds.LDSFile, typeURL: TypeURL(&listenerv3.Listener{})}
 	cds := &xdsFile{path: XDSDir + "/" + xds.CDSFile, typeURL: TypeURL(&clusterv3.Cluster{})}
 	files := []*xdsFile{lds, cds}
-	add := func(f *xdsFile, typ, name string, m proto.Message) error {
-		js, err := anyJSON(m)
-		if err != nil {
-			return err
-		}
-		f.items = append(f.items, js)
-		entries = append(entries, ResourceEntry{Type: typ, Name: name, File: f.path, SHA256: sum(js)})
-		return nil
+	type item struct {
+		file *xdsFile
+		typ  string
+		name string
+		msg  proto.Message
 	}
+	var items []item
 	r := in.Resources
 	for _, l := range r.Listeners {
-		if err := add(lds, "Listener", l.Name, l); err != nil {
-			return nil, err
-		}
+		items = append(items, item{lds, "Listener", l.Name, l})
 	}
 	for _, c := range r.Clusters {
-		if err := add(cds, "Cluster", c.Name, c); err != nil {
-			return nil, err
-		}
+		items = append(items, item{cds, "Cluster", c.Name, c})
 	}
 	for _, rc := range r.Routes {
 		f := &xdsFile{path: XDSDir + "/" + xds.RouteFile(rc.Name), typeURL: TypeURL(rc)}
 		files = append(files, f)
-		if err := add(f, "RouteConfiguration", rc.Name, rc); err != nil {
-			return nil, err
-		}
+		items = append(items, item{f, "RouteConfiguration", rc.Name, rc})
 	}
 	for _, s := range r.Secrets {
 		f := &xdsFile{path: XDSDir + "/" + xds.SecretFile(s.Name), typeURL: TypeURL(s)}
 		files = append(files, f)
-		if err := add(f, "Secret", s.Name, s); err != nil {
-			return nil, err
-		}
+		items = append(items, item{f, "Secret", s.Name, s})
 	}
 
+	// Render every resource and both bootstraps in parallel.
+	jsons := make([][]byte, len(items))
+	boots := map[string]*bootstrapv3.Bootstrap{StaticBootstrapFile: in.Static, FilesBootstrapFile: in.Dynamic}
 	out := map[string][]byte{}
-	for name, b := range map[string]*bootstrapv3.Bootstrap{StaticBootstrapFile: in.Static, FilesBootstrapFile: in.Dynamic} {
-		js, err := canonicalJSON(b)
-		if err != nil {
-			return nil, err
-		}
-		y, err := jsonToYAML(js)
-		if err != nil {
-			return nil, err
-		}
-		out[name] = y
+	var mu sync.Mutex
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, it := range items {
+		g.Go(func() (err error) {
+			jsons[i], err = anyJSON(it.msg)
+			return err
+		})
+	}
+	for name, b := range boots {
+		g.Go(func() error {
+			js, err := canonicalJSON(b)
+			if err != nil {
+				return err
+			}
+			y, err := jsonToYAML(js)
+			mu.Lock()
+			out[name] = y
+			mu.Unlock()
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	entries := make([]ResourceEntry, len(items))
+	for i, it := range items {
+		it.file.items = append(it.file.items, jsons[i])
+		entries[i] = ResourceEntry{Type: it.typ, Name: it.name, File: it.file.path, SHA256: sum(jsons[i])}
 	}
 
 	// The digest is over every resource and both bootstraps; the xDS files
@@ -245,20 +259,25 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 	digest := digestOf(entries, out[StaticBootstrapFile], out[FilesBootstrapFile])
 
 	for _, f := range files {
-		var js bytes.Buffer
-		fmt.Fprintf(&js, `{"version_info":%q,"resources":[`, digest)
-		for i, item := range f.items {
-			if i > 0 {
-				js.WriteByte(',')
+		g.Go(func() error {
+			var js bytes.Buffer
+			fmt.Fprintf(&js, `{"version_info":%q,"resources":[`, digest)
+			for i, item := range f.items {
+				if i > 0 {
+					js.WriteByte(',')
+				}
+				js.Write(item)
 			}
-			js.Write(item)
-		}
-		fmt.Fprintf(&js, `],"type_url":%q}`, f.typeURL)
-		y, err := jsonToYAML(js.Bytes())
-		if err != nil {
-			return nil, err
-		}
-		out[f.path] = y
+			fmt.Fprintf(&js, `],"type_url":%q}`, f.typeURL)
+			y, err := jsonToYAML(js.Bytes())
+			mu.Lock()
+			out[f.path] = y
+			mu.Unlock()
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 
 	m := &Manifest{

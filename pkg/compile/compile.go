@@ -55,6 +55,8 @@ func Compile(src *source.Source, opts Options) (*Result, diag.List, error) {
 		return res, diags.Sorted(), nil
 	}
 	res.Gateways = gws
+	// Every stage that reports positions is done.
+	m.ReleaseSyntax()
 
 	bundles := make([]*bundle.Bundle, len(gws))
 	errs := make([]error, len(gws))
@@ -87,12 +89,15 @@ func Build(g *ir.Gateway, meta bundle.Meta) (*bundle.Bundle, error) {
 	if err := g.Validate(); err != nil {
 		return nil, internal(err)
 	}
-	files := xds.Translate(g, xds.Files)
-	static := xds.Translate(g, xds.Static)
+	rs := xds.Translate(g, xds.Files, xds.Static)
+	files, static := rs[0], rs[1]
 	if err := xds.Check(files, xds.Files); err != nil {
 		return nil, internal(err)
 	}
-	if err := xds.Check(static, xds.Static); err != nil {
+	// The route configurations are shared by both modes and were checked
+	// above; the static listeners, which hold them inline, are checked
+	// whole, so what the static bootstrap says is validated as written.
+	if err := xds.Check(&xds.Resources{Listeners: static.Listeners, Clusters: static.Clusters, Secrets: static.Secrets}, xds.Static); err != nil {
 		return nil, internal(err)
 	}
 	staticBoot, filesBoot := xds.StaticBootstrap(g, static), xds.FilesBootstrap(g)

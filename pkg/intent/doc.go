@@ -4,6 +4,7 @@
 package intent
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -27,7 +28,29 @@ type Doc struct {
 	Kind  string
 	Name  string
 	Team  string // the team that owns File, if the project declares teams
-	Node  *yaml.Node
+
+	src  []byte     // the whole file
+	node *yaml.Node // the document's syntax tree; nil once released
+}
+
+// syntax returns the document's syntax tree, parsing its file again if the
+// tree was released (see Model.ReleaseSyntax). Positions are asked for
+// rarely, so re-parsing beats keeping every tree of a large repository.
+func (d *Doc) syntax() *yaml.Node {
+	if d.node != nil {
+		return d.node
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(d.src))
+	for i := 0; i <= d.Index; i++ {
+		var root yaml.Node
+		if err := dec.Decode(&root); err != nil {
+			return nil
+		}
+		if i == d.Index && len(root.Content) > 0 {
+			d.node = schema.Resolve(root.Content[0])
+		}
+	}
+	return d.node
 }
 
 // ID names the document for messages: `VirtualHost "shop"`.
@@ -37,7 +60,7 @@ func (d *Doc) ID() string { return fmt.Sprintf("%s %q", d.Kind, d.Name) }
 // and list indexes from the document root. When the path does not exist all
 // the way, it returns the position of the deepest part that does.
 func (d *Doc) Pos(path ...any) diag.Pos {
-	n := d.Node
+	n := d.syntax()
 	for _, step := range path {
 		next := child(n, step)
 		if next == nil {
@@ -52,9 +75,9 @@ func (d *Doc) Pos(path ...any) diag.Pos {
 // about the field rather than its value.
 func (d *Doc) KeyPos(path ...any) diag.Pos {
 	if len(path) == 0 {
-		return d.at(d.Node)
+		return d.at(d.syntax())
 	}
-	parent := d.Node
+	parent := d.syntax()
 	for _, step := range path[:len(path)-1] {
 		if parent = child(parent, step); parent == nil {
 			return d.Pos(path...)
@@ -124,7 +147,7 @@ func Path(path ...any) string {
 // numbers, booleans, nil), the form policies receive.
 func (d *Doc) Value() any {
 	var v any
-	if err := d.Node.Decode(&v); err != nil {
+	if err := d.syntax().Decode(&v); err != nil {
 		return nil
 	}
 	return v

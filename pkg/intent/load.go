@@ -181,6 +181,18 @@ func Load(fsys fs.FS, opts Options) (*Model, diag.List, error) {
 	return m, diags, nil
 }
 
+// ReleaseSyntax lets the YAML syntax trees go. They are most of the memory a
+// large repository takes; positions remain available by parsing a file
+// again when one is asked for.
+func (m *Model) ReleaseSyntax() {
+	for _, d := range m.Docs {
+		d.node = nil
+	}
+	if m.Project != nil {
+		m.Project.Doc.node = nil
+	}
+}
+
 func (m *Model) add(d any) {
 	switch d := d.(type) {
 	case *Gateway:
@@ -261,7 +273,7 @@ func parseFile(sch *schema.Schema, p string, data []byte, isProject bool) ([]any
 		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 			continue // an empty document, such as a leading ---
 		}
-		doc := &Doc{File: p, Index: index, Node: n}
+		doc := &Doc{File: p, Index: index, src: data, node: n}
 		v, dd := decodeDoc(sch, doc, isProject)
 		diags = append(diags, dd...)
 		if v != nil {
@@ -288,12 +300,12 @@ func yamlError(p string, err error) diag.Diagnostic {
 // decodeDoc checks a document's header and schema, then decodes it.
 func decodeDoc(sch *schema.Schema, doc *Doc, isProject bool) (any, diag.List) {
 	var diags diag.List
-	if doc.Node.Kind != yaml.MappingNode {
+	if doc.node.Kind != yaml.MappingNode {
 		diags.Errorf(doc.Pos(), "document", "a document must be a mapping with apiVersion and kind")
 		return nil, diags
 	}
-	apiVersion := scalarField(doc.Node, "apiVersion")
-	kind := scalarField(doc.Node, "kind")
+	apiVersion := scalarField(doc.node, "apiVersion")
+	kind := scalarField(doc.node, "kind")
 	switch {
 	case apiVersion == nil:
 		diags.Errorf(doc.Pos(), "document", "missing apiVersion (want %q)", APIVersion)
@@ -330,7 +342,7 @@ func decodeDoc(sch *schema.Schema, doc *Doc, isProject bool) (any, diag.List) {
 		diags.Errorf(doc.Pos("kind"), "document", "%s", msg)
 		return nil, diags
 	}
-	for _, v := range sch.Check(def, doc.Node) {
+	for _, v := range sch.Check(def, doc.node) {
 		msg := v.Message
 		if v.Path != "" {
 			msg = v.Path + ": " + msg
@@ -343,7 +355,7 @@ func decodeDoc(sch *schema.Schema, doc *Doc, isProject bool) (any, diag.List) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	if n := scalarField(child(doc.Node, "metadata"), "name"); n != nil {
+	if n := scalarField(child(doc.node, "metadata"), "name"); n != nil {
 		doc.Name = n.Value
 	}
 	v, err := decodeTyped(doc)
@@ -360,19 +372,19 @@ func decodeTyped(doc *Doc) (any, error) {
 	switch doc.Kind {
 	case "Project":
 		v := &Project{Doc: doc}
-		return v, doc.Node.Decode(v)
+		return v, doc.node.Decode(v)
 	case "Gateway":
 		v := &Gateway{Doc: doc}
-		return v, doc.Node.Decode(v)
+		return v, doc.node.Decode(v)
 	case "VirtualHost":
 		v := &VirtualHost{Doc: doc}
-		return v, doc.Node.Decode(v)
+		return v, doc.node.Decode(v)
 	case "Backend":
 		v := &Backend{Doc: doc}
-		return v, doc.Node.Decode(v)
+		return v, doc.node.Decode(v)
 	case "Certificate":
 		v := &Certificate{Doc: doc}
-		return v, doc.Node.Decode(v)
+		return v, doc.node.Decode(v)
 	}
 	return nil, fmt.Errorf("no type for kind %q", doc.Kind)
 }

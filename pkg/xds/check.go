@@ -3,12 +3,16 @@ package xds
 import (
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
+	"sync"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -19,21 +23,32 @@ import (
 // generated code never opens), and every reference between resources
 // resolves. A failure is a bug in edgectl.
 func Check(r *Resources, mode Mode) error {
-	var errs []error
+	type job struct {
+		m     proto.Message
+		where string
+	}
+	var jobs []job
 	for _, l := range r.Listeners {
-		errs = append(errs, validateDeep(l, "listener "+l.Name)...)
+		jobs = append(jobs, job{l, "listener " + l.Name})
 	}
 	for _, rc := range r.Routes {
-		errs = append(errs, validateDeep(rc, "route configuration "+rc.Name)...)
+		jobs = append(jobs, job{rc, "route configuration " + rc.Name})
 	}
 	for _, c := range r.Clusters {
-		errs = append(errs, validateDeep(c, "cluster "+c.Name)...)
+		jobs = append(jobs, job{c, "cluster " + c.Name})
 	}
 	for _, s := range r.Secrets {
-		errs = append(errs, validateDeep(s, "secret "+s.Name)...)
+		jobs = append(jobs, job{s, "secret " + s.Name})
 	}
-	errs = append(errs, checkRefs(r, mode)...)
-	return errors.Join(errs...)
+	results := make([][]error, len(jobs)+1)
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, j := range jobs {
+		g.Go(func() error { results[i] = validateDeep(j.m, j.where); return nil })
+	}
+	g.Go(func() error { results[len(jobs)] = checkRefs(r, mode); return nil })
+	_ = g.Wait()
+	return errors.Join(slices.Concat(results...)...)
 }
 
 // CheckBootstrap validates a bootstrap deeply.
@@ -63,7 +78,8 @@ func validateDeep(m proto.Message, where string) []error {
 	return errs
 }
 
-// eachAny calls fn for every Any in m, without descending into them.
+// eachAny calls fn for every Any in m, without descending into them. It
+// skips fields whose type can never hold an Any.
 func eachAny(m protoreflect.Message, fn func(*anypb.Any)) {
 	if a, ok := m.Interface().(*anypb.Any); ok {
 		fn(a)
@@ -71,6 +87,8 @@ func eachAny(m protoreflect.Message, fn func(*anypb.Any)) {
 	}
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		switch {
+		case fd.Message() != nil && !fd.IsMap() && !mayHoldAny(fd.Message()):
+		case fd.IsMap() && fd.MapValue().Message() != nil && !mayHoldAny(fd.MapValue().Message()):
 		case fd.IsList() && fd.Message() != nil:
 			l := v.List()
 			for i := range l.Len() {
@@ -88,9 +106,49 @@ func eachAny(m protoreflect.Message, fn func(*anypb.Any)) {
 	})
 }
 
-// walk calls fn for every message in m, opening Any fields.
+var anyReach sync.Map // protoreflect.FullName → bool
+
+// mayHoldAny reports whether a message of type md can contain an Any at
+// any depth, by searching the type graph once per type.
+func mayHoldAny(md protoreflect.MessageDescriptor) bool {
+	if v, ok := anyReach.Load(md.FullName()); ok {
+		return v.(bool)
+	}
+	anyName := (&anypb.Any{}).ProtoReflect().Descriptor().FullName()
+	seen := map[protoreflect.FullName]bool{md.FullName(): true}
+	queue := []protoreflect.MessageDescriptor{md}
+	found := false
+	for len(queue) > 0 && !found {
+		cur := queue[0]
+		queue = queue[1:]
+		if cur.FullName() == anyName {
+			found = true
+			break
+		}
+		fields := cur.Fields()
+		for i := range fields.Len() {
+			fd := fields.Get(i)
+			next := fd.Message()
+			if fd.IsMap() {
+				next = fd.MapValue().Message()
+			}
+			if next != nil && !seen[next.FullName()] {
+				seen[next.FullName()] = true
+				queue = append(queue, next)
+			}
+		}
+	}
+	anyReach.Store(md.FullName(), found)
+	return found
+}
+
+// walk calls fn for every message in m, opening Any fields. Route
+// configurations are left to checkRouteConfig, which knows their shape.
 func walk(m proto.Message, fn func(proto.Message)) {
 	fn(m)
+	if _, ok := m.(*routev3.RouteConfiguration); ok {
+		return
+	}
 	rm := m.ProtoReflect()
 	if a, ok := m.(*anypb.Any); ok {
 		if inner, err := a.UnmarshalNew(); err == nil {
@@ -157,24 +215,27 @@ func checkRefs(r *Resources, mode Mode) []error {
 				domains[d] = vh.Name
 			}
 		}
-		walk(rc, func(m proto.Message) {
-			switch m := m.(type) {
-			case *routev3.RouteAction:
-				if c := m.GetCluster(); c != "" && !clusters[c] {
+		for _, vh := range rc.VirtualHosts {
+			for _, rt := range vh.Routes {
+				a := rt.GetRoute()
+				if a == nil {
+					continue
+				}
+				if c := a.GetCluster(); c != "" && !clusters[c] {
 					fail("%s: route to unknown cluster %q", where, c)
 				}
-				for _, w := range m.GetWeightedClusters().GetClusters() {
+				for _, w := range a.GetWeightedClusters().GetClusters() {
 					if !clusters[w.Name] {
 						fail("%s: route to unknown cluster %q", where, w.Name)
 					}
 				}
-				for _, mp := range m.RequestMirrorPolicies {
+				for _, mp := range a.RequestMirrorPolicies {
 					if !clusters[mp.Cluster] {
 						fail("%s: mirror to unknown cluster %q", where, mp.Cluster)
 					}
 				}
 			}
-		})
+		}
 	}
 	referenced := map[string]bool{}
 	for _, l := range r.Listeners {

@@ -44,7 +44,7 @@ func TestCheckAcceptsTranslation(t *testing.T) {
 		t.Fatalf("test gateway is invalid: %v", err)
 	}
 	for _, mode := range []Mode{Static, Files, ADS} {
-		if err := Check(Translate(g, mode), mode); err != nil {
+		if err := Check(Translate(g, mode)[0], mode); err != nil {
 			t.Errorf("%s: %v", mode, err)
 		}
 	}
@@ -119,7 +119,7 @@ func TestCheckCatchesBrokenResources(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := Translate(testGateway(), tc.mode)
+			r := Translate(testGateway(), tc.mode)[0]
 			tc.breakIt(t, r)
 			err := Check(r, tc.mode)
 			if err == nil {

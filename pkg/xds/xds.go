@@ -54,29 +54,36 @@ type Resources struct {
 	Secrets   []*tlsv3.Secret
 }
 
-// Translate builds the resources of a gateway for a delivery mode.
-func Translate(g *ir.Gateway, mode Mode) *Resources {
-	t := translator{g: g, mode: mode}
-	r := &Resources{}
+// Translate builds the resources of a gateway for each delivery mode asked
+// for, in that order. Route configurations do not depend on the mode, so
+// they are built once and shared.
+func Translate(g *ir.Gateway, modes ...Mode) []*Resources {
+	var routes []*routev3.RouteConfiguration
 	for _, l := range g.Listeners {
 		if l.Routes != nil {
-			r.Routes = append(r.Routes, routeConfiguration(l.Routes))
+			routes = append(routes, routeConfiguration(l.Routes))
 		}
 		for _, fc := range l.Chains {
-			r.Routes = append(r.Routes, routeConfiguration(fc.Routes))
+			routes = append(routes, routeConfiguration(fc.Routes))
 		}
 	}
-	sortByName(r.Routes)
-	for _, l := range g.Listeners {
-		r.Listeners = append(r.Listeners, t.listener(l, r.Routes))
+	sortByName(routes)
+	out := make([]*Resources, len(modes))
+	for i, mode := range modes {
+		t := translator{g: g, mode: mode}
+		r := &Resources{Routes: routes}
+		for _, l := range g.Listeners {
+			r.Listeners = append(r.Listeners, t.listener(l, routes))
+		}
+		for _, c := range g.Clusters {
+			r.Clusters = append(r.Clusters, t.cluster(c))
+		}
+		for _, s := range g.Secrets {
+			r.Secrets = append(r.Secrets, secret(s))
+		}
+		out[i] = r
 	}
-	for _, c := range g.Clusters {
-		r.Clusters = append(r.Clusters, t.cluster(c))
-	}
-	for _, s := range g.Secrets {
-		r.Secrets = append(r.Secrets, secret(s))
-	}
-	return r
+	return out
 }
 
 type translator struct {

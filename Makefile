@@ -1,0 +1,43 @@
+# The two commands a new user needs:
+#   make demo   compile the bundled example repository and show the result
+#   make test   run every test (builds and caches a kube-apiserver on first use)
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+BIN     := bin/edgectl
+
+.PHONY: all build demo test vet fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/edgectl
+
+demo: build
+	@echo '$$ edgectl validate examples/acme'
+	@$(BIN) validate examples/acme
+	@echo
+	@echo '$$ edgectl compile examples/acme -o out/acme'
+	@$(BIN) compile examples/acme -o out/acme
+
+vet:
+	@test -z "$$(gofmt -l cmd pkg internal schemas hack)" || { gofmt -l cmd pkg internal schemas hack; echo 'gofmt needed'; exit 1; }
+	$(GO) vet ./...
+
+# The Kubernetes tests need a real etcd and kube-apiserver; assets.sh builds
+# them once (about 10 CPU-minutes) and caches them under ~/.cache/edgectl.
+test: vet
+	EDGECTL_KUBE_ASSETS="$$(hack/kube/assets.sh)" EDGECTL_REQUIRE_KUBE=1 $(GO) test -count=1 ./...
+
+# Each fuzz target for a short while; FUZZTIME=5m for a longer run.
+FUZZTIME ?= 20s
+fuzz:
+	$(GO) test ./pkg/schema  -run '^$$' -fuzz '^FuzzAgreesWithCUE$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/compile -run '^$$' -fuzz '^FuzzCompile$$'       -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/bundle  -run '^$$' -fuzz '^FuzzJSONToYAML$$'    -fuzztime $(FUZZTIME)
+
+bench:
+	hack/bench.sh
+
+clean:
+	rm -rf bin out
