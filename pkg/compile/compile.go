@@ -13,6 +13,7 @@ import (
 	"github.com/edgectl/edgectl/pkg/ir"
 	"github.com/edgectl/edgectl/pkg/lower"
 	"github.com/edgectl/edgectl/pkg/source"
+	"github.com/edgectl/edgectl/pkg/tenancy"
 	"github.com/edgectl/edgectl/pkg/xds"
 )
 
@@ -49,6 +50,8 @@ func Compile(src *source.Source, opts Options) (*Result, diag.List, error) {
 	if diags.HasErrors() {
 		return res, diags.Sorted(), nil
 	}
+	// Ownership and the semantic checks of lowering report together.
+	diags = append(diags, tenancy.Check(m)...)
 	gws, ld := lower.Lower(m)
 	diags = append(diags, ld...)
 	if diags.HasErrors() {

@@ -37,6 +37,15 @@ var Rules = []Rule{
 	{"unused-backend", "a backend is referenced by no route"},
 	{"unused-certificate", "a certificate is referenced by nothing"},
 	{"empty-gateway", "a gateway has no virtual hosts"},
+	{"ownership", "a document declares or uses what its team does not own"},
+	{"wildcard-capture", "a wildcard virtual host answers a hostname another team owns but does not serve"},
+	{"include-cycle", "route sets include each other in a cycle"},
+	{"include-condition", "an include's conditions cannot be composed with the routes it includes"},
+	{"route-outside-include", "a route of an included route set falls outside the prefix it was given"},
+	{"unused-routeset", "a route set is included by nothing"},
+	{"policy", "a Rego policy does not compile, or refers to a refused built-in"},
+	{"policy-test", "a Rego policy test fails"},
+	{"acknowledgement", "an acknowledgement in edgectl.yaml matches no warning"},
 }
 
 // RuleSummary returns the summary of a catalogued rule, or the id itself.

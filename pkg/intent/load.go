@@ -30,6 +30,7 @@ type Model struct {
 	VirtualHosts []*VirtualHost
 	Backends     []*Backend
 	Certificates []*Certificate
+	RouteSets    []*RouteSet
 	// Docs lists every document, ordered by file and index.
 	Docs []*Doc
 	// Files lists every file read, with its content, ordered by path.
@@ -55,6 +56,7 @@ var kinds = map[string]string{
 	"VirtualHost": "#VirtualHost",
 	"Backend":     "#Backend",
 	"Certificate": "#Certificate",
+	"RouteSet":    "#RouteSet",
 }
 
 // KindNames lists the kinds of intent documents, sorted.
@@ -206,6 +208,9 @@ func (m *Model) add(d any) {
 		m.Docs = append(m.Docs, d.Doc)
 	case *Certificate:
 		m.Certificates = append(m.Certificates, d)
+		m.Docs = append(m.Docs, d.Doc)
+	case *RouteSet:
+		m.RouteSets = append(m.RouteSets, d)
 		m.Docs = append(m.Docs, d.Doc)
 	}
 }
@@ -384,6 +389,9 @@ func decodeTyped(doc *Doc) (any, error) {
 		return v, doc.node.Decode(v)
 	case "Certificate":
 		v := &Certificate{Doc: doc}
+		return v, doc.node.Decode(v)
+	case "RouteSet":
+		v := &RouteSet{Doc: doc}
 		return v, doc.node.Decode(v)
 	}
 	return nil, fmt.Errorf("no type for kind %q", doc.Kind)

@@ -20,9 +20,60 @@ type Project struct {
 }
 
 type ProjectSpec struct {
-	Intents      []string `yaml:"intents"`
-	Exclude      []string `yaml:"exclude"`
-	EnvoyVersion string   `yaml:"envoyVersion"`
+	Intents      []string          `yaml:"intents"`
+	Exclude      []string          `yaml:"exclude"`
+	EnvoyVersion string            `yaml:"envoyVersion"`
+	Teams        []Team            `yaml:"teams"`
+	Policies     *Policies         `yaml:"policies"`
+	Acknowledge  []Acknowledgement `yaml:"acknowledge"`
+}
+
+// Team owns files, and through them what those files may declare.
+type Team struct {
+	Name         string   `yaml:"name"`
+	Paths        []string `yaml:"paths"`
+	Hostnames    []string `yaml:"hostnames"`
+	Certificates []string `yaml:"certificates"`
+	Backends     []string `yaml:"backends"` // nil: any backend
+	Platform     bool     `yaml:"platform"`
+}
+
+// Policies configures policy as code: the repository's Rego files and the
+// built-in library.
+type Policies struct {
+	Paths   []string        `yaml:"paths"`
+	Builtin BuiltinPolicies `yaml:"builtin"`
+}
+
+// BuiltinPolicies switches on and parameterises the embedded policies; a
+// nil field is off. The JSON names are what the policies read as params.
+type BuiltinPolicies struct {
+	TLSRequired   *BuiltinParams `yaml:"tlsRequired"`
+	MaxTimeout    *BuiltinParams `yaml:"maxTimeout"`
+	MaxRetries    *BuiltinParams `yaml:"maxRetries"`
+	WildcardHosts *BuiltinParams `yaml:"wildcardHosts"`
+	HealthChecks  *BuiltinParams `yaml:"healthChecks"`
+	UpstreamTLS   *BuiltinParams `yaml:"upstreamTLS"`
+	RedirectHosts *BuiltinParams `yaml:"redirectHosts"`
+}
+
+// BuiltinParams holds the parameters of every built-in policy; each uses
+// the ones its schema allows.
+type BuiltinParams struct {
+	Hosts    []string `yaml:"hosts" json:"hosts"`
+	Max      any      `yaml:"max" json:"max"`
+	Teams    []string `yaml:"teams" json:"teams"`
+	Exclude  []string `yaml:"exclude" json:"exclude"`
+	Allowed  []string `yaml:"allowed" json:"allowed"`
+	Severity string   `yaml:"severity" json:"-"`
+}
+
+// Acknowledgement accepts a known warning, with the reason why.
+type Acknowledgement struct {
+	Rule    string   `yaml:"rule"`
+	Files   []string `yaml:"files"`
+	Message string   `yaml:"message"`
+	Reason  string   `yaml:"reason"`
 }
 
 // Gateway is one Envoy fleet.
@@ -106,6 +157,26 @@ type VirtualHostSpec struct {
 	HTTPSRedirect *bool           `yaml:"httpsRedirect"`
 	Headers       *HeaderChanges  `yaml:"headers"`
 	Routes        []Route         `yaml:"routes"`
+	Includes      []Include       `yaml:"includes"`
+}
+
+// Include hands the requests matching its conditions to a route set.
+type Include struct {
+	RouteSet string `yaml:"routeSet"`
+	Match    *Match `yaml:"match"`
+}
+
+// RouteSet is routes with no hostnames of their own, included by a virtual
+// host or another route set: how a platform team delegates a path prefix.
+type RouteSet struct {
+	Metadata Metadata     `yaml:"metadata"`
+	Spec     RouteSetSpec `yaml:"spec"`
+	Doc      *Doc         `yaml:"-"`
+}
+
+type RouteSetSpec struct {
+	Routes   []Route   `yaml:"routes"`
+	Includes []Include `yaml:"includes"`
 }
 
 type VirtualHostTLS struct {

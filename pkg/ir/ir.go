@@ -118,8 +118,10 @@ type Route struct {
 	Websocket       bool
 	Hash            []HashPolicy
 
-	// Origin is where the route was declared, for findings and diffs.
+	// Origin is where the route was declared, and Team who declared it,
+	// for findings and diffs.
 	Origin diag.Pos
+	Team   string
 }
 
 type PathKind string

@@ -415,4 +415,9 @@ func (l *lowerer) unused() {
 			l.diags.Warnf(l.certificates[name].Doc.Pos("metadata", "name"), "unused-certificate", "certificate %q is not used by any virtual host or backend", name)
 		}
 	}
+	for _, name := range keys(l.routeSets) {
+		if !l.usedRS[name] {
+			l.diags.Warnf(l.routeSets[name].Doc.Pos("metadata", "name"), "unused-routeset", "route set %q is included by nothing, so its routes serve no traffic", name)
+		}
+	}
 }

@@ -50,11 +50,13 @@ type lowerer struct {
 	gateways     map[string]*intent.Gateway
 	backends     map[string]*intent.Backend
 	certificates map[string]*intent.Certificate
+	routeSets    map[string]*intent.RouteSet
 
 	clusters map[string]*ir.Cluster // lowered backends
 	secrets  map[string]*certInfo
 	usedBE   map[string]bool
 	usedCert map[string]bool
+	usedRS   map[string]bool
 }
 
 type certKind int
@@ -76,11 +78,13 @@ func (l *lowerer) index() {
 	l.gateways = indexKind(l, l.m.Gateways, func(g *intent.Gateway) *intent.Doc { return g.Doc })
 	l.backends = indexKind(l, l.m.Backends, func(b *intent.Backend) *intent.Doc { return b.Doc })
 	l.certificates = indexKind(l, l.m.Certificates, func(c *intent.Certificate) *intent.Doc { return c.Doc })
+	l.routeSets = indexKind(l, l.m.RouteSets, func(r *intent.RouteSet) *intent.Doc { return r.Doc })
 	// Virtual hosts are not referenced by name, but their names become
 	// Envoy virtual host names and must be unique too.
 	indexKind(l, l.m.VirtualHosts, func(v *intent.VirtualHost) *intent.Doc { return v.Doc })
 	l.usedBE = map[string]bool{}
 	l.usedCert = map[string]bool{}
+	l.usedRS = map[string]bool{}
 }
 
 func indexKind[T any](l *lowerer, items []T, doc func(T) *intent.Doc) map[string]T {

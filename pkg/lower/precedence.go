@@ -103,19 +103,28 @@ func (l *lowerer) conflicts(d *intent.Doc, rs []*ir.Route) {
 	for j, b := range rs {
 		key := Key(&b.Match)
 		if a, dup := first[key]; dup {
-			l.diags.Errorf(b.Origin, "duplicate-route", "this route has the same match as another route of %s (%s)", d.ID(), describeMatch(&b.Match)).
-				Note(a.Origin, "the other route")
+			l.diags.Errorf(b.Origin, "duplicate-route", "this route%s has the same match as another route%s of %s (%s)", team(b.Team, a.Team), team(a.Team, b.Team), d.ID(), describeMatch(&b.Match)).
+				Note(a.Origin, "the other route%s", team(a.Team, b.Team))
 			continue
 		}
 		first[key] = b
 		for _, a := range rs[:j] {
 			if Key(&a.Match) != key && covers(&a.Match, &b.Match) {
-				l.diags.Warnf(b.Origin, "shadowed-route", "this route never matches: every request it matches is taken first by the route for %s", describeMatch(&a.Match)).
-					Note(a.Origin, "the route that takes its requests")
+				l.diags.Warnf(b.Origin, "shadowed-route", "this route%s never matches: every request it matches is taken first by the route%s for %s", team(b.Team, a.Team), team(a.Team, b.Team), describeMatch(&a.Match)).
+					Note(a.Origin, "the route that takes its requests%s", team(a.Team, b.Team))
 				break
 			}
 		}
 	}
+}
+
+// team names the team of a route in a message, when the other route
+// involved belongs to a different team.
+func team(t, other string) string {
+	if t == "" || t == other {
+		return ""
+	}
+	return fmt.Sprintf(" of team %s", t)
 }
 
 // describeMatch renders a match for a message: "prefix /api for GET|POST

@@ -15,7 +15,8 @@ import (
 // Envoy refuses a regex whose compiled program is larger.
 const maxRE2Program = 100
 
-// routes lowers the routes of a virtual host and puts them in precedence order.
+// routes lowers the routes of a virtual host, with those of the route sets
+// it includes, and puts them in precedence order.
 func (l *lowerer) routes(vh *intent.VirtualHost, gb *gatewayBuilder) []*ir.Route {
 	var out []*ir.Route
 	for i := range vh.Spec.Routes {
@@ -23,6 +24,7 @@ func (l *lowerer) routes(vh *intent.VirtualHost, gb *gatewayBuilder) []*ir.Route
 			out = append(out, r)
 		}
 	}
+	out = append(out, l.includes(vh.Doc, gb, vh.Spec.Includes, scope{chain: []string{vh.Doc.ID()}})...)
 	sortRoutes(out)
 	l.conflicts(vh.Doc, out)
 	return out
@@ -31,7 +33,7 @@ func (l *lowerer) routes(vh *intent.VirtualHost, gb *gatewayBuilder) []*ir.Route
 func (l *lowerer) route(d *intent.Doc, gb *gatewayBuilder, path []any, rt *intent.Route) *ir.Route {
 	at := func(p ...any) []any { return append(slices.Clone(path), p...) }
 	before := len(l.diags)
-	r := &ir.Route{Name: rt.Name, Origin: d.Pos(path...)}
+	r := &ir.Route{Name: rt.Name, Origin: d.Pos(path...), Team: d.Team}
 	r.Match = l.match(d, at("match"), rt.Match)
 
 	if !l.oneOf(d, path, false, []string{"backend", "backends", "redirect", "respond"},

@@ -1,0 +1,134 @@
+package lower
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/edgectl/edgectl/pkg/intent"
+	"github.com/edgectl/edgectl/pkg/ir"
+)
+
+// Delegation. A virtual host (or a route set) includes a route set under a
+// path prefix and, optionally, header conditions. The route set's routes
+// keep the paths they were written with, which must lie inside the prefix
+// ("/payments" or below "/payments/"); a route with no path takes the whole
+// prefix. Header conditions add up down the chain, outermost first. Only a
+// prefix composes with the routes inside, so an include may not match an
+// exact path, a regular expression, methods or query parameters.
+
+// scope is what the chain of includes so far imposes.
+type scope struct {
+	prefix  string
+	headers []ir.HeaderMatch
+	chain   []string // documents on the way, for cycles
+	at      *intent.Doc
+	atPath  []any // the innermost include, for notes
+}
+
+func (l *lowerer) includes(d *intent.Doc, gb *gatewayBuilder, incs []intent.Include, sc scope) []*ir.Route {
+	var out []*ir.Route
+	for i, inc := range incs {
+		path := []any{"spec", "includes", i}
+		at := func(p ...any) []any { return append(slices.Clone(path), p...) }
+		rs, ok := l.routeSets[inc.RouteSet]
+		if !ok {
+			l.unknown(d.Pos(at("routeSet")...), "route set", inc.RouteSet, keys(l.routeSets))
+			continue
+		}
+		l.usedRS[inc.RouteSet] = true
+		if slices.Contains(sc.chain, rs.Doc.ID()) {
+			cycle := append(slices.Clone(sc.chain), rs.Doc.ID())
+			l.diags.Errorf(d.Pos(at("routeSet")...), "include-cycle", "include cycle: %s", strings.Join(cycle, " → ")).
+				Note(rs.Doc.Pos("metadata", "name"), "%s is declared here", rs.Doc.ID())
+			continue
+		}
+		inner, ok := l.includeScope(d, at(), inc, sc)
+		if !ok {
+			continue
+		}
+		inner.chain = append(slices.Clone(sc.chain), rs.Doc.ID())
+		inner.at, inner.atPath = d, at()
+		for j := range rs.Spec.Routes {
+			rt := &rs.Spec.Routes[j]
+			r := l.route(rs.Doc, gb, []any{"spec", "routes", j}, rt)
+			if r == nil {
+				continue
+			}
+			if rt.Match == nil || rt.Match.Path == nil {
+				if inner.prefix != "" {
+					r.Match.Path = inner.prefix
+				}
+			} else if !inside(&r.Match, inner.prefix) {
+				l.diags.Errorf(rs.Doc.Pos("spec", "routes", j, "match", "path"), "route-outside-include", "%s %s is outside the prefix %s that %s gives %s",
+					r.Match.PathKind, r.Match.Path, inner.prefix, d.ID(), rs.Doc.ID()).
+					Note(d.Pos(at("match", "path", "prefix")...), "the include that gives the prefix")
+				continue
+			}
+			r.Match.Headers = append(slices.Clone(inner.headers), r.Match.Headers...)
+			out = append(out, r)
+		}
+		out = append(out, l.includes(rs.Doc, gb, rs.Spec.Includes, inner)...)
+	}
+	return out
+}
+
+// includeScope adds an include's own conditions to the scope around it.
+func (l *lowerer) includeScope(d *intent.Doc, path []any, inc intent.Include, sc scope) (scope, bool) {
+	at := func(p ...any) []any { return append(slices.Clone(path), p...) }
+	inner := scope{prefix: sc.prefix, headers: slices.Clone(sc.headers)}
+	m := inc.Match
+	if m == nil {
+		return inner, true
+	}
+	ok := true
+	refuse := func(field, why string) {
+		l.diags.Errorf(d.KeyPos(at("match", field)...), "include-condition", "%s.match.%s: %s", intent.Path(path...), field, why)
+		ok = false
+	}
+	if p := m.Path; p != nil {
+		switch {
+		case p.Exact != nil || p.Regex != nil:
+			refuse("path", "an include can narrow only by prefix; an exact path or a regular expression does not compose with the routes it includes")
+		case p.Prefix != nil:
+			if !inside(&ir.Match{PathKind: ir.PathPrefix, Path: *p.Prefix}, sc.prefix) {
+				l.diags.Errorf(d.Pos(at("match", "path", "prefix")...), "include-condition", "%s.match.path.prefix: %s is outside the prefix %s this route set was given",
+					intent.Path(path...), *p.Prefix, sc.prefix).
+					Note(sc.at.Pos(append(slices.Clone(sc.atPath), "match", "path", "prefix")...), "the include that gives %s", sc.prefix)
+				ok = false
+			}
+			inner.prefix = *p.Prefix
+		}
+	}
+	if len(m.Methods) > 0 {
+		refuse("methods", "an include cannot restrict methods; restrict them on the routes of the route set")
+	}
+	if len(m.Query) > 0 {
+		refuse("query", "an include cannot match query parameters; match them on the routes of the route set")
+	}
+	for i, h := range m.Headers {
+		if sm, good := l.stringMatch(d, at("match", "headers", i), h.StringMatch); good {
+			inner.headers = append(inner.headers, ir.HeaderMatch{Name: strings.ToLower(h.Name), StringMatch: sm, Invert: h.Invert})
+		} else {
+			ok = false
+		}
+	}
+	return inner, ok
+}
+
+// inside reports whether every path a match can take lies within prefix,
+// taken as a path boundary: "/payments" holds "/payments" and
+// "/payments/..." but not "/paymentsX". A regular expression must start
+// with the prefix and a "/" literally.
+func inside(m *ir.Match, prefix string) bool {
+	if prefix == "" {
+		return true
+	}
+	dir := strings.TrimSuffix(prefix, "/") + "/"
+	within := func(p string) bool { return p == prefix || strings.HasPrefix(p, dir) }
+	switch m.PathKind {
+	case ir.PathRegex:
+		return strings.HasPrefix(literalPrefix(m.Path), dir)
+	default:
+		return within(m.Path)
+	}
+}
