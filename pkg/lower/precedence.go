@@ -103,7 +103,11 @@ func (l *lowerer) conflicts(d *intent.Doc, rs []*ir.Route) {
 	for j, b := range rs {
 		key := Key(&b.Match)
 		if a, dup := first[key]; dup {
-			l.diags.Errorf(b.Origin, "duplicate-route", "this route%s has the same match as another route%s of %s (%s)", team(b.Team, a.Team), team(a.Team, b.Team), d.ID(), describeMatch(&b.Match)).
+			other := "another route"
+			if t := team(a.Team, b.Team); t != "" {
+				other = "a route" + t
+			}
+			l.diags.Errorf(b.Origin, "duplicate-route", "this route%s has the same match as %s in %s (%s)", team(b.Team, a.Team), other, d.ID(), describeMatch(&b.Match)).
 				Note(a.Origin, "the other route%s", team(a.Team, b.Team))
 			continue
 		}

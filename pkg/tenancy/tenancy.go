@@ -20,10 +20,12 @@ func Check(m *intent.Model) diag.List {
 	}
 	c := &checker{m: m, proj: m.Project.Doc, teams: m.Project.Spec.Teams}
 	c.claims()
-	if c.diags.HasErrors() {
-		return c.diags // the project itself is inconsistent
-	}
 	c.assign()
+	if c.diags.HasErrors() {
+		// Ownership itself is ambiguous: checking documents against it
+		// would only produce findings that follow from these.
+		return c.diags
+	}
 	for _, g := range m.Gateways {
 		c.gateway(g)
 	}
