@@ -31,7 +31,8 @@ bootstrap), bootstrap-xds.yaml and xds/ (file-based xDS).
 
 The same intents always give the same bytes and digest. Output appears all at
 once: OUT is replaced in one step, and nothing is written when the repository
-has errors. OUT must not exist, be empty, or hold an earlier edgectl output.`,
+has errors. OUT may be missing, empty, or an earlier edgectl output; any other
+directory is refused rather than overwritten.`,
 		Example: `  edgectl compile -o out
   edgectl compile examples/acme -o /tmp/acme
   edgectl compile -o out --format json | jq -r '.bundles[].digest'`,
@@ -119,7 +120,7 @@ func runCompile(cmd *cobra.Command, f compileFlags, a []string) error {
 
 func printBundles(w io.Writer, out string, bundles []*bundle.Bundle) {
 	if len(bundles) == 0 {
-		fmt.Fprintln(w, "no gateways: nothing to write")
+		fmt.Fprintf(w, "no gateways: %s now holds no bundles\n", out)
 	}
 	for _, b := range bundles {
 		s := b.Manifest.Stats

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -31,6 +33,9 @@ func openProject(pf projectFlags, args []string) (*source.Source, error) {
 		if filepath.Base(pf.config) != source.ProjectFile {
 			return nil, usageErrorf("--config must name a file called %s", source.ProjectFile)
 		}
+		if _, err := os.Stat(pf.config); err != nil {
+			return nil, usageErrorf("--config %s: %v", pf.config, errors.Unwrap(err))
+		}
 		root = filepath.Dir(pf.config)
 	} else {
 		var err error
@@ -48,7 +53,7 @@ func openProject(pf projectFlags, args []string) (*source.Source, error) {
 // compileProject runs the pipeline and returns the result with diagnostics
 // whose paths are relative to the repository root.
 func compileProject(src *source.Source) (*compile.Result, diag.List, error) {
-	res, diags, err := compile.Compile(src, compile.Options{Edgectl: buildInfo()})
+	res, diags, err := compile.Compile(context.Background(), src, compile.Options{Edgectl: buildInfo()})
 	if err != nil {
 		return nil, nil, err
 	}

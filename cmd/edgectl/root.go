@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -78,8 +79,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 virtual hosts, backends, certificates), validates it, and compiles it into one
 Envoy bundle per gateway: a static bootstrap and file-based xDS resources.
 
-Every flag can also be set from the environment as EDGECTL_<FLAG>, with
-dashes as underscores (for example EDGECTL_FAIL_ON=warning); a flag on the
+These flags can also be set from the environment, for CI and hooks:
+EDGECTL_CONFIG (--config) and EDGECTL_FAIL_ON (--fail-on); a flag on the
 command line wins.`,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
@@ -97,12 +98,17 @@ command line wins.`,
 	return root
 }
 
-// flagsFromEnv sets every flag not given on the command line from
+// envFlags are the flags that mean the same on every command, and so may
+// come from the environment. Output flags are not among them: -o is a
+// format for validate but a directory for compile.
+var envFlags = []string{"config", "fail-on"}
+
+// flagsFromEnv sets the envFlags not given on the command line from
 // EDGECTL_<NAME>, if that is set.
 func flagsFromEnv(cmd *cobra.Command) error {
 	var err error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed || f.Name == "help" {
+		if err != nil || f.Changed || !slices.Contains(envFlags, f.Name) {
 			return
 		}
 		name := "EDGECTL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))

@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -24,7 +25,7 @@ func BenchmarkCompile(b *testing.B) {
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				res, diags, err := Compile(src, Options{})
+				res, diags, err := Compile(context.Background(), src, Options{})
 				if err != nil || diags.HasErrors() || len(res.Bundles) != 1 {
 					b.Fatalf("compile: %v\n%v", err, diags)
 				}

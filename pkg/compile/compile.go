@@ -3,6 +3,7 @@
 package compile
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/edgectl/edgectl/pkg/intent"
 	"github.com/edgectl/edgectl/pkg/ir"
 	"github.com/edgectl/edgectl/pkg/lower"
+	"github.com/edgectl/edgectl/pkg/policy"
 	"github.com/edgectl/edgectl/pkg/source"
 	"github.com/edgectl/edgectl/pkg/tenancy"
 	"github.com/edgectl/edgectl/pkg/xds"
@@ -36,7 +38,7 @@ type Result struct {
 // Compile runs every stage on src. Problems in the repository come back as
 // diagnostics, sorted and relative to the project directory; the error is
 // for failures of edgectl itself (I/O, or an internal bug).
-func Compile(src *source.Source, opts Options) (*Result, diag.List, error) {
+func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, diag.List, error) {
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -50,18 +52,36 @@ func Compile(src *source.Source, opts Options) (*Result, diag.List, error) {
 	if diags.HasErrors() {
 		return res, diags.Sorted(), nil
 	}
-	// Ownership and the semantic checks of lowering report together.
+
+	// Ownership, policies and the semantic checks of lowering are one
+	// stage: their findings are reported together.
 	diags = append(diags, tenancy.Check(m)...)
+	mods, pd, err := policy.Load(src.FS, m.Project, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	diags = append(diags, pd...)
+	engine, pd, err := policy.Prepare(ctx, mods, m.Project, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	diags = append(diags, pd...)
+	pd, err = engine.Documents(ctx, m.Docs)
+	if err != nil {
+		return nil, nil, err
+	}
+	diags = append(diags, pd...)
 	gws, ld := lower.Lower(m)
 	diags = append(diags, ld...)
 	if diags.HasErrors() {
-		return res, diags.Sorted(), nil
+		return res, finish(m, diags), nil
 	}
 	res.Gateways = gws
-	// Every stage that reports positions is done.
+	// Every stage that reports positions from syntax is done.
 	m.ReleaseSyntax()
 
 	bundles := make([]*bundle.Bundle, len(gws))
+	resources := make([]*xds.Resources, len(gws))
 	errs := make([]error, len(gws))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, workers)
@@ -69,7 +89,7 @@ func Compile(src *source.Source, opts Options) (*Result, diag.List, error) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			bundles[i], errs[i] = Build(g, bundle.Meta{Source: src.Provenance, Edgectl: opts.Edgectl})
+			bundles[i], resources[i], errs[i] = build(g, bundle.Meta{Source: src.Provenance, Edgectl: opts.Edgectl})
 		})
 	}
 	wg.Wait()
@@ -78,39 +98,70 @@ func Compile(src *source.Source, opts Options) (*Result, diag.List, error) {
 			return nil, nil, err
 		}
 	}
+	if engine.WantsBundles() {
+		for i, g := range gws {
+			pd, err := engine.Bundle(ctx, gatewayDoc(m, g.Name), resources[i])
+			if err != nil {
+				return nil, nil, err
+			}
+			diags = append(diags, pd...)
+		}
+		if diags.HasErrors() {
+			return res, finish(m, diags), nil
+		}
+	}
 	res.Bundles = bundles
-	return res, diags.Sorted(), nil
+	return res, finish(m, diags), nil
+}
+
+func gatewayDoc(m *intent.Model, name string) *intent.Doc {
+	for _, g := range m.Gateways {
+		if g.Doc.Name == name {
+			return g.Doc
+		}
+	}
+	return nil
+}
+
+// finish applies the project's acknowledgements and sorts the findings.
+func finish(m *intent.Model, diags diag.List) diag.List {
+	return acknowledge(m.Project, diags).Sorted()
 }
 
 // Build translates one gateway's IR, holds every resource to what Envoy
 // accepts, and encodes the bundle. Any failure is a bug in edgectl: the
 // lowering stage reports user errors before this point.
 func Build(g *ir.Gateway, meta bundle.Meta) (*bundle.Bundle, error) {
+	b, _, err := build(g, meta)
+	return b, err
+}
+
+func build(g *ir.Gateway, meta bundle.Meta) (*bundle.Bundle, *xds.Resources, error) {
 	internal := func(err error) error {
 		return fmt.Errorf("internal error in gateway %q (please report it): %w", g.Name, err)
 	}
 	if err := g.Validate(); err != nil {
-		return nil, internal(err)
+		return nil, nil, internal(err)
 	}
 	rs := xds.Translate(g, xds.Files, xds.Static)
 	files, static := rs[0], rs[1]
 	if err := xds.Check(files, xds.Files); err != nil {
-		return nil, internal(err)
+		return nil, nil, internal(err)
 	}
 	// The route configurations are shared by both modes and were checked
 	// above; the static listeners, which hold them inline, are checked
 	// whole, so what the static bootstrap says is validated as written.
 	if err := xds.Check(&xds.Resources{Listeners: static.Listeners, Clusters: static.Clusters, Secrets: static.Secrets}, xds.Static); err != nil {
-		return nil, internal(err)
+		return nil, nil, internal(err)
 	}
 	staticBoot, filesBoot := xds.StaticBootstrap(g, static), xds.FilesBootstrap(g)
 	if err := xds.CheckBootstrap(filesBoot, "bootstrap-xds"); err != nil {
-		return nil, internal(err)
+		return nil, nil, internal(err)
 	}
 	// The static bootstrap's listeners, clusters and secrets were checked
 	// above; validate only the bootstrap's own fields.
 	if err := staticBoot.GetNode().ValidateAll(); err != nil {
-		return nil, internal(err)
+		return nil, nil, internal(err)
 	}
 	b, err := bundle.Encode(bundle.Input{
 		Gateway:   g.Name,
@@ -122,9 +173,9 @@ func Build(g *ir.Gateway, meta bundle.Meta) (*bundle.Bundle, error) {
 		Resources: files,
 	}, meta)
 	if err != nil {
-		return nil, internal(err)
+		return nil, nil, internal(err)
 	}
-	return b, nil
+	return b, files, nil
 }
 
 // Stats counts what a gateway serves. A virtual host served on several

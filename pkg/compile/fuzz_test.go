@@ -2,6 +2,7 @@ package compile
 
 import (
 	"bytes"
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,7 +36,7 @@ func FuzzCompile(f *testing.F) {
 			"edgectl.yaml": {Data: project},
 			"intents.yaml": {Data: data},
 		}
-		res, diags, err := Compile(&source.Source{FS: fsys}, Options{Workers: 1})
+		res, diags, err := Compile(context.Background(), &source.Source{FS: fsys}, Options{Workers: 1})
 		if err != nil {
 			t.Fatalf("internal error: %v\ninput:\n%s", err, data)
 		}

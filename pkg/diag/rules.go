@@ -37,6 +37,7 @@ var Rules = []Rule{
 	{"unused-backend", "a backend is referenced by no route"},
 	{"unused-certificate", "a certificate is referenced by nothing"},
 	{"empty-gateway", "a gateway has no virtual hosts"},
+	{"empty-listener", "an HTTPS listener serves no virtual host, so it is left out"},
 	{"ownership", "a document declares or uses what its team does not own"},
 	{"wildcard-capture", "a wildcard virtual host answers a hostname another team owns but does not serve"},
 	{"include-cycle", "route sets include each other in a cycle"},

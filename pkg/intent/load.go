@@ -69,6 +69,20 @@ func KindNames() []string {
 	return names
 }
 
+// MinEnvoy is the oldest Envoy release edgectl targets. Bundles use
+// file-based xDS with path_config_source and watched_directory, SNI filter
+// chains and header append actions, all settled well before it.
+const MinEnvoy = "1.28"
+
+// olderThan compares "1.N" versions.
+func olderThan(v, min string) bool {
+	minor := func(s string) int {
+		n, _ := strconv.Atoi(strings.TrimPrefix(s, "1."))
+		return n
+	}
+	return minor(v) < minor(min)
+}
+
 // Options tune Load. The zero value is ready to use.
 type Options struct {
 	// Workers parse files in parallel; zero means GOMAXPROCS.
@@ -91,6 +105,7 @@ func Load(fsys fs.FS, opts Options) (*Model, diag.List, error) {
 		return nil, nil, fmt.Errorf("read %s: %w", ProjectFile, err)
 	}
 	m.Files = append(m.Files, File{ProjectFile, projectSrc})
+	diags = append(diags, scanPrivateKeys(ProjectFile, projectSrc)...)
 	docs, pd := parseFile(sch, ProjectFile, projectSrc, true)
 	diags = append(diags, pd...)
 	for _, d := range docs {
@@ -105,6 +120,9 @@ func Load(fsys fs.FS, opts Options) (*Model, diag.List, error) {
 		return m, diags, nil
 	}
 
+	if v := m.Project.Spec.EnvoyVersion; v != "" && olderThan(v, MinEnvoy) {
+		diags.Errorf(m.Project.Doc.Pos("spec", "envoyVersion"), "project", "envoyVersion %s is older than Envoy %s, the oldest release edgectl's bundles are made for", v, MinEnvoy)
+	}
 	intents := m.Project.Spec.Intents
 	if len(intents) == 0 {
 		intents = DefaultIntents
@@ -231,7 +249,7 @@ func loadFile(sch *schema.Schema, fsys fs.FS, p string, intents, exclude []strin
 		return r
 	}
 	r.diags = append(r.diags, scanPrivateKeys(p, data)...)
-	if glob.Any(intents, p) < 0 || glob.Any(exclude, p) >= 0 {
+	if hidden(p) || glob.Any(intents, p) < 0 || glob.Any(exclude, p) >= 0 {
 		return r
 	}
 	r.data = data
@@ -239,6 +257,18 @@ func loadFile(sch *schema.Schema, fsys fs.FS, p string, intents, exclude []strin
 	r.docs = docs
 	r.diags = append(r.diags, diags...)
 	return r
+}
+
+// hidden reports whether a path is inside a directory whose name starts
+// with a dot, such as .github: tooling, never intents.
+func hidden(p string) bool {
+	dir, _ := path.Split(p)
+	for _, seg := range strings.Split(dir, "/") {
+		if strings.HasPrefix(seg, ".") {
+			return true
+		}
+	}
+	return false
 }
 
 var privateKey = regexp.MustCompile(`-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----`)

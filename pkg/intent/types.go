@@ -136,10 +136,9 @@ type SDSServer struct {
 }
 
 type Defaults struct {
-	Timeout        string   `yaml:"timeout"`
-	IdleTimeout    string   `yaml:"idleTimeout"`
-	ConnectTimeout string   `yaml:"connectTimeout"`
-	Retries        *Retries `yaml:"retries"`
+	Timeout     string   `yaml:"timeout"`
+	IdleTimeout string   `yaml:"idleTimeout"`
+	Retries     *Retries `yaml:"retries"`
 }
 
 // VirtualHost is a set of hostnames on a gateway and their routes.

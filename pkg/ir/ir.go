@@ -79,8 +79,9 @@ type FilterChain struct {
 // CertRef names TLS material: a Secret of the gateway, or a secret the
 // gateway's SDS server holds.
 type CertRef struct {
-	Name string
-	SDS  bool // fetched from Gateway.SDS under Name
+	Name    string // the Certificate document
+	SDS     bool   // fetched from Gateway.SDS
+	SDSName string // the name the SDS server knows it by
 }
 
 // RouteTable becomes one Envoy RouteConfiguration.

@@ -23,7 +23,7 @@ func (l *lowerer) lowerCertificates() {
 		case s.CA != nil:
 			l.secrets[name] = &certInfo{kind: certCA, secret: &ir.Secret{Name: name, CA: s.CA.File}}
 		default:
-			l.secrets[name] = &certInfo{kind: certSDS}
+			l.secrets[name] = &certInfo{kind: certSDS, sdsName: s.SDS.Name}
 		}
 	}
 }
@@ -50,7 +50,7 @@ func (l *lowerer) certRef(d *intent.Doc, name string, wantCA bool, path ...any) 
 			Note(c.Doc.Pos("spec"), "certificate %q is declared here", name)
 		return nil, false
 	}
-	return &ir.CertRef{Name: name, SDS: info.kind == certSDS}, true
+	return &ir.CertRef{Name: name, SDS: info.kind == certSDS, SDSName: info.sdsName}, true
 }
 
 func (l *lowerer) lowerBackends() {

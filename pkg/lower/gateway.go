@@ -3,6 +3,8 @@ package lower
 import (
 	"cmp"
 	"fmt"
+	"net"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -21,6 +23,7 @@ type gatewayBuilder struct {
 	defaults  routeDefaults
 	claims    map[string]map[string]claim // listener → hostname → first claim
 	vhosts    int                         // virtual hosts that name this gateway
+	failed    int                         // of which dropped for their errors
 }
 
 type routeDefaults struct {
@@ -67,8 +70,8 @@ func (l *lowerer) gateway(gw *intent.Gateway) *gatewayBuilder {
 	}
 	if s.Admin != nil {
 		addr := cmp.Or(s.Admin.Address, "127.0.0.1")
-		if !validHost(addr) {
-			l.diags.Errorf(d.Pos("spec", "admin", "address"), "invalid-value", "spec.admin.address: %q is not an IP address or DNS name", addr)
+		if net.ParseIP(addr) == nil {
+			l.diags.Errorf(d.Pos("spec", "admin", "address"), "invalid-value", "spec.admin.address: %q is not an IP address; Envoy binds only to addresses", addr)
 		}
 		g.Admin = &ir.SocketAddress{Address: addr, Port: uint32(s.Admin.Port)}
 	}
@@ -85,7 +88,7 @@ func (l *lowerer) gateway(gw *intent.Gateway) *gatewayBuilder {
 		gb.redirect = *s.HTTPSRedirect
 	}
 	if s.XDS != nil && s.XDS.Directory != "" {
-		g.XDSDir = strings.TrimSuffix(s.XDS.Directory, "/")
+		g.XDSDir = path.Clean(s.XDS.Directory)
 	}
 	if sds := s.SDS; sds != nil {
 		if l.oneOf(d, []any{"spec", "sds"}, false, []string{"address", "pipe"}, []bool{sds.Address != "", sds.Pipe != ""}) {
@@ -123,8 +126,8 @@ func (l *lowerer) listeners(gb *gatewayBuilder) {
 		}
 		byName[ls.Name] = i
 		addr := cmp.Or(ls.Address, "0.0.0.0")
-		if !validHost(addr) {
-			l.diags.Errorf(d.Pos(append(path, "address")...), "invalid-value", "%s.address: %q is not an IP address", intent.Path(path...), addr)
+		if net.ParseIP(addr) == nil {
+			l.diags.Errorf(d.Pos(append(path, "address")...), "invalid-value", "%s.address: %q is not an IP address; Envoy binds only to addresses", intent.Path(path...), addr)
 		}
 		for _, other := range gb.listeners {
 			if other.ir.Port == uint32(ls.Port) && (other.ir.Address == addr || isWildcard(other.ir.Address) || isWildcard(addr)) {
@@ -185,6 +188,10 @@ func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
 		if s.TLS != nil {
 			cert, _ = l.certRef(d, s.TLS.Certificate, false, "spec", "tls", "certificate")
 		}
+		if cert != nil && cert.SDS && gb.g.SDS == nil {
+			l.diags.Errorf(d.Pos("spec", "tls", "certificate"), "tls", "certificate %q comes from an SDS server, but gateway %q has no spec.sds", cert.Name, gb.g.Name).
+				Note(gb.src.Doc.KeyPos("spec"), "gateway %q is declared here", gb.g.Name)
+		}
 		lbs := l.selectListeners(gb, vh)
 		routes := l.routes(vh, gb)
 		// Claim hostnames even when the virtual host has other errors, so a
@@ -193,7 +200,8 @@ func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
 		for _, lb := range lbs {
 			claimed = l.claim(gb, lb, vh) && claimed
 		}
-		if len(l.diags) > before || !claimed {
+		if l.diags[before:].HasErrors() || !claimed {
+			gb.failed++
 			continue
 		}
 		l.attach(gb, vh, lbs, cert, routes)
@@ -251,8 +259,16 @@ func (l *lowerer) selectListeners(gb *gatewayBuilder, vh *intent.VirtualHost) []
 		out = append(out, lb)
 	}
 	hasHTTPS := slices.ContainsFunc(out, func(lb *listenerBuilder) bool { return lb.ir.Protocol == ir.HTTPS })
-	if s.TLS != nil && !hasHTTPS && !unknownListener {
+	switch {
+	case unknownListener:
+	case s.TLS != nil && !hasHTTPS && len(s.Listeners) > 0:
+		l.diags.Errorf(d.KeyPos("spec", "listeners"), "tls", "spec.listeners: none of these listeners is HTTPS, so the certificate in spec.tls is served nowhere").
+			Note(gb.src.Doc.KeyPos("spec", "listeners"), "the listeners of gateway %q", gb.g.Name)
+	case s.TLS != nil && !hasHTTPS:
 		l.diags.Errorf(d.KeyPos("spec", "tls"), "tls", "spec.tls: gateway %q has no HTTPS listener to serve this certificate on", gb.g.Name).
+			Note(gb.src.Doc.KeyPos("spec", "listeners"), "the listeners of gateway %q", gb.g.Name)
+	case len(out) == 0 && len(s.Listeners) == 0:
+		l.diags.Errorf(d.KeyPos("spec", "hostnames"), "tls", "this virtual host is served on no listener: gateway %q has no HTTP listener, and without spec.tls it cannot be served over HTTPS", gb.g.Name).
 			Note(gb.src.Doc.KeyPos("spec", "listeners"), "the listeners of gateway %q", gb.g.Name)
 	}
 	return out
@@ -363,6 +379,15 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 	}
 	for _, lb := range gb.listeners {
 		li := lb.ir
+		if li.Protocol == ir.HTTPS && len(lb.chains) == 0 {
+			// Envoy refuses a listener without filter chains. When virtual
+			// hosts were dropped for errors, those explain it already.
+			if gb.failed > 0 {
+				continue
+			}
+			l.diags.Warnf(gb.src.Doc.Pos("spec", "listeners", lb.index, "name"), "empty-listener", "HTTPS listener %q serves no virtual host with a certificate, so it is left out of the bundle", li.Name)
+			continue
+		}
 		if li.Protocol == ir.HTTP {
 			li.Routes = &ir.RouteTable{Name: li.Name, VirtualHosts: sortVHosts(lb.vhosts)}
 			useRoutes(lb.vhosts)
@@ -387,6 +412,12 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 		if c.TLS != nil {
 			useCert(c.TLS.CA)
 			useCert(c.TLS.ClientCertificate)
+		}
+	}
+	for _, c := range g.Clusters {
+		if c.TLS != nil && g.SDS == nil && (c.TLS.CA != nil && c.TLS.CA.SDS || c.TLS.ClientCertificate != nil && c.TLS.ClientCertificate.SDS) {
+			l.diags.Errorf(l.backends[c.Name].Doc.KeyPos("spec", "tls"), "tls", "backend %q uses a certificate from an SDS server, but gateway %q, which routes to it, has no spec.sds", c.Name, g.Name).
+				Note(gb.src.Doc.KeyPos("spec"), "gateway %q is declared here", g.Name)
 		}
 	}
 	for _, name := range keys(secrets) {

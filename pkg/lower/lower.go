@@ -68,8 +68,9 @@ const (
 )
 
 type certInfo struct {
-	kind   certKind
-	secret *ir.Secret // nil for SDS
+	kind    certKind
+	secret  *ir.Secret // nil for SDS
+	sdsName string     // SDS only
 }
 
 // index maps names to documents, reporting a name used twice for one kind.

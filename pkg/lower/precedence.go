@@ -16,10 +16,13 @@ import (
 // order never depends on which file was read or written first:
 //
 //  1. exact paths, then regular expressions, then prefixes;
-//  2. a longer prefix or regular expression before a shorter one;
-//  3. more header conditions first, then more query conditions, then routes
-//     restricted to methods before routes for every method;
-//  4. declaration order: file path, then position in the file.
+//  2. a longer path (prefix or regular expression) before a shorter one;
+//  3. paths of equal length in byte order, which only fixes an order:
+//     such paths cannot both match one request unless they are equal;
+//  4. for equal paths, more header conditions first, then more query
+//     conditions, then routes restricted to methods before routes for
+//     every method;
+//  5. declaration order: file path, then position in the file.
 //
 // docs/routing.md explains this with examples.
 func sortRoutes(rs []*ir.Route) {

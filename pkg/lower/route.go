@@ -49,6 +49,9 @@ func (l *lowerer) route(d *intent.Doc, gb *gatewayBuilder, path []any, rt *inten
 		r.Forward = l.weighted(d, at("backends"), rt.Backends)
 	case rt.Redirect != nil:
 		r.Redirect = l.redirect(d, at("redirect"), rt.Redirect)
+		if rt.Redirect.Prefix != "" && r.Match.PathKind == ir.PathRegex {
+			l.diags.Errorf(d.KeyPos(at("redirect", "prefix")...), "invalid-value", "%s: a prefix redirect needs a prefix or exact path match", intent.Path(at("redirect", "prefix")...))
+		}
 	case rt.Respond != nil:
 		r.Respond = &ir.Respond{Status: uint32(rt.Respond.Status), Body: rt.Respond.Body}
 	}
@@ -102,7 +105,7 @@ func (l *lowerer) route(d *intent.Doc, gb *gatewayBuilder, path []any, rt *inten
 		if !l.oneOf(d, hp, false, []string{"header", "cookie", "sourceIP"}, []bool{h.Header != "", h.Cookie != nil, h.SourceIP}) {
 			continue
 		}
-		p := ir.HashPolicy{Header: h.Header, SourceIP: h.SourceIP, Terminal: h.Terminal}
+		p := ir.HashPolicy{Header: strings.ToLower(h.Header), SourceIP: h.SourceIP, Terminal: h.Terminal}
 		if c := h.Cookie; c != nil {
 			p.Cookie = &ir.HashCookie{Name: c.Name, Path: c.Path, TTL: l.duration(d, c.TTL, append(hp, "cookie", "ttl")...)}
 		}

@@ -241,6 +241,9 @@ func checkRefs(r *Resources, mode Mode) []error {
 	for _, l := range r.Listeners {
 		where := "listener " + l.Name
 		unique("listener", listeners, l.Name)
+		if len(l.FilterChains) == 0 {
+			fail("%s: no filter chains; Envoy refuses such a listener", where)
+		}
 		matches := map[string]string{}
 		for _, fc := range l.FilterChains {
 			keys := fc.GetFilterChainMatch().GetServerNames()

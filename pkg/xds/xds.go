@@ -131,6 +131,7 @@ func (t translator) sdsRef(ref ir.CertRef) *tlsv3.SdsSecretConfig {
 	c := &tlsv3.SdsSecretConfig{Name: ref.Name}
 	switch {
 	case ref.SDS:
+		c.Name = ref.SDSName
 		c.SdsConfig = &corev3.ConfigSource{
 			ResourceApiVersion: corev3.ApiVersion_V3,
 			ConfigSourceSpecifier: &corev3.ConfigSource_ApiConfigSource{ApiConfigSource: &corev3.ApiConfigSource{

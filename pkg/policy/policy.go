@@ -1,0 +1,499 @@
+// Package policy evaluates Rego policies (the repository's own and edgectl's
+// built-in library) over the documents of a repository, conftest style:
+// each document is the input in turn, and rules named deny, violation and
+// warn (or starting deny_, violation_, warn_) report findings.
+package policy
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/edgectl/edgectl/pkg/diag"
+	"github.com/edgectl/edgectl/pkg/glob"
+	"github.com/edgectl/edgectl/pkg/intent"
+	"github.com/edgectl/edgectl/pkg/xds"
+)
+
+//go:embed builtin/*.rego
+var builtinFS embed.FS
+
+// DefaultPaths are the globs of policy files when edgectl.yaml names none.
+var DefaultPaths = []string{"policies/**/*.rego"}
+
+// Refused are built-ins a policy may not call: they reach outside the
+// repository (the network, the environment) or make results depend on when
+// and where edgectl runs.
+var Refused = []string{"http.send", "net.lookup_ip_addr", "opa.runtime", "time.now_ns", "rand.intn", "uuid.rfc4122", "uuid.parse"}
+
+// Engine is a prepared set of policies, safe for concurrent use.
+type Engine struct {
+	query    rego.PreparedEvalQuery
+	rules    []ruleRef
+	bundles  bool // some policy inspects compiled Envoy resources
+	severity map[string]diag.Severity
+}
+
+type ruleRef struct {
+	pkg  string // acme.timeouts
+	name string // deny, warn_x, ...
+	sev  diag.Severity
+}
+
+// Module is a parsed policy file.
+type Module struct {
+	File   string
+	Source []byte
+	AST    *ast.Module
+}
+
+var parseOpts = ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: true}
+
+// Load reads and parses the repository's policy files (tests included when
+// withTests is set) and the built-ins edgectl.yaml switches on.
+func Load(fsys fs.FS, proj *intent.Project, withTests bool) ([]Module, diag.List, error) {
+	var mods []Module
+	var diags diag.List
+	globs := DefaultPaths
+	var cfg *intent.Policies
+	if proj != nil {
+		cfg = proj.Spec.Policies
+	}
+	if cfg != nil && len(cfg.Paths) > 0 {
+		globs = cfg.Paths
+	}
+	var files []string
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != "." && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(p, ".rego") && glob.Any(globs, p) >= 0 && (withTests || !strings.HasSuffix(p, "_test.rego")) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("find policies: %w", err)
+	}
+	for _, f := range files {
+		src, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w", f, err)
+		}
+		m, err := ast.ParseModuleWithOpts(f, string(src), parseOpts)
+		if err != nil {
+			diags = append(diags, astErrors(err)...)
+			continue
+		}
+		mods = append(mods, Module{File: f, Source: src, AST: m})
+	}
+	for _, name := range enabledBuiltins(cfg) {
+		f := "builtin/" + name + ".rego"
+		src, err := builtinFS.ReadFile(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		m, err := ast.ParseModuleWithOpts("<edgectl>/policies/"+name+".rego", string(src), parseOpts)
+		if err != nil {
+			return nil, nil, fmt.Errorf("built-in policy %s: %w", name, err)
+		}
+		mods = append(mods, Module{File: "<edgectl>/policies/" + name + ".rego", Source: src, AST: m})
+	}
+	return mods, diags, nil
+}
+
+// builtins maps each built-in's name in edgectl.yaml to its Rego name.
+var builtins = []struct{ yaml, rego string }{
+	{"tlsRequired", "tls_required"},
+	{"maxTimeout", "max_timeout"},
+	{"maxRetries", "max_retries"},
+	{"wildcardHosts", "wildcard_hosts"},
+	{"healthChecks", "health_checks"},
+	{"upstreamTLS", "upstream_tls"},
+	{"redirectHosts", "redirect_hosts"},
+}
+
+func builtinParams(cfg *intent.Policies) map[string]*intent.BuiltinParams {
+	if cfg == nil {
+		return nil
+	}
+	b := cfg.Builtin
+	all := map[string]*intent.BuiltinParams{
+		"tls_required": b.TLSRequired, "max_timeout": b.MaxTimeout, "max_retries": b.MaxRetries,
+		"wildcard_hosts": b.WildcardHosts, "health_checks": b.HealthChecks, "upstream_tls": b.UpstreamTLS,
+		"redirect_hosts": b.RedirectHosts,
+	}
+	out := map[string]*intent.BuiltinParams{}
+	for k, v := range all {
+		if v != nil {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func enabledBuiltins(cfg *intent.Policies) []string {
+	var out []string
+	for name := range builtinParams(cfg) {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Data is what policies find under data.edgectl: the project file as
+// written, the parameters of the built-ins, and the teams by name.
+func Data(proj *intent.Project) (map[string]any, error) {
+	params := map[string]any{}
+	var cfg *intent.Policies
+	var projectValue any = map[string]any{}
+	teams := map[string]any{}
+	if proj != nil {
+		cfg = proj.Spec.Policies
+		projectValue = proj.Doc.Value()
+		for _, t := range proj.Spec.Teams {
+			v, err := roundTrip(t)
+			if err != nil {
+				return nil, err
+			}
+			teams[t.Name] = v
+		}
+	}
+	for name, p := range builtinParams(cfg) {
+		v, err := roundTrip(p)
+		if err != nil {
+			return nil, err
+		}
+		params[name] = v
+	}
+	return map[string]any{"edgectl": map[string]any{"project": projectValue, "params": params, "teams": teams}}, nil
+}
+
+// roundTrip turns a Go value into the maps and slices Rego sees.
+func roundTrip(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	return out, json.Unmarshal(b, &out)
+}
+
+// Prepare compiles the modules into one query over every finding rule.
+// Problems in the policies are diagnostics at their .rego position.
+func Prepare(ctx context.Context, mods []Module, proj *intent.Project, m *intent.Model) (*Engine, diag.List, error) {
+	if len(mods) == 0 {
+		return nil, nil, nil
+	}
+	data, err := Data(proj)
+	if err != nil {
+		return nil, nil, err
+	}
+	e := &Engine{severity: map[string]diag.Severity{}}
+	needDocs := false
+	for _, mod := range mods {
+		src := string(mod.Source)
+		e.bundles = e.bundles || strings.Contains(src, "EnvoyBundle")
+		needDocs = needDocs || strings.Contains(src, "edgectl.documents")
+	}
+	if needDocs && m != nil {
+		var docs []any
+		for _, d := range m.Docs {
+			docs = append(docs, Input(d))
+		}
+		data["edgectl"].(map[string]any)["documents"] = docs
+	}
+	if proj != nil && proj.Spec.Policies != nil {
+		for name, p := range builtinParams(proj.Spec.Policies) {
+			if p.Severity == "warning" {
+				e.severity["edgectl.builtin."+name] = diag.Warning
+			}
+		}
+	}
+	opts := []func(*rego.Rego){
+		rego.Store(inmem.NewFromObject(data)),
+		rego.UnsafeBuiltins(refusedSet()),
+	}
+	var q []string
+	seen := map[string]bool{}
+	for _, mod := range mods {
+		opts = append(opts, rego.ParsedModule(mod.AST))
+		pkg := strings.TrimPrefix(mod.AST.Package.Path.String(), "data.")
+		for _, r := range mod.AST.Rules {
+			name := r.Head.Name.String()
+			if name == "" && len(r.Head.Reference) > 0 {
+				name = r.Head.Reference[0].Value.(ast.Var).String()
+			}
+			sev, ok := ruleSeverity(name)
+			if !ok || seen[pkg+"."+name] {
+				continue
+			}
+			seen[pkg+"."+name] = true
+			if s, over := e.severity[pkg]; over {
+				sev = s
+			}
+			q = append(q, fmt.Sprintf("r%d := data.%s.%s", len(e.rules), pkg, name))
+			e.rules = append(e.rules, ruleRef{pkg: pkg, name: name, sev: sev})
+		}
+	}
+	if len(e.rules) == 0 {
+		q = append(q, "true")
+	}
+	opts = append(opts, rego.Query(strings.Join(q, "; ")))
+	pq, err := rego.New(opts...).PrepareForEval(ctx)
+	if err != nil {
+		var astErrs ast.Errors
+		if errors.As(err, &astErrs) {
+			return nil, astErrors(err), nil
+		}
+		return nil, nil, fmt.Errorf("prepare policies: %w", err)
+	}
+	e.query = pq
+	return e, nil, nil
+}
+
+func refusedSet() map[string]struct{} {
+	out := map[string]struct{}{}
+	for _, b := range Refused {
+		out[b] = struct{}{}
+	}
+	return out
+}
+
+// ruleSeverity says whether a rule name reports findings, and how severe.
+func ruleSeverity(name string) (diag.Severity, bool) {
+	for _, p := range []struct {
+		name string
+		sev  diag.Severity
+	}{{"deny", diag.Error}, {"violation", diag.Error}, {"warn", diag.Warning}} {
+		if name == p.name || strings.HasPrefix(name, p.name+"_") {
+			return p.sev, true
+		}
+	}
+	return 0, false
+}
+
+// astErrors turns Rego parse and compile errors into findings.
+func astErrors(err error) diag.List {
+	var diags diag.List
+	var errs ast.Errors
+	if !errors.As(err, &errs) {
+		diags.Errorf(diag.Pos{}, "policy", "%v", err)
+		return diags
+	}
+	for _, e := range errs {
+		pos := diag.Pos{}
+		if e.Location != nil {
+			pos = diag.Pos{File: e.Location.File, Line: e.Location.Row, Col: e.Location.Col}
+		}
+		diags.Errorf(pos, "policy", "%s: %s", e.Code, e.Message)
+	}
+	return diags
+}
+
+// Input is the input a policy sees for a document: the document as written,
+// plus where it came from under "edgectl".
+func Input(d *intent.Doc) map[string]any {
+	v, _ := d.Value().(map[string]any)
+	if v == nil {
+		v = map[string]any{}
+	}
+	v["edgectl"] = map[string]any{"file": d.File, "team": d.Team, "index": d.Index}
+	return v
+}
+
+// Documents evaluates every document and returns the findings.
+func (e *Engine) Documents(ctx context.Context, docs []*intent.Doc) (diag.List, error) {
+	if e == nil {
+		return nil, nil
+	}
+	results := make([]diag.List, len(docs))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, d := range docs {
+		g.Go(func() error {
+			fs, err := e.eval(ctx, Input(d))
+			if err != nil {
+				return fmt.Errorf("evaluate policies on %s: %w", d.File, err)
+			}
+			for _, f := range fs {
+				pos := d.Pos("metadata", "name")
+				if len(f.path) > 0 {
+					pos = d.Pos(f.path...)
+				}
+				results[i] = append(results[i], diag.Diagnostic{Pos: pos, Severity: f.sev, Rule: f.rule, Message: f.msg})
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out diag.List
+	for _, r := range results {
+		out = append(out, r...)
+	}
+	return out, nil
+}
+
+// WantsBundles reports whether a policy inspects compiled Envoy resources
+// (input.kind == "EnvoyBundle"); building that input costs time otherwise
+// not spent.
+func (e *Engine) WantsBundles() bool { return e != nil && e.bundles }
+
+// Bundle evaluates one gateway's compiled resources, as input of kind
+// EnvoyBundle with listeners, routeConfigurations, clusters and secrets in
+// Envoy's JSON form. Findings are reported at the gateway's document.
+func (e *Engine) Bundle(ctx context.Context, gw *intent.Doc, r *xds.Resources) (diag.List, error) {
+	if !e.WantsBundles() {
+		return nil, nil
+	}
+	input := map[string]any{"kind": "EnvoyBundle", "gateway": gw.Name}
+	for _, part := range []struct {
+		key  string
+		msgs []proto.Message
+	}{
+		{"listeners", msgs(r.Listeners)}, {"routeConfigurations", msgs(r.Routes)},
+		{"clusters", msgs(r.Clusters)}, {"secrets", msgs(r.Secrets)},
+	} {
+		list := []any{}
+		for _, m := range part.msgs {
+			b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
+			if err != nil {
+				return nil, err
+			}
+			var v any
+			if err := json.Unmarshal(b, &v); err != nil {
+				return nil, err
+			}
+			list = append(list, v)
+		}
+		input[part.key] = list
+	}
+	fs, err := e.eval(ctx, input)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate policies on the bundle of %s: %w", gw.Name, err)
+	}
+	var out diag.List
+	for _, f := range fs {
+		out = append(out, diag.Diagnostic{Pos: gw.Pos("metadata", "name"), Severity: f.sev, Rule: f.rule, Message: f.msg})
+	}
+	return out, nil
+}
+
+func msgs[T proto.Message](xs []T) []proto.Message {
+	out := make([]proto.Message, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
+}
+
+type finding struct {
+	rule string
+	sev  diag.Severity
+	msg  string
+	path []any
+}
+
+func (e *Engine) eval(ctx context.Context, input any) ([]finding, error) {
+	rs, err := e.query.Eval(ctx, rego.EvalInput(input))
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	var out []finding
+	for i, r := range e.rules {
+		id := r.pkg + "." + r.name
+		v, ok := rs[0].Bindings[fmt.Sprintf("r%d", i)]
+		if !ok {
+			continue
+		}
+		switch v := v.(type) {
+		case []any:
+			for _, item := range v {
+				out = append(out, toFinding(id, r.sev, item))
+			}
+		case bool:
+			if v {
+				out = append(out, finding{rule: id, sev: r.sev, msg: "denied by " + id})
+			}
+		default:
+			out = append(out, toFinding(id, r.sev, v))
+		}
+	}
+	return out, nil
+}
+
+// toFinding reads a finding: a message, or an object with "msg" and,
+// optionally, "path" to the offending field (a list of keys and indexes,
+// or a string like "spec.routes[2].timeout").
+func toFinding(id string, sev diag.Severity, v any) finding {
+	f := finding{rule: id, sev: sev}
+	switch v := v.(type) {
+	case string:
+		f.msg = v
+	case map[string]any:
+		f.msg, _ = v["msg"].(string)
+		if f.msg == "" {
+			f.msg = fmt.Sprint(v)
+		}
+		f.path = parsePath(v["path"])
+	default:
+		f.msg = fmt.Sprint(v)
+	}
+	return f
+}
+
+func parsePath(v any) []any {
+	var out []any
+	switch p := v.(type) {
+	case []any:
+		for _, step := range p {
+			switch s := step.(type) {
+			case json.Number:
+				n, _ := s.Int64()
+				out = append(out, int(n))
+			case string:
+				out = append(out, s)
+			}
+		}
+	case string:
+		for _, part := range strings.Split(p, ".") {
+			name, rest, _ := strings.Cut(part, "[")
+			if name != "" {
+				out = append(out, name)
+			}
+			for rest != "" {
+				idx, after, _ := strings.Cut(rest, "]")
+				var n int
+				if _, err := fmt.Sscan(idx, &n); err == nil {
+					out = append(out, n)
+				}
+				rest = strings.TrimPrefix(after, "[")
+			}
+		}
+	}
+	return out
+}
