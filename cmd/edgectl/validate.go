@@ -84,9 +84,16 @@ func modelSummary(res *compile.Result) string {
 	for _, vh := range res.Model.VirtualHosts {
 		routes += len(vh.Spec.Routes)
 	}
-	return fmt.Sprintf("%s, %s, %s, %s, %s",
+	for _, rs := range res.Model.RouteSets {
+		routes += len(rs.Spec.Routes)
+	}
+	s := fmt.Sprintf("%s, %s, %s, %s, %s",
 		count(len(res.Model.Gateways), "gateway"), count(len(res.Model.VirtualHosts), "virtual host"),
 		count(routes, "route"), count(len(res.Model.Backends), "backend"), count(len(res.Model.Certificates), "certificate"))
+	if n := len(res.Model.RouteSets); n > 0 {
+		s += ", " + count(n, "route set")
+	}
+	return s
 }
 
 func count(n int, what string) string {

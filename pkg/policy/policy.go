@@ -229,6 +229,12 @@ func Prepare(ctx context.Context, mods []Module, proj *intent.Project, m *intent
 			}
 		}
 	}
+	// Refused built-ins are found by walking each module, so they are
+	// reported even when another module stops OPA's compiler earlier.
+	var diags diag.List
+	for _, mod := range mods {
+		diags = append(diags, refusedCalls(mod.AST)...)
+	}
 	opts := []func(*rego.Rego){
 		rego.Store(inmem.NewFromObject(data)),
 		rego.UnsafeBuiltins(refusedSet()),
@@ -262,13 +268,48 @@ func Prepare(ctx context.Context, mods []Module, proj *intent.Project, m *intent
 	pq, err := rego.New(opts...).PrepareForEval(ctx)
 	if err != nil {
 		var astErrs ast.Errors
-		if errors.As(err, &astErrs) {
-			return nil, astErrors(err), nil
+		if !errors.As(err, &astErrs) {
+			return nil, nil, fmt.Errorf("prepare policies: %w", err)
 		}
-		return nil, nil, fmt.Errorf("prepare policies: %w", err)
+		for _, d := range astErrors(err) {
+			if !strings.Contains(d.Message, "unsafe built-in") { // reported above
+				diags = append(diags, d)
+			}
+		}
+	}
+	if diags.HasErrors() {
+		return nil, diags, nil
 	}
 	e.query = pq
-	return e, nil, nil
+	return e, diags, nil
+}
+
+// refusedCalls finds calls to refused built-ins in a module.
+func refusedCalls(m *ast.Module) diag.List {
+	var diags diag.List
+	report := func(name string, loc *ast.Location) {
+		if !slices.Contains(Refused, name) {
+			return
+		}
+		pos := diag.Pos{}
+		if loc != nil {
+			pos = diag.Pos{File: loc.File, Line: loc.Row, Col: loc.Col}
+		}
+		diags.Errorf(pos, "policy", "%s is refused: policies may not reach outside the repository or depend on when edgectl runs", name)
+	}
+	ast.WalkExprs(m, func(e *ast.Expr) bool {
+		if e.IsCall() {
+			report(e.Operator().String(), e.Location)
+		}
+		return false
+	})
+	ast.WalkTerms(m, func(t *ast.Term) bool {
+		if call, ok := t.Value.(ast.Call); ok && len(call) > 0 {
+			report(call[0].String(), t.Location)
+		}
+		return false
+	})
+	return diags
 }
 
 func refusedSet() map[string]struct{} {
