@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"path"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -85,8 +86,10 @@ func TestLayoutIndependent(t *testing.T) {
 				shuffled[p] = &fstest.MapFile{Data: data}
 				return nil
 			}
+			// Each document gets a file of its own with a random name, in
+			// the directory it came from: teams own directories.
 			for _, doc := range splitDocs(t, data) {
-				name := fmt.Sprintf("teams/%08x.yaml", r.Uint32())
+				name := fmt.Sprintf("%s/%08x.yaml", path.Dir(p), r.Uint32())
 				shuffled[name] = &fstest.MapFile{Data: doc}
 			}
 			return nil
