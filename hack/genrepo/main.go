@@ -15,6 +15,7 @@ func main() {
 	routes := flag.Int("routes", 1000, "number of routes (virtual hosts: N/10, backends: N/5)")
 	out := flag.String("o", "", "directory to write (must not exist or be empty)")
 	seed := flag.Uint64("seed", 1, "random seed; the same seed gives the same repository")
+	governed := flag.Bool("governed", false, "add teams, the seven built-in policies and five repository policies")
 	flag.Parse()
 	if *out == "" || *routes < 1 {
 		fmt.Fprintln(os.Stderr, "usage: genrepo -routes N -o DIR [-seed S]")
@@ -24,7 +25,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "genrepo: %s is not empty\n", *out)
 		os.Exit(1)
 	}
-	st, err := genrepo.Write(*out, genrepo.Options{Routes: *routes, Seed: *seed})
+	st, err := genrepo.Write(*out, genrepo.Options{Routes: *routes, Seed: *seed, Governed: *governed})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "genrepo: %v\n", err)
 		os.Exit(1)

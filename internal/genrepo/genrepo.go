@@ -16,6 +16,10 @@ import (
 type Options struct {
 	Routes int
 	Seed   uint64
+	// Governed adds what a multi-team repository has: teams owning their
+	// directories, hostnames, certificates and backends, all seven
+	// built-in policies and five repository policies.
+	Governed bool
 }
 
 // Stats says what was written.
@@ -47,12 +51,19 @@ func Generate(opts Options) (map[string][]byte, Stats) {
 	st := Stats{Teams: teams, VirtualHosts: vhosts, Backends: backends}
 	files := map[string][]byte{}
 
-	files["edgectl.yaml"] = []byte(`apiVersion: edgectl.dev/v1alpha1
+	project := `apiVersion: edgectl.dev/v1alpha1
 kind: Project
 metadata: {name: generated}
 spec:
   intents: [gateways/**, teams/**]
-`)
+`
+	if opts.Governed {
+		project += governance(teams)
+		for name, src := range repoPolicies {
+			files["policies/"+name+".rego"] = []byte(src)
+		}
+	}
+	files["edgectl.yaml"] = []byte(project)
 	files["gateways/edge.yaml"] = []byte(`apiVersion: edgectl.dev/v1alpha1
 kind: Gateway
 metadata: {name: edge}
@@ -153,4 +164,77 @@ func writeVHost(sb *strings.Builder, r *rand.Rand, team, v, routes int, backends
 			sb.WriteString("    headers:\n      request:\n        set: {x-edge: generated}\n")
 		}
 	}
+}
+
+// governance is the part of edgectl.yaml a governed repository adds.
+func governance(teams int) string {
+	var sb strings.Builder
+	sb.WriteString("  teams:\n  - {name: platform, platform: true, paths: [gateways/**]}\n")
+	for t := range teams {
+		fmt.Fprintf(&sb, "  - name: t%03d\n    paths: [teams/t%03d/**]\n    hostnames: [\"*.t%03d.example.com\"]\n    certificates: [t%03d-wildcard]\n    backends: [\"t%03d-*\"]\n", t, t, t, t, t)
+	}
+	sb.WriteString(`  policies:
+    builtin:
+      tlsRequired: {hosts: [secure.example.com]}
+      maxTimeout: {max: 60s}
+      maxRetries: {max: 3}
+      wildcardHosts: {teams: [platform]}
+      healthChecks: {exclude: ["*"]}
+      upstreamTLS: {exclude: ["*"]}
+      redirectHosts: {allowed: ["*.example.com"]}
+`)
+	return sb.String()
+}
+
+// repoPolicies are five policies of the kind organisations write.
+var repoPolicies = map[string]string{
+	"routes": `package org.routes
+
+import rego.v1
+
+deny contains {"msg": "route without a name", "path": ["spec", "routes", i]} if {
+	input.kind in {"VirtualHost", "RouteSet"}
+	some i, r in input.spec.routes
+	not r.name
+}
+`,
+	"naming": `package org.naming
+
+import rego.v1
+
+deny contains "backends are named after their team" if {
+	input.kind == "Backend"
+	not startswith(input.metadata.name, input.edgectl.team)
+}
+`,
+	"availability": `package org.availability
+
+import rego.v1
+
+violation contains {"msg": "a single endpoint", "path": ["spec", "endpoints"]} if {
+	input.kind == "Backend"
+	count(input.spec.endpoints) < 2
+}
+`,
+	"headers": `package org.headers
+
+import rego.v1
+
+deny contains {"msg": "x-internal headers stay inside", "path": ["spec", "routes", i]} if {
+	input.kind == "VirtualHost"
+	some i, r in input.spec.routes
+	some name, _ in object.get(r, ["headers", "request", "set"], {})
+	startswith(name, "x-internal-")
+}
+`,
+	"paths": `package org.paths
+
+import rego.v1
+
+warn contains {"msg": "admin paths belong on the internal gateway", "path": ["spec", "routes", i, "match"]} if {
+	input.kind == "VirtualHost"
+	some i, r in input.spec.routes
+	startswith(object.get(r, ["match", "path", "prefix"], ""), "/admin")
+}
+`,
 }

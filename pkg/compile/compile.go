@@ -4,6 +4,7 @@ package compile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -66,13 +67,25 @@ func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, di
 		return nil, nil, err
 	}
 	diags = append(diags, pd...)
-	pd, err = engine.Documents(ctx, m.Docs)
-	if err != nil {
-		return nil, nil, err
+
+	// Policies read the documents only, so they run while the gateways are
+	// lowered, which uses one core; building the bundles uses them all.
+	type policyResult struct {
+		diags diag.List
+		err   error
 	}
-	diags = append(diags, pd...)
+	policyDone := make(chan policyResult, 1)
+	go func() {
+		d, err := engine.Documents(ctx, m.Docs)
+		policyDone <- policyResult{d, err}
+	}()
 	gws, ld := lower.Lower(m)
 	diags = append(diags, ld...)
+	pr := <-policyDone
+	if pr.err != nil {
+		return nil, nil, pr.err
+	}
+	diags = append(diags, pr.diags...)
 	if diags.HasErrors() {
 		return res, finish(m, diags), nil
 	}
@@ -80,23 +93,9 @@ func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, di
 	// Every stage that reports positions from syntax is done.
 	m.ReleaseSyntax()
 
-	bundles := make([]*bundle.Bundle, len(gws))
-	resources := make([]*xds.Resources, len(gws))
-	errs := make([]error, len(gws))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, workers)
-	for i, g := range gws {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			bundles[i], resources[i], errs[i] = build(g, bundle.Meta{Source: src.Provenance, Edgectl: opts.Edgectl})
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, nil, err
-		}
+	bundles, resources, err := buildAll(gws, workers, bundle.Meta{Source: src.Provenance, Edgectl: opts.Edgectl})
+	if err != nil {
+		return nil, nil, err
 	}
 	if engine.WantsBundles() {
 		for i, g := range gws {
@@ -112,6 +111,27 @@ func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, di
 	}
 	res.Bundles = bundles
 	return res, finish(m, diags), nil
+}
+
+// buildAll builds the bundle of every gateway, a few at a time.
+func buildAll(gws []*ir.Gateway, workers int, meta bundle.Meta) ([]*bundle.Bundle, []*xds.Resources, error) {
+	bundles := make([]*bundle.Bundle, len(gws))
+	resources := make([]*xds.Resources, len(gws))
+	errs := make([]error, len(gws))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, workers)
+	for i, g := range gws {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			bundles[i], resources[i], errs[i] = build(g, meta)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	return bundles, resources, nil
 }
 
 func gatewayDoc(m *intent.Model, name string) *intent.Doc {

@@ -33,6 +33,10 @@ type Doc struct {
 	node *yaml.Node // the document's syntax tree; nil once released
 }
 
+// Syntax returns the document's YAML syntax tree (aliases unresolved; see
+// schema.Resolve and schema.Pairs).
+func (d *Doc) Syntax() *yaml.Node { return d.syntax() }
+
 // syntax returns the document's syntax tree, parsing its file again if the
 // tree was released (see Model.ReleaseSyntax). Positions are asked for
 // rarely, so re-parsing beats keeping every tree of a large repository.

@@ -41,17 +41,28 @@ var Refused = []string{"http.send", "net.lookup_ip_addr", "opa.runtime", "time.n
 
 // Engine is a prepared set of policies, safe for concurrent use.
 type Engine struct {
-	query    rego.PreparedEvalQuery
-	rules    []ruleRef
+	// One query per input kind, holding only the rules that can report on
+	// that kind: most rules start with input.kind == "...", and skipping
+	// the rest is most of the cost of evaluating policies.
+	queries  map[string]*kindQuery
 	bundles  bool // some policy inspects compiled Envoy resources
 	severity map[string]diag.Severity
 }
 
-type ruleRef struct {
-	pkg  string // acme.timeouts
-	name string // deny, warn_x, ...
-	sev  diag.Severity
+type kindQuery struct {
+	query rego.PreparedEvalQuery
+	rules []ruleRef
 }
+
+type ruleRef struct {
+	pkg   string // acme.timeouts
+	name  string // deny, warn_x, ...
+	sev   diag.Severity
+	kinds []string // the input kinds the rule can report on; nil: any
+}
+
+// inputKinds are the kinds an input can have.
+var inputKinds = []string{"Gateway", "VirtualHost", "RouteSet", "Backend", "Certificate", "EnvoyBundle"}
 
 // Module is a parsed policy file.
 type Module struct {
@@ -235,14 +246,12 @@ func Prepare(ctx context.Context, mods []Module, proj *intent.Project, m *intent
 	for _, mod := range mods {
 		diags = append(diags, refusedCalls(mod.AST)...)
 	}
-	opts := []func(*rego.Rego){
-		rego.Store(inmem.NewFromObject(data)),
-		rego.UnsafeBuiltins(refusedSet()),
-	}
-	var q []string
-	seen := map[string]bool{}
+	store := inmem.NewFromObject(data)
+	base := []func(*rego.Rego){rego.Store(store), rego.UnsafeBuiltins(refusedSet())}
+	var rules []ruleRef
+	index := map[string]int{}
 	for _, mod := range mods {
-		opts = append(opts, rego.ParsedModule(mod.AST))
+		base = append(base, rego.ParsedModule(mod.AST))
 		pkg := strings.TrimPrefix(mod.AST.Package.Path.String(), "data.")
 		for _, r := range mod.AST.Rules {
 			name := r.Head.Name.String()
@@ -250,38 +259,98 @@ func Prepare(ctx context.Context, mods []Module, proj *intent.Project, m *intent
 				name = r.Head.Reference[0].Value.(ast.Var).String()
 			}
 			sev, ok := ruleSeverity(name)
-			if !ok || seen[pkg+"."+name] {
+			if !ok {
 				continue
 			}
-			seen[pkg+"."+name] = true
+			kinds := guardKinds(r)
+			if i, seen := index[pkg+"."+name]; seen {
+				// Another body of the same rule: it applies wherever any does.
+				if kinds == nil || rules[i].kinds == nil {
+					rules[i].kinds = nil
+				} else {
+					rules[i].kinds = append(rules[i].kinds, kinds...)
+				}
+				continue
+			}
 			if s, over := e.severity[pkg]; over {
 				sev = s
 			}
-			q = append(q, fmt.Sprintf("r%d := data.%s.%s", len(e.rules), pkg, name))
-			e.rules = append(e.rules, ruleRef{pkg: pkg, name: name, sev: sev})
+			index[pkg+"."+name] = len(rules)
+			rules = append(rules, ruleRef{pkg: pkg, name: name, sev: sev, kinds: kinds})
 		}
 	}
-	if len(e.rules) == 0 {
-		q = append(q, "true")
-	}
-	opts = append(opts, rego.Query(strings.Join(q, "; ")))
-	pq, err := rego.New(opts...).PrepareForEval(ctx)
-	if err != nil {
-		var astErrs ast.Errors
-		if !errors.As(err, &astErrs) {
-			return nil, nil, fmt.Errorf("prepare policies: %w", err)
+	e.queries = map[string]*kindQuery{}
+	for _, kind := range inputKinds {
+		kq := &kindQuery{}
+		var q []string
+		for _, r := range rules {
+			if r.kinds == nil || slices.Contains(r.kinds, kind) {
+				q = append(q, fmt.Sprintf("r%d := data.%s.%s", len(kq.rules), r.pkg, r.name))
+				kq.rules = append(kq.rules, r)
+			}
 		}
-		for _, d := range astErrors(err) {
-			if !strings.Contains(d.Message, "unsafe built-in") { // reported above
-				diags = append(diags, d)
+		if len(q) == 0 {
+			q = append(q, "true")
+		}
+		pq, err := rego.New(append(slices.Clone(base), rego.Query(strings.Join(q, "; ")))...).PrepareForEval(ctx)
+		if err != nil {
+			var astErrs ast.Errors
+			if !errors.As(err, &astErrs) {
+				return nil, nil, fmt.Errorf("prepare policies: %w", err)
+			}
+			for _, d := range astErrors(err) {
+				if !strings.Contains(d.Message, "unsafe built-in") { // reported above
+					diags = append(diags, d)
+				}
+			}
+			break // the modules are the same for every kind
+		}
+		kq.query = pq
+		e.queries[kind] = kq
+	}
+	if diags.HasErrors() {
+		return nil, diags.Sorted(), nil
+	}
+	return e, diags, nil
+}
+
+// guardKinds reads the kinds a rule body is restricted to by a top-level
+// input.kind == "X" or input.kind in {"X", "Y"}; nil if it has no such guard.
+func guardKinds(r *ast.Rule) []string {
+	kindRef := ast.MustParseRef("input.kind")
+	for _, expr := range r.Body {
+		if expr.Negated || !expr.IsCall() || len(expr.Operands()) != 2 {
+			continue
+		}
+		a, b := expr.Operand(0), expr.Operand(1)
+		switch expr.Operator().String() {
+		case "eq", "equal":
+			if s, ok := b.Value.(ast.String); ok && a.Value.Compare(kindRef) == 0 {
+				return []string{string(s)}
+			}
+			if s, ok := a.Value.(ast.String); ok && b.Value.Compare(kindRef) == 0 {
+				return []string{string(s)}
+			}
+		case "internal.member_2":
+			set, ok := b.Value.(ast.Set)
+			if !ok || a.Value.Compare(kindRef) != 0 {
+				continue
+			}
+			var kinds []string
+			all := true
+			set.Foreach(func(t *ast.Term) {
+				if s, ok := t.Value.(ast.String); ok {
+					kinds = append(kinds, string(s))
+				} else {
+					all = false
+				}
+			})
+			if all {
+				return kinds
 			}
 		}
 	}
-	if diags.HasErrors() {
-		return nil, diags, nil
-	}
-	e.query = pq
-	return e, diags, nil
+	return nil
 }
 
 // refusedCalls finds calls to refused built-ins in a module.
@@ -367,26 +436,42 @@ func (e *Engine) Documents(ctx context.Context, docs []*intent.Doc) (diag.List, 
 	if e == nil {
 		return nil, nil
 	}
+	// A few long-lived workers rather than a goroutine per document: OPA's
+	// evaluator recurses deeply, and a fresh goroutine grows its stack
+	// again for every document.
 	results := make([]diag.List, len(docs))
+	errs := make([]error, len(docs))
+	next := make(chan int)
 	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, d := range docs {
+	for range runtime.GOMAXPROCS(0) {
 		g.Go(func() error {
-			fs, err := e.eval(ctx, Input(d))
-			if err != nil {
-				return fmt.Errorf("evaluate policies on %s: %w", d.File, err)
-			}
-			for _, f := range fs {
-				pos := d.Pos("metadata", "name")
-				if len(f.path) > 0 {
-					pos = d.Pos(f.path...)
+			for i := range next {
+				d := docs[i]
+				if kq := e.queries[d.Kind]; kq == nil || len(kq.rules) == 0 {
+					continue // no rule looks at this kind
 				}
-				results[i] = append(results[i], diag.Diagnostic{Pos: pos, Severity: f.sev, Rule: f.rule, Message: f.msg})
+				fs, err := e.eval(ctx, d.Kind, rego.EvalParsedInput(inputValue(d)))
+				if err != nil {
+					errs[i] = fmt.Errorf("evaluate policies on %s: %w", d.File, err)
+					continue // keep draining, so the sender never blocks
+				}
+				for _, f := range fs {
+					pos := d.Pos("metadata", "name")
+					if len(f.path) > 0 {
+						pos = d.Pos(f.path...)
+					}
+					results[i] = append(results[i], diag.Diagnostic{Pos: pos, Severity: f.sev, Rule: f.rule, Message: f.msg})
+				}
 			}
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
+	for i := range docs {
+		next <- i
+	}
+	close(next)
+	_ = g.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	var out diag.List
@@ -430,7 +515,7 @@ func (e *Engine) Bundle(ctx context.Context, gw *intent.Doc, r *xds.Resources) (
 		}
 		input[part.key] = list
 	}
-	fs, err := e.eval(ctx, input)
+	fs, err := e.eval(ctx, "EnvoyBundle", rego.EvalInput(input))
 	if err != nil {
 		return nil, fmt.Errorf("evaluate policies on the bundle of %s: %w", gw.Name, err)
 	}
@@ -456,8 +541,12 @@ type finding struct {
 	path []any
 }
 
-func (e *Engine) eval(ctx context.Context, input any) ([]finding, error) {
-	rs, err := e.query.Eval(ctx, rego.EvalInput(input))
+func (e *Engine) eval(ctx context.Context, kind string, input rego.EvalOption) ([]finding, error) {
+	kq := e.queries[kind]
+	if kq == nil || len(kq.rules) == 0 {
+		return nil, nil
+	}
+	rs, err := kq.query.Eval(ctx, input)
 	if err != nil {
 		return nil, err
 	}
@@ -465,7 +554,7 @@ func (e *Engine) eval(ctx context.Context, input any) ([]finding, error) {
 		return nil, nil
 	}
 	var out []finding
-	for i, r := range e.rules {
+	for i, r := range kq.rules {
 		id := r.pkg + "." + r.name
 		v, ok := rs[0].Bindings[fmt.Sprintf("r%d", i)]
 		if !ok {

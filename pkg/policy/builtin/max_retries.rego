@@ -8,7 +8,7 @@ params := data.edgectl.params.max_retries
 
 violation contains {"msg": msg, "path": ["spec", "routes", i, "retries", "attempts"]} if {
 	input.kind in {"VirtualHost", "RouteSet"}
-	some i, route in input.spec.routes
+	route := input.spec.routes[i]
 	route.retries.attempts > params.max
 	msg := sprintf("%d retry attempts exceed the maximum of %d", [route.retries.attempts, params.max])
 }

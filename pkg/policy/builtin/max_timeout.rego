@@ -15,7 +15,7 @@ too_long(t) if time.parse_duration_ns(t) == 0
 
 violation contains {"msg": msg, "path": ["spec", "routes", i, "timeout"]} if {
 	input.kind in {"VirtualHost", "RouteSet"}
-	some i, route in input.spec.routes
+	route := input.spec.routes[i]
 	not route.websocket
 	too_long(route.timeout)
 	msg := sprintf("route timeout %s exceeds the maximum of %s", [route.timeout, params.max])

@@ -13,7 +13,7 @@ allowed(host) if {
 
 violation contains {"msg": msg, "path": ["spec", "routes", i, "redirect", "host"]} if {
 	input.kind in {"VirtualHost", "RouteSet"}
-	some i, route in input.spec.routes
+	route := input.spec.routes[i]
 	host := route.redirect.host
 	not allowed(host)
 	msg := sprintf("redirect to %s, which is not an allowed redirect host", [host])

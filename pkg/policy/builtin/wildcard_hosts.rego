@@ -7,7 +7,7 @@ params := data.edgectl.params.wildcard_hosts
 
 violation contains {"msg": msg, "path": ["spec", "hostnames", i]} if {
 	input.kind == "VirtualHost"
-	some i, host in input.spec.hostnames
+	host := input.spec.hostnames[i]
 	startswith(host, "*.")
 	not input.edgectl.team in params.teams
 	msg := sprintf("wildcard hostname %s is reserved for teams %s", [host, concat(", ", params.teams)])
