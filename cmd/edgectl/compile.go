@@ -23,7 +23,7 @@ type compileFlags struct {
 func newCompileCmd() *cobra.Command {
 	var f compileFlags
 	cmd := &cobra.Command{
-		Use:   "compile [DIR] -o OUT",
+		Use:   "compile [SOURCE] -o OUT",
 		Short: "Compile a routing repository into one Envoy bundle per gateway",
 		Long: `Compile validates the repository and writes one bundle per gateway into
 OUT/<gateway>/: manifest.json (digest and provenance), bootstrap.yaml (a static
@@ -35,6 +35,7 @@ has errors. OUT may be missing, empty, or an earlier edgectl output; any other
 directory is refused rather than overwritten.`,
 		Example: `  edgectl compile -o out
   edgectl compile examples/acme -o /tmp/acme
+  edgectl compile --rev v1.2 -o out    # what release v1.2 deployed
   edgectl compile -o out --format json | jq -r '.bundles[].digest'`,
 		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error { return runCompile(cmd, f, a) },
@@ -74,6 +75,7 @@ func runCompile(cmd *cobra.Command, f compileFlags, a []string) error {
 	if err != nil {
 		return err
 	}
+	defer src.Close()
 	res, diags, err := compileProject(src)
 	if err != nil {
 		return err

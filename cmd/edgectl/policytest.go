@@ -31,7 +31,7 @@ type policyTestFlags struct {
 func newPolicyTestCmd() *cobra.Command {
 	var f policyTestFlags
 	cmd := &cobra.Command{
-		Use:   "test [DIR]",
+		Use:   "test [SOURCE]",
 		Short: "Run the repository's Rego policy tests",
 		Long: `Test runs every test_* rule of the repository's policy files (usually in
 *_test.rego beside the policies, under policies/ by default) with OPA's test
@@ -60,6 +60,7 @@ func runPolicyTest(cmd *cobra.Command, f policyTestFlags, a []string) error {
 	if err != nil {
 		return err
 	}
+	defer src.Close()
 	m, diags, err := intent.Load(src.FS, intent.Options{})
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,38 +17,59 @@ import (
 // projectFlags locate the repository to read.
 type projectFlags struct {
 	config string
+	rev    string
 }
 
 func (f *projectFlags) bind(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.config, "config", "", "path to edgectl.yaml (default: found by walking up from DIR)")
+	cmd.Flags().StringVar(&f.rev, "rev", "", "read this git revision (branch, tag, SHA, HEAD~1) instead of the working tree")
 }
 
-// openProject opens the project for a DIR argument (default ".").
+// openProject opens the project a SOURCE argument names: a directory
+// (default "."), or a buf-style git source such as '.git#branch=main'.
+// Close the source when done.
 func openProject(pf projectFlags, args []string) (*source.Source, error) {
-	dir := "."
+	arg := "."
 	if len(args) > 0 {
-		dir = args[0]
+		arg = args[0]
 	}
-	var root string
+	spec, err := source.ParseSpec(arg)
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
 	if pf.config != "" {
+		if spec.Git {
+			return nil, usageErrorf("--config reads the working tree; a .git# source names its project with subdir=")
+		}
 		if filepath.Base(pf.config) != source.ProjectFile {
 			return nil, usageErrorf("--config must name a file called %s", source.ProjectFile)
 		}
 		if _, err := os.Stat(pf.config); err != nil {
 			return nil, usageErrorf("--config %s: %v", pf.config, errors.Unwrap(err))
 		}
-		root = filepath.Dir(pf.config)
-	} else {
-		var err error
-		root, err = source.FindProject(dir)
-		if errors.Is(err, source.ErrNoProject) {
-			return nil, usageErrorf("%v; run edgectl in a routing repository or pass its directory", err)
-		}
-		if err != nil {
-			return nil, err
-		}
+		spec.Dir = filepath.Dir(pf.config)
 	}
-	return source.Dir(root)
+	if pf.rev != "" {
+		if spec.Git {
+			return nil, usageErrorf("use either --rev or a .git# source, not both")
+		}
+		spec.Rev = pf.rev
+	}
+	return openSpec(spec)
+}
+
+// openSpec opens a source, mapping what the user got wrong to usage errors.
+func openSpec(spec source.Spec) (*source.Source, error) {
+	src, err := source.Open(spec)
+	switch {
+	case errors.Is(err, source.ErrNoProject) && spec.Rev == "":
+		return nil, usageErrorf("%v; run edgectl in a routing repository or pass its directory", err)
+	case errors.Is(err, source.ErrNoProject), errors.Is(err, source.ErrNoRevision):
+		return nil, usageErrorf("%v", err)
+	case err != nil && strings.Contains(err.Error(), "reflog"):
+		return nil, usageErrorf("%v", err)
+	}
+	return src, err
 }
 
 // compileProject runs the pipeline and returns the result with diagnostics

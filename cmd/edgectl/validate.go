@@ -18,12 +18,15 @@ type validateFlags struct {
 func newValidateCmd() *cobra.Command {
 	var f validateFlags
 	cmd := &cobra.Command{
-		Use:   "validate [DIR]",
+		Use:   "validate [SOURCE]",
 		Short: "Check a routing repository without writing anything",
 		Long: `Validate runs the whole compile (schema, references, conflicts, Envoy's own
 validation of every generated resource) and reports every finding, but writes
-no bundle. DIR defaults to the current directory; edgectl.yaml is found by
-walking up from it.
+no bundle. SOURCE is a directory of the working tree (default: the current
+one; edgectl.yaml is found by walking up from it), or a git revision:
+--rev main reads the same project as of main, and the buf-style
+'.git#branch=main,subdir=edge' (also tag= and ref=) names any project in any
+revision. Revisions are read from git's object store, without a checkout.
 
 Findings print as path:line:col: severity: message [rule], sorted, with paths
 relative to the root of the git repository. Exit codes: 0 valid, 1 edgectl
@@ -31,6 +34,8 @@ failed, 2 usage error, 3 the repository has errors (or warnings, with
 --fail-on warning).`,
 		Example: `  edgectl validate
   edgectl validate examples/acme
+  edgectl validate --rev HEAD~1
+  edgectl validate '.git#tag=v1.2,subdir=examples/acme'
   edgectl validate -o github          # annotations on a pull request
   edgectl validate -o sarif > edgectl.sarif`,
 		Args: args(cobra.MaximumNArgs(1)),
@@ -54,6 +59,7 @@ func runValidate(cmd *cobra.Command, f validateFlags, a []string) error {
 	if err != nil {
 		return err
 	}
+	defer src.Close()
 	res, diags, err := compileProject(src)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/edgectl/edgectl/pkg/bundle"
@@ -62,6 +63,9 @@ func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, di
 		return nil, nil, err
 	}
 	diags = append(diags, pd...)
+	src.CheckDirty(inputs(m, mods), func(p string) bool {
+		return m.IsInput(p) || policy.IsPolicyFile(m.Project.Spec.Policies, p, false)
+	})
 	engine, pd, err := policy.Prepare(ctx, mods, m.Project, m)
 	if err != nil {
 		return nil, nil, err
@@ -132,6 +136,20 @@ func buildAll(gws []*ir.Gateway, workers int, meta bundle.Meta) ([]*bundle.Bundl
 		return nil, nil, err
 	}
 	return bundles, resources, nil
+}
+
+// inputs are the repository files a compile read, by path.
+func inputs(m *intent.Model, mods []policy.Module) map[string][]byte {
+	read := map[string][]byte{}
+	for _, f := range m.Files {
+		read[f.Path] = f.Data
+	}
+	for _, mod := range mods {
+		if !strings.HasPrefix(mod.File, "<") { // not a built-in
+			read[mod.File] = mod.Source
+		}
+	}
+	return read
 }
 
 func gatewayDoc(m *intent.Model, name string) *intent.Doc {

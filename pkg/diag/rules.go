@@ -16,6 +16,7 @@ var Rules = []Rule{
 	{"document", "a YAML document lacks apiVersion or kind, or names an unknown one"},
 	{"schema", "a value does not satisfy the schema of its kind"},
 	{"private-key", "PEM private key material is in the repository"},
+	{"symlink", "a symlink leads outside the repository, or to a directory edgectl does not follow"},
 	{"project", "edgectl.yaml is missing or invalid"},
 	{"duplicate-name", "two documents of one kind share a name"},
 	{"unknown-reference", "a reference names a document that does not exist"},
@@ -45,7 +46,6 @@ var Rules = []Rule{
 	{"route-outside-include", "a route of an included route set falls outside the prefix it was given"},
 	{"unused-routeset", "a route set is included by nothing"},
 	{"policy", "a Rego policy does not compile, or refers to a refused built-in"},
-	{"policy-test", "a Rego policy test fails"},
 	{"acknowledgement", "an acknowledgement in edgectl.yaml matches no warning"},
 }
 

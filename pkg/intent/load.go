@@ -35,6 +35,14 @@ type Model struct {
 	Docs []*Doc
 	// Files lists every file read, with its content, ordered by path.
 	Files []File
+
+	intents, exclude []string
+}
+
+// IsInput reports whether a file at p would be read as intents (or is the
+// project file), whether or not it exists.
+func (m *Model) IsInput(p string) bool {
+	return p == ProjectFile || !hidden(p) && glob.Any(m.intents, p) >= 0 && glob.Any(m.exclude, p) < 0
 }
 
 // File is one file of the repository that edgectl read.
@@ -139,6 +147,7 @@ func Load(fsys fs.FS, opts Options) (*Model, diag.List, error) {
 	if diags.HasErrors() {
 		return m, diags, nil
 	}
+	m.intents, m.exclude = intents, m.Project.Spec.Exclude
 
 	var paths []string
 	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
@@ -155,7 +164,7 @@ func Load(fsys fs.FS, opts Options) (*Model, diag.List, error) {
 			}
 			return nil
 		}
-		if d.Type().IsRegular() && p != ProjectFile {
+		if (d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0) && p != ProjectFile {
 			paths = append(paths, p)
 		}
 		return nil
@@ -245,6 +254,10 @@ func loadFile(sch *schema.Schema, fsys fs.FS, p string, intents, exclude []strin
 	r := fileResult{path: p}
 	data, err := fs.ReadFile(fsys, p)
 	if err != nil {
+		if d, ok := SymlinkProblem(fsys, p, err); ok {
+			r.diags.Add(d)
+			return r
+		}
 		r.err = fmt.Errorf("read %s: %w", p, err)
 		return r
 	}
@@ -269,6 +282,22 @@ func hidden(p string) bool {
 		}
 	}
 	return false
+}
+
+// SymlinkProblem turns a failure to read a symlink into a finding: one
+// that leads outside the repository is refused, and one to a directory is
+// not followed. Other failures are not findings.
+func SymlinkProblem(fsys fs.FS, p string, err error) (diag.Diagnostic, bool) {
+	if errors.Is(err, source.ErrOutside) {
+		target, _ := fs.ReadLink(fsys, p)
+		return diag.Diagnostic{Pos: diag.Pos{File: p}, Severity: diag.Error, Rule: "symlink",
+			Message: fmt.Sprintf("%s is a symlink to %s, outside the repository; edgectl reads only what the repository holds", p, target)}, true
+	}
+	if fi, serr := fs.Stat(fsys, p); serr == nil && fi.IsDir() {
+		return diag.Diagnostic{Pos: diag.Pos{File: p}, Severity: diag.Warning, Rule: "symlink",
+			Message: fmt.Sprintf("%s is a symlink to a directory, which edgectl does not follow; link the files instead", p)}, true
+	}
+	return diag.Diagnostic{}, false
 }
 
 var privateKey = regexp.MustCompile(`-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----`)

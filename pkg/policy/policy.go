@@ -78,13 +78,9 @@ var parseOpts = ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: tr
 func Load(fsys fs.FS, proj *intent.Project, withTests bool) ([]Module, diag.List, error) {
 	var mods []Module
 	var diags diag.List
-	globs := DefaultPaths
 	var cfg *intent.Policies
 	if proj != nil {
 		cfg = proj.Spec.Policies
-	}
-	if cfg != nil && len(cfg.Paths) > 0 {
-		globs = cfg.Paths
 	}
 	var files []string
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
@@ -97,7 +93,7 @@ func Load(fsys fs.FS, proj *intent.Project, withTests bool) ([]Module, diag.List
 			}
 			return nil
 		}
-		if strings.HasSuffix(p, ".rego") && glob.Any(globs, p) >= 0 && (withTests || !strings.HasSuffix(p, "_test.rego")) {
+		if IsPolicyFile(cfg, p, withTests) {
 			files = append(files, p)
 		}
 		return nil
@@ -108,6 +104,10 @@ func Load(fsys fs.FS, proj *intent.Project, withTests bool) ([]Module, diag.List
 	for _, f := range files {
 		src, err := fs.ReadFile(fsys, f)
 		if err != nil {
+			if d, ok := intent.SymlinkProblem(fsys, f, err); ok {
+				diags.Add(d)
+				continue
+			}
 			return nil, nil, fmt.Errorf("read %s: %w", f, err)
 		}
 		m, err := ast.ParseModuleWithOpts(f, string(src), parseOpts)
@@ -130,6 +130,16 @@ func Load(fsys fs.FS, proj *intent.Project, withTests bool) ([]Module, diag.List
 		mods = append(mods, Module{File: "<edgectl>/policies/" + name + ".rego", Source: src, AST: m})
 	}
 	return mods, diags, nil
+}
+
+// IsPolicyFile reports whether a repository file is a policy (or, with
+// tests, a policy test) under the project's policy globs.
+func IsPolicyFile(cfg *intent.Policies, p string, withTests bool) bool {
+	globs := DefaultPaths
+	if cfg != nil && len(cfg.Paths) > 0 {
+		globs = cfg.Paths
+	}
+	return strings.HasSuffix(p, ".rego") && glob.Any(globs, p) >= 0 && (withTests || !strings.HasSuffix(p, "_test.rego"))
 }
 
 // builtins maps each built-in's name in edgectl.yaml to its Rego name.

@@ -9,6 +9,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // ProjectFile is the name of the project file at the root of a routing
@@ -28,6 +32,10 @@ type Provenance struct {
 	Dirty      bool   `json:"dirty"`
 }
 
+// ErrOutside means a symlink leads outside the repository; edgectl reads
+// only what the repository holds.
+var ErrOutside = errors.New("symlink leads outside the repository")
+
 // Source is an opened repository.
 type Source struct {
 	// FS is rooted at the project directory, the one holding edgectl.yaml.
@@ -37,6 +45,18 @@ type Source struct {
 	// with it so they are relative to the repository root, as CI expects.
 	Prefix     string
 	Provenance Provenance
+
+	repo     *Repo        // open while the source is
+	worktree bool         // a working tree inside git, which can be dirty
+	head     *object.Tree // what HEAD holds at Prefix, for a working tree
+}
+
+// Close releases the git repository behind the source, if any.
+func (s *Source) Close() error {
+	if s.repo == nil {
+		return nil
+	}
+	return s.repo.Close()
 }
 
 // ErrNoProject means no edgectl.yaml was found.
@@ -65,18 +85,39 @@ func FindProject(dir string) (string, error) {
 	}
 }
 
-// Dir opens the project at dir in the working tree.
+// Dir opens the project at dir in the working tree. Inside a git
+// repository, the provenance names the commit checked out; whether the
+// files differ from it is decided later, by CheckDirty.
 func Dir(dir string) (*Source, error) {
 	root, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
-	s := &Source{FS: os.DirFS(root)}
-	if top := gitTop(root); top != "" {
-		rel, err := filepath.Rel(top, root)
-		if err == nil && rel != "." {
-			s.Prefix = filepath.ToSlash(rel)
-			s.Provenance.Path = s.Prefix
+	s := &Source{FS: dirFS{root: root, fsys: os.DirFS(root)}}
+	top := gitTop(root)
+	if top == "" {
+		return s, nil
+	}
+	rel, err := filepath.Rel(top, root)
+	if err == nil && rel != "." {
+		s.Prefix = filepath.ToSlash(rel)
+		s.Provenance.Path = s.Prefix
+	}
+	repo, err := OpenRepo(top)
+	if err != nil {
+		return s, nil // not readable as git: provenance stays empty
+	}
+	s.repo, s.worktree = repo, true
+	s.Provenance.Repository = repo.Origin()
+	if c := repo.Head(); c != nil {
+		s.Provenance.Commit = c.Hash.String()
+		if t, err := c.Tree(); err == nil {
+			if s.Prefix != "" {
+				t, err = t.Tree(s.Prefix)
+			}
+			if err == nil {
+				s.head = t
+			}
 		}
 	}
 	return s, nil
@@ -93,3 +134,83 @@ func gitTop(dir string) string {
 		}
 	}
 }
+
+// CheckDirty records whether a working tree differs from the commit it is
+// on, as far as the compile is concerned: read holds every input the compile
+// read (by project-relative path), and input reports whether a path would
+// be one. A changed, new or deleted input makes the source dirty; files the
+// compile never reads (build output, editor files) do not.
+func (s *Source) CheckDirty(read map[string][]byte, input func(string) bool) {
+	if !s.worktree {
+		return // a revision is what it is
+	}
+	if s.head == nil {
+		// The project is not in the commit checked out (or nothing is).
+		s.Provenance.Dirty = true
+		return
+	}
+	for p, data := range read {
+		e, err := s.head.FindEntry(p)
+		if err != nil || e.Hash != plumbing.ComputeHash(plumbing.BlobObject, data) {
+			s.Provenance.Dirty = true
+			return
+		}
+	}
+	w := object.NewTreeWalker(s.head, true, nil)
+	defer w.Close()
+	for {
+		name, e, err := w.Next()
+		if err != nil {
+			return
+		}
+		if e.Mode.IsFile() && input(name) {
+			if _, ok := read[name]; !ok {
+				s.Provenance.Dirty = true // deleted, or no longer read
+				return
+			}
+		}
+	}
+}
+
+// dirFS is the working tree of a project. It is os.DirFS, except that a
+// path whose symlinks lead outside the repository cannot be read.
+type dirFS struct {
+	root string
+	fsys fs.FS
+}
+
+func (d dirFS) check(op, name string) error {
+	if !fs.ValidPath(name) {
+		return &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	real, err := filepath.EvalSymlinks(filepath.Join(d.root, filepath.FromSlash(name)))
+	if err != nil {
+		return nil // let the file system report it
+	}
+	top := gitTop(d.root)
+	if top == "" {
+		top = d.root
+	}
+	if rel, err := filepath.Rel(top, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return &fs.PathError{Op: op, Path: name, Err: ErrOutside}
+	}
+	return nil
+}
+
+func (d dirFS) Open(name string) (fs.File, error) {
+	if err := d.check("open", name); err != nil {
+		return nil, err
+	}
+	return d.fsys.Open(name)
+}
+
+func (d dirFS) ReadFile(name string) ([]byte, error) {
+	if err := d.check("read", name); err != nil {
+		return nil, err
+	}
+	return fs.ReadFile(d.fsys, name)
+}
+
+func (d dirFS) ReadDir(name string) ([]fs.DirEntry, error) { return fs.ReadDir(d.fsys, name) }
+func (d dirFS) ReadLink(name string) (string, error)       { return fs.ReadLink(d.fsys, name) }
+func (d dirFS) Lstat(name string) (fs.FileInfo, error)     { return fs.Lstat(d.fsys, name) }

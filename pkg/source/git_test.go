@@ -1,0 +1,328 @@
+package source
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// gitRepo is a real repository made with the git CLI.
+type gitRepo struct {
+	t   *testing.T
+	dir string
+}
+
+func newRepo(t *testing.T) *gitRepo {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("these tests need the git CLI")
+	}
+	r := &gitRepo{t: t, dir: t.TempDir()}
+	r.git("init", "-q", "-b", "main")
+	return r
+}
+
+func (r *gitRepo) git(args ...string) string {
+	r.t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = r.dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		r.t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func (r *gitRepo) write(name, content string) {
+	r.t.Helper()
+	p := filepath.Join(r.dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *gitRepo) commit(msg string) string {
+	r.git("add", "-A")
+	r.git("commit", "-q", "-m", msg)
+	return r.git("rev-parse", "HEAD")
+}
+
+func read(t *testing.T, s *Source, name string) string {
+	t.Helper()
+	b, err := fs.ReadFile(s.FS, name)
+	if err != nil {
+		t.Fatalf("read %s: %v", name, err)
+	}
+	return string(b)
+}
+
+// history builds: c1 (v1) on main, c2 on feature, c3 on main, merge of
+// feature; tags: v1 lightweight, v2 annotated on the merge.
+func history(t *testing.T) (*gitRepo, map[string]string) {
+	r := newRepo(t)
+	c := map[string]string{}
+	r.write("edge/edgectl.yaml", "project: 1\n")
+	r.write("edge/a.yaml", "a: 1\n")
+	r.write("README", "top\n")
+	c["c1"] = r.commit("c1")
+	r.git("tag", "v1")
+	r.git("checkout", "-q", "-b", "feature")
+	r.write("edge/b.yaml", "b: feature\n")
+	c["c2"] = r.commit("c2")
+	r.git("checkout", "-q", "main")
+	r.write("edge/a.yaml", "a: 3\n")
+	c["c3"] = r.commit("c3")
+	r.git("merge", "-q", "--no-edit", "feature")
+	c["merge"] = r.git("rev-parse", "HEAD")
+	r.git("tag", "-a", "v2", "-m", "release 2")
+	return r, c
+}
+
+func TestRevisions(t *testing.T) {
+	t.Parallel()
+	r, c := history(t)
+	repo, err := OpenRepo(r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	tests := []struct {
+		rev, commit, a string
+		hasB           bool
+	}{
+		{"main", c["merge"], "a: 3\n", true},
+		{"HEAD", c["merge"], "a: 3\n", true},
+		{"feature", c["c2"], "a: 1\n", true},
+		{"v1", c["c1"], "a: 1\n", false},
+		{"refs/tags/v1", c["c1"], "a: 1\n", false},
+		{"v2", c["merge"], "a: 3\n", true}, // annotated: peeled to the commit
+		{c["c3"], c["c3"], "a: 3\n", false},
+		{c["c3"][:8], c["c3"], "a: 3\n", false},
+		{"HEAD~1", c["c3"], "a: 3\n", false}, // first parent of the merge
+		{"HEAD^2", c["c2"], "a: 1\n", true},  // second parent
+		{"main~2", c["c1"], "a: 1\n", false},
+	}
+	for _, tc := range tests {
+		src, err := repo.Git(tc.rev, "edge")
+		if err != nil {
+			t.Errorf("%s: %v", tc.rev, err)
+			continue
+		}
+		if src.Provenance.Commit != tc.commit {
+			t.Errorf("%s: commit %s, want %s", tc.rev, src.Provenance.Commit, tc.commit)
+		}
+		if got := read(t, src, "a.yaml"); got != tc.a {
+			t.Errorf("%s: a.yaml = %q, want %q", tc.rev, got, tc.a)
+		}
+		if _, err := fs.Stat(src.FS, "b.yaml"); (err == nil) != tc.hasB {
+			t.Errorf("%s: b.yaml exists = %v, want %v", tc.rev, err == nil, tc.hasB)
+		}
+		if src.Prefix != "edge" || src.Provenance.Path != "edge" || src.Provenance.Ref != tc.rev || src.Provenance.Dirty {
+			t.Errorf("%s: provenance %+v, prefix %q", tc.rev, src.Provenance, src.Prefix)
+		}
+	}
+}
+
+func TestRevisionErrors(t *testing.T) {
+	t.Parallel()
+	r, _ := history(t)
+	repo, err := OpenRepo(r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	if _, err := repo.Git("HEAD@{1}", "edge"); err == nil || !strings.Contains(err.Error(), "reflog forms") {
+		t.Errorf("HEAD@{1}: %v, want a refusal of reflog forms", err)
+	}
+	if _, err := repo.Git("nope", "edge"); !errors.Is(err, ErrNoRevision) {
+		t.Errorf("unknown revision: %v", err)
+	}
+	if _, err := repo.Git("main", "elsewhere"); !errors.Is(err, ErrNoProject) {
+		t.Errorf("missing project: %v", err)
+	}
+	if _, err := repo.Git("v1", ""); !errors.Is(err, ErrNoProject) {
+		t.Errorf("no edgectl.yaml at the root: %v", err)
+	}
+}
+
+func TestDetachedHeadAndRemoteBranch(t *testing.T) {
+	t.Parallel()
+	r, c := history(t)
+	clone := &gitRepo{t: t, dir: t.TempDir()}
+	clone.git("clone", "-q", r.dir, ".")
+	clone.git("checkout", "-q", "--detach", c["c3"])
+	// Only origin/feature exists here; branch=feature falls back to it.
+	spec, err := ParseSpec(filepath.Join(clone.dir, ".git") + "#branch=feature,subdir=edge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := Open(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if src.Provenance.Commit != c["c2"] {
+		t.Errorf("branch=feature in a clone: commit %s, want %s", src.Provenance.Commit, c["c2"])
+	}
+	// The working tree of a detached HEAD records that commit.
+	wt, err := Dir(filepath.Join(clone.dir, "edge"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wt.Close()
+	if wt.Provenance.Commit != c["c3"] || wt.Prefix != "edge" {
+		t.Errorf("detached working tree: %+v", wt.Provenance)
+	}
+	for _, rev := range []string{"origin/main", "refs/remotes/origin/main"} {
+		s, err := Open(Spec{Dir: clone.dir, Rev: rev, Subdir: "edge"})
+		if err != nil {
+			t.Fatalf("%s: %v", rev, err)
+		}
+		if s.Provenance.Commit != c["merge"] {
+			t.Errorf("%s: commit %s, want %s", rev, s.Provenance.Commit, c["merge"])
+		}
+		s.Close()
+	}
+}
+
+func TestShallowCloneExplainsTheFetch(t *testing.T) {
+	t.Parallel()
+	r, _ := history(t)
+	shallow := &gitRepo{t: t, dir: t.TempDir()}
+	shallow.git("clone", "-q", "--depth", "1", "file://"+r.dir, ".")
+	repo, err := OpenRepo(shallow.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	if _, err := repo.Git("HEAD", "edge"); err != nil {
+		t.Fatalf("HEAD of a shallow clone: %v", err)
+	}
+	_, err = repo.Git("HEAD~1", "edge")
+	if !errors.Is(err, ErrNoRevision) || !strings.Contains(err.Error(), "shallow clone") || !strings.Contains(err.Error(), "git fetch --deepen") {
+		t.Errorf("HEAD~1 in a shallow clone: %v", err)
+	}
+	_, err = repo.Git("feature", "edge")
+	if err == nil || !strings.Contains(err.Error(), "git fetch origin feature") {
+		t.Errorf("missing branch in a shallow clone: %v", err)
+	}
+}
+
+func TestParseSpec(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want Spec
+		err  string
+	}{
+		{"examples/acme", Spec{Dir: "examples/acme"}, ""},
+		{".git#branch=main,subdir=edge", Spec{Dir: ".", Rev: "refs/heads/main", Subdir: "edge", Git: true}, ""},
+		{".git#tag=v1.2", Spec{Dir: ".", Rev: "refs/tags/v1.2", Git: true}, ""},
+		{"../other/.git#ref=abc123,depth=1", Spec{Dir: "../other", Rev: "abc123", Git: true}, ""},
+		{".git", Spec{Dir: ".", Rev: "HEAD", Git: true}, ""},
+		{".git#branch=a,tag=b", Spec{}, "only one of"},
+		{".git#bogus=1", Spec{}, "unknown option"},
+	}
+	for _, tc := range tests {
+		got, err := ParseSpec(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: %v, want error with %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%q: %+v %v, want %+v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestSymlinks(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t)
+	r.write("edge/edgectl.yaml", "project: 1\n")
+	r.write("shared/common.yaml", "shared: 1\n")
+	outside := filepath.Join(t.TempDir(), "secret.yaml")
+	if err := os.WriteFile(outside, []byte("secret: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, target := range map[string]string{
+		"edge/inside.yaml":   "../shared/common.yaml",
+		"edge/escape.yaml":   "../../../../../../../../" + strings.TrimPrefix(outside, "/"),
+		"edge/absolute.yaml": outside,
+	} {
+		if err := os.Symlink(target, filepath.Join(r.dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.commit("links")
+	wt, err := Dir(filepath.Join(r.dir, "edge"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wt.Close()
+	repo, err := OpenRepo(r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	rev, err := repo.Git("HEAD", "edge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []*Source{wt, rev} {
+		if got := read(t, src, "inside.yaml"); got != "shared: 1\n" {
+			t.Errorf("a symlink inside the repository reads %q", got)
+		}
+		for _, name := range []string{"escape.yaml", "absolute.yaml"} {
+			if _, err := fs.ReadFile(src.FS, name); !errors.Is(err, ErrOutside) {
+				t.Errorf("%s: %v, want ErrOutside", name, err)
+			}
+		}
+	}
+}
+
+func TestDirty(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t)
+	r.write("edge/edgectl.yaml", "project: 1\n")
+	r.write("edge/a.yaml", "a: 1\n")
+	r.write("edge/notes.txt", "not an input\n")
+	r.commit("one")
+	isInput := func(p string) bool { return strings.HasSuffix(p, ".yaml") }
+	check := func(read map[string][]byte) bool {
+		src, err := Dir(filepath.Join(r.dir, "edge"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		src.CheckDirty(read, isInput)
+		return src.Provenance.Dirty
+	}
+	clean := map[string][]byte{"edgectl.yaml": []byte("project: 1\n"), "a.yaml": []byte("a: 1\n")}
+	if check(clean) {
+		t.Error("clean working tree reported dirty")
+	}
+	if !check(map[string][]byte{"edgectl.yaml": []byte("project: 1\n"), "a.yaml": []byte("a: 2\n")}) {
+		t.Error("changed input not reported")
+	}
+	if !check(map[string][]byte{"edgectl.yaml": []byte("project: 1\n"), "a.yaml": []byte("a: 1\n"), "new.yaml": []byte("n: 1\n")}) {
+		t.Error("new input not reported")
+	}
+	if !check(map[string][]byte{"edgectl.yaml": []byte("project: 1\n")}) {
+		t.Error("deleted input not reported")
+	}
+	r.write("edge/notes.txt", "changed, but not read\n")
+	if check(clean) {
+		t.Error("a change to a file that is not an input made the tree dirty")
+	}
+}
