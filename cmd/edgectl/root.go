@@ -92,6 +92,7 @@ command line wins.`,
 	root.AddCommand(
 		newValidateCmd(),
 		newCompileCmd(),
+		newDiffCmd(),
 		newPolicyCmd(),
 		newSchemaCmd(),
 		newVersionCmd(),

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+
 	"github.com/edgectl/edgectl/pkg/bundle"
 	"github.com/edgectl/edgectl/pkg/diag"
 	"github.com/edgectl/edgectl/pkg/intent"
@@ -35,6 +37,10 @@ type Result struct {
 	Model    *intent.Model
 	Gateways []*ir.Gateway
 	Bundles  []*bundle.Bundle
+	// Resources and Bootstraps are each gateway's file-based xDS resources
+	// and dynamic bootstrap, in the order of Gateways, for diffs.
+	Resources  []*xds.Resources
+	Bootstraps []*bootstrapv3.Bootstrap
 }
 
 // Compile runs every stage on src. Problems in the repository come back as
@@ -97,10 +103,11 @@ func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, di
 	// Every stage that reports positions from syntax is done.
 	m.ReleaseSyntax()
 
-	bundles, resources, err := buildAll(gws, workers, bundle.Meta{Source: src.Provenance, Edgectl: opts.Edgectl})
+	bundles, resources, boots, err := buildAll(gws, workers, bundle.Meta{Source: src.Provenance, Edgectl: opts.Edgectl})
 	if err != nil {
 		return nil, nil, err
 	}
+	res.Resources, res.Bootstraps = resources, boots
 	if engine.WantsBundles() {
 		for i, g := range gws {
 			pd, err := engine.Bundle(ctx, gatewayDoc(m, g.Name), resources[i])
@@ -118,9 +125,10 @@ func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, di
 }
 
 // buildAll builds the bundle of every gateway, a few at a time.
-func buildAll(gws []*ir.Gateway, workers int, meta bundle.Meta) ([]*bundle.Bundle, []*xds.Resources, error) {
+func buildAll(gws []*ir.Gateway, workers int, meta bundle.Meta) ([]*bundle.Bundle, []*xds.Resources, []*bootstrapv3.Bootstrap, error) {
 	bundles := make([]*bundle.Bundle, len(gws))
 	resources := make([]*xds.Resources, len(gws))
+	boots := make([]*bootstrapv3.Bootstrap, len(gws))
 	errs := make([]error, len(gws))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, workers)
@@ -128,14 +136,14 @@ func buildAll(gws []*ir.Gateway, workers int, meta bundle.Meta) ([]*bundle.Bundl
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			bundles[i], resources[i], errs[i] = build(g, meta)
+			bundles[i], resources[i], boots[i], errs[i] = build(g, meta)
 		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return bundles, resources, nil
+	return bundles, resources, boots, nil
 }
 
 // inputs are the repository files a compile read, by path.
@@ -170,36 +178,36 @@ func finish(m *intent.Model, diags diag.List) diag.List {
 // accepts, and encodes the bundle. Any failure is a bug in edgectl: the
 // lowering stage reports user errors before this point.
 func Build(g *ir.Gateway, meta bundle.Meta) (*bundle.Bundle, error) {
-	b, _, err := build(g, meta)
+	b, _, _, err := build(g, meta)
 	return b, err
 }
 
-func build(g *ir.Gateway, meta bundle.Meta) (*bundle.Bundle, *xds.Resources, error) {
+func build(g *ir.Gateway, meta bundle.Meta) (*bundle.Bundle, *xds.Resources, *bootstrapv3.Bootstrap, error) {
 	internal := func(err error) error {
 		return fmt.Errorf("internal error in gateway %q (please report it): %w", g.Name, err)
 	}
 	if err := g.Validate(); err != nil {
-		return nil, nil, internal(err)
+		return nil, nil, nil, internal(err)
 	}
 	rs := xds.Translate(g, xds.Files, xds.Static)
 	files, static := rs[0], rs[1]
 	if err := xds.Check(files, xds.Files); err != nil {
-		return nil, nil, internal(err)
+		return nil, nil, nil, internal(err)
 	}
 	// The route configurations are shared by both modes and were checked
 	// above; the static listeners, which hold them inline, are checked
 	// whole, so what the static bootstrap says is validated as written.
 	if err := xds.Check(&xds.Resources{Listeners: static.Listeners, Clusters: static.Clusters, Secrets: static.Secrets}, xds.Static); err != nil {
-		return nil, nil, internal(err)
+		return nil, nil, nil, internal(err)
 	}
 	staticBoot, filesBoot := xds.StaticBootstrap(g, static), xds.FilesBootstrap(g)
 	if err := xds.CheckBootstrap(filesBoot, "bootstrap-xds"); err != nil {
-		return nil, nil, internal(err)
+		return nil, nil, nil, internal(err)
 	}
 	// The static bootstrap's listeners, clusters and secrets were checked
 	// above; validate only the bootstrap's own fields.
 	if err := staticBoot.GetNode().ValidateAll(); err != nil {
-		return nil, nil, internal(err)
+		return nil, nil, nil, internal(err)
 	}
 	b, err := bundle.Encode(bundle.Input{
 		Gateway:   g.Name,
@@ -211,9 +219,9 @@ func build(g *ir.Gateway, meta bundle.Meta) (*bundle.Bundle, *xds.Resources, err
 		Resources: files,
 	}, meta)
 	if err != nil {
-		return nil, nil, internal(err)
+		return nil, nil, nil, internal(err)
 	}
-	return b, files, nil
+	return b, files, filesBoot, nil
 }
 
 // Stats counts what a gateway serves. A virtual host served on several

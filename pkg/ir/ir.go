@@ -92,6 +92,7 @@ type RouteTable struct {
 
 type VirtualHost struct {
 	Name            string
+	Team            string   // the team of the virtual host's document
 	Domains         []string // sorted
 	Routes          []*Route // in precedence order: the first match wins
 	RequestHeaders  HeaderOps

@@ -304,7 +304,7 @@ func (l *lowerer) attach(gb *gatewayBuilder, vh *intent.VirtualHost, lbs []*list
 		reqOps, respOps = headerOps(h.Request), headerOps(h.Response)
 	}
 	for _, lb := range lbs {
-		v := &ir.VirtualHost{Name: vh.Doc.Name, Domains: domains, Routes: routes, RequestHeaders: reqOps, ResponseHeaders: respOps}
+		v := &ir.VirtualHost{Name: vh.Doc.Name, Team: vh.Doc.Team, Domains: domains, Routes: routes, RequestHeaders: reqOps, ResponseHeaders: respOps}
 		if lb.ir.Protocol == ir.HTTP {
 			if cert != nil && redirect && httpsPort != 0 {
 				v.Routes = []*ir.Route{httpsRedirect(httpsPort, vh.Doc.Pos("spec", "tls"))}

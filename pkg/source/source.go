@@ -51,6 +51,15 @@ type Source struct {
 	head     *object.Tree // what HEAD holds at Prefix, for a working tree
 }
 
+// RepoDir is the working tree root of the git repository the source was
+// read from, or "" outside git.
+func (s *Source) RepoDir() string {
+	if s.repo == nil {
+		return ""
+	}
+	return s.repo.Top
+}
+
 // Close releases the git repository behind the source, if any.
 func (s *Source) Close() error {
 	if s.repo == nil {

@@ -1,0 +1,178 @@
+package diff
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Labels name the two sides in a rendering: "main (3f2a1c9)".
+type Labels struct {
+	Base, Head string
+}
+
+var marks = map[string]string{Added: "+", Removed: "-", Changed: "~"}
+
+// Summary is terraform's closing line.
+func (r *Report) Summary() string {
+	return fmt.Sprintf("%d to add, %d to change, %d to remove.", r.Counts.Add, r.Counts.Change, r.Counts.Remove)
+}
+
+// WriteText renders the report for a terminal or a log. color adds ANSI
+// colours for a terminal.
+func WriteText(w io.Writer, r *Report, l Labels, color bool) error {
+	paint := func(status, s string) string {
+		if !color {
+			return s
+		}
+		code := map[string]string{Added: "32", Removed: "31", Changed: "33"}[status]
+		return "\x1b[" + code + "m" + s + "\x1b[0m"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s → %s\n", l.Base, l.Head)
+	if r.Empty() {
+		b.WriteString("\nNo changes.\n")
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	for _, g := range r.Gateways {
+		fmt.Fprintf(&b, "\n%s gateway %s", paint(g.Status, marks[g.Status]), g.Name)
+		if g.BaseDigest != "" || g.HeadDigest != "" {
+			fmt.Fprintf(&b, "  %s → %s", short(g.BaseDigest), short(g.HeadDigest))
+		}
+		b.WriteByte('\n')
+		for _, h := range g.Hosts {
+			fmt.Fprintf(&b, "  %s %s (virtual host %s%s)\n", paint(h.Status, marks[h.Status]), strings.Join(h.Hostnames, ", "), h.Name, teamNote(h.Team))
+			for _, c := range h.Changes {
+				fmt.Fprintf(&b, "      %s\n", c)
+			}
+			for _, rt := range h.Routes {
+				rteam := ""
+				if rt.Team != h.Team {
+					rteam = teamNote(rt.Team)
+				}
+				fmt.Fprintf(&b, "    %s route %s%s\n", paint(rt.Status, marks[rt.Status]), routeLabel(rt), rteam)
+				if rt.Status != Changed {
+					fmt.Fprintf(&b, "        %s\n", rt.Action)
+				}
+				for _, c := range rt.Changes {
+					fmt.Fprintf(&b, "        %s\n", c)
+				}
+			}
+		}
+		if len(g.Resources) > 0 {
+			b.WriteString("  Envoy resources (applied live over xDS):\n")
+			for _, rd := range g.Resources {
+				fmt.Fprintf(&b, "    %s %s %s\n", paint(rd.Status, marks[rd.Status]), rd.Type, rd.Name)
+				for _, f := range rd.Fields {
+					fmt.Fprintf(&b, "        %s: %s → %s\n", f.Path, orNone(f.Old), orNone(f.New))
+				}
+			}
+		}
+		if len(g.Restart) > 0 {
+			b.WriteString("  Bootstrap (needs an Envoy restart):\n")
+			for _, f := range g.Restart {
+				fmt.Fprintf(&b, "        %s: %s → %s\n", f.Path, orNone(f.Old), orNone(f.New))
+			}
+		}
+	}
+	fmt.Fprintf(&b, "\n%s\n", r.Summary())
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func routeLabel(r RouteDiff) string {
+	if r.Name != "" {
+		return r.Name + "  " + r.Match
+	}
+	return r.Match
+}
+
+func teamNote(t string) string {
+	if t == "" {
+		return ""
+	}
+	return ", team " + t
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+func short(d string) string {
+	if d == "" {
+		return "(none)"
+	}
+	d = strings.TrimPrefix(d, "sha256:")
+	if len(d) > 12 {
+		d = d[:12]
+	}
+	return "sha256:" + d
+}
+
+// WriteMarkdown renders the report as a pull-request comment: the summary
+// a reviewer reads first, the resource-level detail folded away.
+func WriteMarkdown(w io.Writer, r *Report, l Labels) error {
+	var b strings.Builder
+	b.WriteString("### edgectl diff\n\n")
+	fmt.Fprintf(&b, "`%s` → `%s`\n\n", l.Base, l.Head)
+	if r.Empty() {
+		b.WriteString("No changes to Envoy configuration.\n")
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	fmt.Fprintf(&b, "**%s**\n", r.Summary())
+	for _, g := range r.Gateways {
+		fmt.Fprintf(&b, "\n#### %s gateway `%s`\n\n", marks[g.Status], g.Name)
+		if g.BaseDigest != "" || g.HeadDigest != "" {
+			fmt.Fprintf(&b, "Bundle `%s` → `%s`\n\n", short(g.BaseDigest), short(g.HeadDigest))
+		}
+		if len(g.Hosts) > 0 {
+			b.WriteString("| | host | route | change |\n|---|---|---|---|\n")
+			for _, h := range g.Hosts {
+				hosts := "`" + strings.Join(h.Hostnames, "`, `") + "`"
+				for _, c := range h.Changes {
+					fmt.Fprintf(&b, "| %s | %s | | %s |\n", marks[h.Status], hosts, md(c))
+				}
+				for _, rt := range h.Routes {
+					change := rt.Action
+					if rt.Status == Changed {
+						change = strings.Join(rt.Changes, "<br>")
+					}
+					fmt.Fprintf(&b, "| %s | %s | `%s` | %s |\n", marks[rt.Status], hosts, md(routeLabel(rt)), md(change))
+				}
+				if len(h.Changes) == 0 && len(h.Routes) == 0 {
+					fmt.Fprintf(&b, "| %s | %s | | |\n", marks[h.Status], hosts)
+				}
+			}
+			b.WriteByte('\n')
+		}
+		if len(g.Restart) > 0 {
+			b.WriteString("> [!WARNING]\n> The bootstrap changes: Envoy needs a restart to apply these.\n>\n")
+			for _, f := range g.Restart {
+				fmt.Fprintf(&b, "> - `%s`: `%s` → `%s`\n", f.Path, orNone(f.Old), orNone(f.New))
+			}
+			b.WriteByte('\n')
+		}
+		if len(g.Resources) > 0 {
+			fmt.Fprintf(&b, "<details><summary>%d Envoy resource changes, applied live over xDS</summary>\n\n", len(g.Resources))
+			for _, rd := range g.Resources {
+				fmt.Fprintf(&b, "- %s %s `%s`\n", marks[rd.Status], rd.Type, rd.Name)
+				for _, f := range rd.Fields {
+					fmt.Fprintf(&b, "  - `%s`: `%s` → `%s`\n", f.Path, orNone(f.Old), orNone(f.New))
+				}
+			}
+			b.WriteString("\n</details>\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// md escapes what would break a table cell.
+func md(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", "<br>").Replace(s)
+}
