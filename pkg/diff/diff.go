@@ -59,15 +59,15 @@ func (r *Report) Empty() bool { return len(r.Gateways) == 0 }
 
 // GatewayDiff is the change to one gateway.
 type GatewayDiff struct {
-	Name         string         `json:"name"`
-	Status       string         `json:"status"`
-	BaseDigest   string         `json:"baseDigest,omitempty"`
-	HeadDigest   string         `json:"headDigest,omitempty"`
-	Hosts        []HostDiff     `json:"hosts"`
-	Resources    []ResourceDiff `json:"resources"`
-	Restart      []FieldChange  `json:"restart"`
-	Counts       Counts         `json:"counts"`
-	LiveChanges  int            `json:"liveChanges"`
+	Name        string         `json:"name"`
+	Status      string         `json:"status"`
+	BaseDigest  string         `json:"baseDigest,omitempty"`
+	HeadDigest  string         `json:"headDigest,omitempty"`
+	Hosts       []HostDiff     `json:"hosts"`
+	Resources   []ResourceDiff `json:"resources"`
+	Restart     []FieldChange  `json:"restart"`
+	Counts      Counts         `json:"counts"`
+	LiveChanges int            `json:"liveChanges"`
 }
 
 // HostDiff summarises the change to one virtual host for a reviewer.
