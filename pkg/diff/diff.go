@@ -166,6 +166,10 @@ func compareGateway(name string, base, head *Gateway) (*GatewayDiff, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(g.Restart) > 0 {
+			// The bootstrap is a resource too, of the kind that needs a restart.
+			g.Counts.count(map[bool]string{true: Changed, false: g.Status}[g.Status == Changed])
+		}
 	}
 	if len(g.Resources) == 0 && len(g.Hosts) == 0 && len(g.Restart) == 0 && g.Status == Changed {
 		return nil, nil

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/txtar"
+)
+
+// TestDiffGolden runs edgectl diff on real git histories. Each
+// testdata/diff/*.txtar holds a repository as files under base/, the
+// change as files under head/ (added or replaced) and the paths listed in
+// "delete" and "rename" (old new), and the expected output of
+// `edgectl diff --rev HEAD --against HEAD~1` in want/text, want/markdown
+// and want/json. Commit dates are fixed, so commit ids are too.
+// EDGECTL_UPDATE_GOLDEN=1 rewrites the want/ sections.
+func TestDiffGolden(t *testing.T) {
+	files, _ := filepath.Glob("testdata/diff/*.txtar")
+	if len(files) == 0 {
+		t.Fatal("no diff cases")
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			t.Parallel()
+			ar, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			git := func(args ...string) {
+				t.Helper()
+				cmd := exec.Command("git", args...)
+				cmd.Dir = dir
+				cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+					"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com",
+					"GIT_AUTHOR_DATE=2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE=2026-01-01T00:00:00Z",
+					"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("git %v: %v\n%s", args, err, out)
+				}
+			}
+			write := func(name string, data []byte) {
+				p := filepath.Join(dir, filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			git("init", "-q", "-b", "main")
+			want := map[string]string{}
+			var head []txtar.File
+			var del, rename []string
+			for _, f := range ar.Files {
+				switch name := f.Name; {
+				case strings.HasPrefix(name, "base/"):
+					write(strings.TrimPrefix(name, "base/"), f.Data)
+				case strings.HasPrefix(name, "head/"):
+					head = append(head, f)
+				case name == "delete":
+					del = strings.Fields(string(f.Data))
+				case name == "rename":
+					rename = strings.Fields(string(f.Data))
+				case strings.HasPrefix(name, "want/"):
+					want[strings.TrimPrefix(name, "want/")] = string(f.Data)
+				}
+			}
+			git("add", "-A")
+			git("commit", "-q", "--allow-empty", "-m", "base")
+			for _, f := range head {
+				write(strings.TrimPrefix(f.Name, "head/"), f.Data)
+			}
+			for _, p := range del {
+				git("rm", "-q", p)
+			}
+			for i := 0; i+1 < len(rename); i += 2 {
+				git("mv", rename[i], rename[i+1])
+			}
+			git("add", "-A")
+			git("commit", "-q", "--allow-empty", "-m", "head")
+
+			got := map[string]string{}
+			for _, format := range []string{"text", "markdown", "json"} {
+				var stdout, stderr bytes.Buffer
+				code := run([]string{"diff", dir, "--rev", "HEAD", "--against", "HEAD~1", "-o", format}, &stdout, &stderr)
+				got[format] = stdout.String()
+				if stderr.Len() > 0 {
+					got[format] += "[stderr]\n" + strings.ReplaceAll(stderr.String(), dir, "$REPO")
+				}
+				if code != 0 {
+					got[format] += fmt.Sprintf("[exit %d]\n", code)
+				}
+			}
+			if os.Getenv("EDGECTL_UPDATE_GOLDEN") != "" {
+				var kept []txtar.File
+				for _, f := range ar.Files {
+					if !strings.HasPrefix(f.Name, "want/") {
+						kept = append(kept, f)
+					}
+				}
+				for _, format := range []string{"text", "markdown", "json"} {
+					kept = append(kept, txtar.File{Name: "want/" + format, Data: []byte(got[format])})
+				}
+				ar.Files = kept
+				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			for _, format := range []string{"text", "markdown", "json"} {
+				if got[format] != want[format] {
+					t.Errorf("want/%s differs:\n--- got\n%s\n--- want\n%s", format, got[format], want[format])
+				}
+			}
+		})
+	}
+}
