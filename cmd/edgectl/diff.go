@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/edgectl/edgectl/pkg/cache"
 	"github.com/edgectl/edgectl/pkg/compile"
 	"github.com/edgectl/edgectl/pkg/diag"
 	"github.com/edgectl/edgectl/pkg/diff"
@@ -21,6 +22,8 @@ type diffFlags struct {
 	against  string
 	output   string
 	exitCode bool
+	noCache  bool
+	cacheDir string
 }
 
 func newDiffCmd() *cobra.Command {
@@ -38,6 +41,11 @@ revision of the same project (a branch, remote branch, tag or SHA) or a
 buf-style source such as '.git#branch=main,subdir=edge'. A base without the
 project, or without a gateway, means all of it is added.
 
+Each version read from a git revision is kept in a cache (--cache-dir, or
+$EDGECTL_CACHE_DIR, or ~/.cache/edgectl), keyed by the git tree id of the
+project and the edgectl build, so comparing with a commit compiled before
+costs almost nothing. A damaged or foreign cache entry is compiled again.
+
 Exit codes: 0 success (changes or not), 1 edgectl failed, 2 usage error, 3 the
 new version has errors, 4 there are changes and --exit-code is set.`,
 		Example: `  edgectl diff --against main
@@ -51,6 +59,8 @@ new version has errors, 4 there are changes and --exit-code is set.`,
 	cmd.Flags().StringVar(&f.against, "against", "", "the version to compare with (required)")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text, markdown or json")
 	cmd.Flags().BoolVar(&f.exitCode, "exit-code", false, "exit 4 when there are changes")
+	cmd.Flags().BoolVar(&f.noCache, "no-cache", false, "compile both versions, ignoring and not filling the cache")
+	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", "", "cache directory (default $EDGECTL_CACHE_DIR or ~/.cache/edgectl)")
 	return cmd
 }
 
@@ -102,24 +112,21 @@ func runDiff(cmd *cobra.Command, f diffFlags, a []string) error {
 		base.src = baseSrc
 	}
 
+	var store *cache.Dir
+	if !f.noCache {
+		if store, err = cache.Open(f.cacheDir); err != nil {
+			return err
+		}
+	}
 	ctx := context.Background()
 	for _, s := range []*side{base, head} {
 		if s.src == nil {
 			continue
 		}
-		res, diags, err := compile.Compile(ctx, s.src, compile.Options{Edgectl: buildInfo()})
-		if err != nil {
-			return fmt.Errorf("compile %s: %w", s.label, err)
+		if err := s.load(ctx, store, s == base); err != nil {
+			return err
 		}
-		s.result, s.diags = res, diags.WithPrefix(s.src.Prefix)
-		// Labelled after compiling: that is when dirtiness is known.
 		s.label = label(s.src, map[bool]string{true: "working tree", false: f.against}[s == head])
-		s.gateways = map[string]*diff.Gateway{}
-		for i, g := range res.Gateways {
-			if i < len(res.Bundles) {
-				s.gateways[g.Name] = &diff.Gateway{IR: g, Resources: res.Resources[i], Bootstrap: res.Bootstraps[i], Digest: res.Bundles[i].Digest}
-			}
-		}
 	}
 	stderr := cmd.ErrOrStderr()
 	if f.output != "json" {
@@ -163,6 +170,42 @@ func runDiff(cmd *cobra.Command, f diffFlags, a []string) error {
 	}
 	if f.exitCode && !report.Empty() {
 		return &exitError{code: exitChanges}
+	}
+	return nil
+}
+
+// load compiles one side, or takes it from the cache when the side is a
+// git revision compiled before by this build of edgectl.
+func (s *side) load(ctx context.Context, store *cache.Dir, isBase bool) error {
+	key := ""
+	if tree := s.src.TreeID(); store != nil && tree != "" {
+		key = cache.Key("diff-version", tree, s.src.Prefix)
+		if data, ok := store.Get(key); ok {
+			if snap, err := diff.DecodeSnapshot(data); err == nil {
+				s.gateways, s.diags = snap.Gateways, snap.Diags
+				return nil
+			}
+		}
+	}
+	// A diff needs Envoy resources, not bundles. The new version is held
+	// to Envoy's validation; the base was, when it merged, unless it is
+	// going into the cache, where it may later be a new version.
+	opts := compile.Options{Edgectl: buildInfo(), ResourcesOnly: true, Trusted: isBase && key == ""}
+	res, diags, err := compile.Compile(ctx, s.src, opts)
+	if err != nil {
+		return fmt.Errorf("compile %s: %w", s.src.Provenance.Ref, err)
+	}
+	s.result, s.diags = res, diags.WithPrefix(s.src.Prefix)
+	s.gateways = map[string]*diff.Gateway{}
+	for i, g := range res.Gateways {
+		if i < len(res.Resources) {
+			s.gateways[g.Name] = &diff.Gateway{IR: g, Resources: res.Resources[i], Bootstrap: res.Bootstraps[i]}
+		}
+	}
+	if key != "" {
+		if data, err := (&diff.Snapshot{Gateways: s.gateways, Diags: s.diags}).Encode(); err == nil {
+			_ = store.Put(key, data) // a cache that cannot be written is only slower
+		}
 	}
 	return nil
 }

@@ -121,3 +121,69 @@ func TestDiffGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestDiffCacheNeverChangesTheAnswer runs one diff without the cache, with
+// a cold cache, with a warm one, and after damaging every cache entry: the
+// output must be the same each time.
+func TestDiffCacheNeverChangesTheAnswer(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	ar, err := txtar.ParseFile("testdata/diff/weights-timeouts.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	git("init", "-q", "-b", "main")
+	for _, phase := range []string{"base/", "head/"} {
+		for _, f := range ar.Files {
+			if name, ok := strings.CutPrefix(f.Name, phase); ok {
+				if err := os.WriteFile(filepath.Join(dir, name), f.Data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		git("add", "-A")
+		git("commit", "-q", "-m", phase)
+	}
+	cacheDir := t.TempDir()
+	diffOut := func(extra ...string) string {
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"diff", dir, "--rev", "HEAD", "--against", "HEAD~1", "-o", "json"}, extra...)
+		if code := run(args, &stdout, &stderr); code != 0 {
+			t.Fatalf("diff exited %d: %s", code, stderr.String())
+		}
+		return stdout.String()
+	}
+	want := diffOut("--no-cache")
+	if !strings.Contains(want, `"change": 1`) {
+		t.Fatalf("unexpected diff:\n%s", want)
+	}
+	for _, phase := range []string{"cold", "warm"} {
+		if got := diffOut("--cache-dir", cacheDir); got != want {
+			t.Errorf("%s cache: output differs:\n%s\nwant:\n%s", phase, got, want)
+		}
+	}
+	entries, _ := filepath.Glob(filepath.Join(cacheDir, "versions", "*", "*"))
+	if len(entries) != 2 {
+		t.Fatalf("want 2 cache entries (base and head), found %d", len(entries))
+	}
+	for _, e := range entries {
+		data, _ := os.ReadFile(e)
+		data[len(data)/2] ^= 0xff
+		if err := os.WriteFile(e, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := diffOut("--cache-dir", cacheDir); got != want {
+		t.Errorf("damaged cache: output differs:\n%s", got)
+	}
+}

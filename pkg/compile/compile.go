@@ -29,6 +29,12 @@ type Options struct {
 	Workers int
 	// Edgectl is recorded in every manifest.
 	Edgectl bundle.BuildInfo
+	// ResourcesOnly stops after translation, for a diff: no bundles, no
+	// static bootstrap, and no Envoy validation when Trusted is set too.
+	ResourcesOnly bool
+	// Trusted skips the Envoy validation of a ResourcesOnly compile, for a
+	// version that was validated when it was merged.
+	Trusted bool
 }
 
 // Result is everything a compile produced. Bundles is empty when the
@@ -103,7 +109,7 @@ func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, di
 	// Every stage that reports positions from syntax is done.
 	m.ReleaseSyntax()
 
-	bundles, resources, boots, err := buildAll(gws, workers, bundle.Meta{Source: src.Provenance, Edgectl: opts.Edgectl})
+	bundles, resources, boots, err := buildAll(gws, workers, bundle.Meta{Source: src.Provenance, Edgectl: opts.Edgectl}, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -125,7 +131,7 @@ func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, di
 }
 
 // buildAll builds the bundle of every gateway, a few at a time.
-func buildAll(gws []*ir.Gateway, workers int, meta bundle.Meta) ([]*bundle.Bundle, []*xds.Resources, []*bootstrapv3.Bootstrap, error) {
+func buildAll(gws []*ir.Gateway, workers int, meta bundle.Meta, opts Options) ([]*bundle.Bundle, []*xds.Resources, []*bootstrapv3.Bootstrap, error) {
 	bundles := make([]*bundle.Bundle, len(gws))
 	resources := make([]*xds.Resources, len(gws))
 	boots := make([]*bootstrapv3.Bootstrap, len(gws))
@@ -136,6 +142,10 @@ func buildAll(gws []*ir.Gateway, workers int, meta bundle.Meta) ([]*bundle.Bundl
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			if opts.ResourcesOnly {
+				resources[i], boots[i], errs[i] = translateOnly(g, !opts.Trusted)
+				return
+			}
 			bundles[i], resources[i], boots[i], errs[i] = build(g, meta)
 		})
 	}
@@ -143,7 +153,25 @@ func buildAll(gws []*ir.Gateway, workers int, meta bundle.Meta) ([]*bundle.Bundl
 	if err := errors.Join(errs...); err != nil {
 		return nil, nil, nil, err
 	}
+	if opts.ResourcesOnly {
+		bundles = nil
+	}
 	return bundles, resources, boots, nil
+}
+
+// translateOnly builds a gateway's file-based resources and bootstrap, and
+// checks them unless the caller trusts them.
+func translateOnly(g *ir.Gateway, check bool) (*xds.Resources, *bootstrapv3.Bootstrap, error) {
+	if err := g.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("internal error in gateway %q (please report it): %w", g.Name, err)
+	}
+	files := xds.Translate(g, xds.Files)[0]
+	if check {
+		if err := xds.Check(files, xds.Files); err != nil {
+			return nil, nil, fmt.Errorf("internal error in gateway %q (please report it): %w", g.Name, err)
+		}
+	}
+	return files, xds.FilesBootstrap(g), nil
 }
 
 // inputs are the repository files a compile read, by path.

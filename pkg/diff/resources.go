@@ -10,6 +10,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+
 	"github.com/edgectl/edgectl/pkg/xds"
 )
 
@@ -31,23 +33,38 @@ func toJSON(m proto.Message) (map[string]any, error) {
 	return v, nil
 }
 
-// named indexes messages by their "name".
-func named[T interface {
+type namedMessage interface {
 	proto.Message
 	GetName() string
-}](ms []T) (map[string]map[string]any, []string, error) {
+}
+
+// named indexes messages by their "name", as JSON. Only those that differ
+// from the other side are converted: converting is the costly part, and
+// most resources do not change.
+func named[T namedMessage](ms, other []T) (map[string]map[string]any, []string, error) {
+	others := map[string]T{}
+	for _, o := range other {
+		others[o.GetName()] = o
+	}
 	out := map[string]map[string]any{}
 	var names []string
 	for _, m := range ms {
+		names = append(names, m.GetName())
+		if o, ok := others[m.GetName()]; ok && proto.Equal(m, o) {
+			out[m.GetName()] = unchanged
+			continue
+		}
 		v, err := toJSON(m)
 		if err != nil {
 			return nil, nil, err
 		}
 		out[m.GetName()] = v
-		names = append(names, m.GetName())
 	}
 	return out, names, nil
 }
+
+// unchanged stands for a resource equal on both sides.
+var unchanged = map[string]any{}
 
 func union(a, b []string) []string {
 	out := slices.Clone(a)
@@ -72,6 +89,8 @@ func compareResources(base, head *xds.Resources) ([]ResourceDiff, error) {
 				out = append(out, ResourceDiff{Type: typ, Name: n, Status: Added})
 			case !hok:
 				out = append(out, ResourceDiff{Type: typ, Name: n, Status: Removed})
+			case len(bv) == 0 && len(hv) == 0:
+				// equal on both sides
 			default:
 				for _, k := range skip {
 					delete(bv, k)
@@ -83,21 +102,21 @@ func compareResources(base, head *xds.Resources) ([]ResourceDiff, error) {
 			}
 		}
 	}
-	bl, bln, err := named(base.Listeners)
+	bl, bln, err := named(base.Listeners, head.Listeners)
 	if err != nil {
 		return nil, err
 	}
-	hl, hln, err := named(head.Listeners)
+	hl, hln, err := named(head.Listeners, base.Listeners)
 	if err != nil {
 		return nil, err
 	}
 	simple("Listener", bl, hl, bln, hln)
 
-	br, brn, err := named(base.Routes)
+	br, brn, err := namedRoutes(base.Routes, head.Routes)
 	if err != nil {
 		return nil, err
 	}
-	hr, hrn, err := named(head.Routes)
+	hr, hrn, err := namedRoutes(head.Routes, base.Routes)
 	if err != nil {
 		return nil, err
 	}
@@ -105,28 +124,28 @@ func compareResources(base, head *xds.Resources) ([]ResourceDiff, error) {
 		out = append(out, compareRouteConfig(n, br[n], hr[n])...)
 	}
 
-	bc, bcn, err := named(base.Clusters)
+	bc, bcn, err := named(base.Clusters, head.Clusters)
 	if err != nil {
 		return nil, err
 	}
-	hc, hcn, err := named(head.Clusters)
+	hc, hcn, err := named(head.Clusters, base.Clusters)
 	if err != nil {
 		return nil, err
 	}
 	var endpoints []ResourceDiff
 	for _, n := range union(bcn, hcn) {
-		if bc[n] != nil && hc[n] != nil {
+		if bc[n] != nil && hc[n] != nil && (len(bc[n]) > 0 || len(hc[n]) > 0) {
 			endpoints = append(endpoints, compareEndpoints(n, bc[n]["load_assignment"], hc[n]["load_assignment"])...)
 		}
 	}
 	simple("Cluster", bc, hc, bcn, hcn, "load_assignment")
 	out = append(out, endpoints...)
 
-	bs, bsn, err := named(base.Secrets)
+	bs, bsn, err := named(base.Secrets, head.Secrets)
 	if err != nil {
 		return nil, err
 	}
-	hs, hsn, err := named(head.Secrets)
+	hs, hsn, err := named(head.Secrets, base.Secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +158,55 @@ func typeOrder(t string) int {
 	return slices.Index([]string{"Listener", "RouteConfiguration", "VirtualHost", "Route", "Cluster", "Endpoint", "Secret"}, t)
 }
 
+// namedRoutes converts route configurations to JSON, keeping only the
+// virtual hosts that differ from the other side: a change to one virtual
+// host of a thousand converts one.
+func namedRoutes(ms, other []*routev3.RouteConfiguration) (map[string]map[string]any, []string, error) {
+	others := map[string]*routev3.RouteConfiguration{}
+	for _, o := range other {
+		others[o.Name] = o
+	}
+	out := map[string]map[string]any{}
+	var names []string
+	for _, m := range ms {
+		names = append(names, m.Name)
+		o, ok := others[m.Name]
+		if !ok {
+			out[m.Name] = map[string]any{"name": m.Name, "virtual_hosts": []any{}}
+			continue
+		}
+		if proto.Equal(m, o) {
+			out[m.Name] = unchanged
+			continue
+		}
+		ovh := map[string]*routev3.VirtualHost{}
+		for _, vh := range o.VirtualHosts {
+			ovh[vh.Name] = vh
+		}
+		shell := proto.Clone(m).(*routev3.RouteConfiguration)
+		shell.VirtualHosts = nil
+		v, err := toJSON(shell)
+		if err != nil {
+			return nil, nil, err
+		}
+		var vhs []any
+		for _, vh := range m.VirtualHosts {
+			if ov, ok := ovh[vh.Name]; ok && proto.Equal(vh, ov) {
+				vhs = append(vhs, map[string]any{"name": vh.Name, "routes": []any{}, "unchanged": true})
+				continue
+			}
+			j, err := toJSON(vh)
+			if err != nil {
+				return nil, nil, err
+			}
+			vhs = append(vhs, map[string]any(j))
+		}
+		v["virtual_hosts"] = vhs
+		out[m.Name] = v
+	}
+	return out, names, nil
+}
+
 // compareRouteConfig goes down to virtual hosts and routes, so a change to
 // one route is one entry, not a diff of a ten-thousand-route list.
 func compareRouteConfig(name string, b, h map[string]any) []ResourceDiff {
@@ -147,6 +215,8 @@ func compareRouteConfig(name string, b, h map[string]any) []ResourceDiff {
 		return []ResourceDiff{{Type: "RouteConfiguration", Name: name, Status: Added}}
 	case h == nil:
 		return []ResourceDiff{{Type: "RouteConfiguration", Name: name, Status: Removed}}
+	case len(b) == 0 && len(h) == 0:
+		return nil // equal on both sides
 	}
 	var out []ResourceDiff
 	bv, hv := byKey(b["virtual_hosts"], vhostKey), byKey(h["virtual_hosts"], vhostKey)
@@ -164,6 +234,8 @@ func compareRouteConfig(name string, b, h map[string]any) []ResourceDiff {
 			continue
 		case hvh == nil:
 			out = append(out, ResourceDiff{Type: "VirtualHost", Name: full, Status: Removed})
+			continue
+		case bvh["unchanged"] == true && hvh["unchanged"] == true:
 			continue
 		}
 		brs, hrs := byKey(bvh["routes"], routeKey), byKey(hvh["routes"], routeKey)

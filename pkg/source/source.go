@@ -51,6 +51,26 @@ type Source struct {
 	head     *object.Tree // what HEAD holds at Prefix, for a working tree
 }
 
+// TreeID is the git object id of the project directory when the source is
+// a revision: two sources with the same tree id hold the same files. It is
+// "" for a working tree, which may differ from any commit.
+func (s *Source) TreeID() string {
+	t, ok := s.FS.(*treeFS)
+	if !ok {
+		return ""
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.base == "" {
+		return t.root.Hash.String()
+	}
+	sub, err := t.root.Tree(t.base)
+	if err != nil {
+		return ""
+	}
+	return sub.Hash.String()
+}
+
 // RepoDir is the working tree root of the git repository the source was
 // read from, or "" outside git.
 func (s *Source) RepoDir() string {
