@@ -38,7 +38,9 @@ func TestDamagedEntriesAreMisses(t *testing.T) {
 		"bit flipped":  func(b []byte) []byte { b[len(b)-1] ^= 1; return b },
 		"empty":        func([]byte) []byte { return nil },
 		"other format": func(b []byte) []byte { b[len(magic)-1] = 9; return b },
-		"garbage":      func([]byte) []byte { return []byte("not a cache entry at all, but long enough to have a checksum........") },
+		"garbage": func([]byte) []byte {
+			return []byte("not a cache entry at all, but long enough to have a checksum........")
+		},
 	}
 	for name, f := range damage {
 		if err := d.Put(k, []byte("good payload")); err != nil {
