@@ -1,0 +1,179 @@
+package bundle
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"go.yaml.in/yaml/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/edgectl/edgectl/pkg/xds"
+)
+
+// Resources reads the file-based xDS resources of a bundle back into Envoy
+// messages, and checks each against the hash the manifest records for it:
+// what a server or a push delivers is what was compiled.
+func (b *Bundle) Resources() (*xds.Resources, error) {
+	r := &xds.Resources{}
+	seen := map[string]bool{}
+	for _, f := range b.Files {
+		if !strings.HasPrefix(f.Path, XDSDir+"/") {
+			continue
+		}
+		msgs, err := readDiscoveryFile(f.Path, f.Data)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range msgs {
+			if err := b.checkResource(f.Path, m); err != nil {
+				return nil, err
+			}
+			switch m := m.(type) {
+			case *listenerv3.Listener:
+				r.Listeners = append(r.Listeners, m)
+				seen["Listener/"+m.Name] = true
+			case *routev3.RouteConfiguration:
+				r.Routes = append(r.Routes, m)
+				seen["RouteConfiguration/"+m.Name] = true
+			case *clusterv3.Cluster:
+				r.Clusters = append(r.Clusters, m)
+				seen["Cluster/"+m.Name] = true
+			case *tlsv3.Secret:
+				r.Secrets = append(r.Secrets, m)
+				seen["Secret/"+m.Name] = true
+			default:
+				return nil, fmt.Errorf("%s: unexpected resource %s", f.Path, m.ProtoReflect().Descriptor().FullName())
+			}
+		}
+	}
+	for _, e := range b.Manifest.Resources {
+		if !seen[e.Type+"/"+e.Name] {
+			return nil, fmt.Errorf("%s %q is in the manifest but in no file", e.Type, e.Name)
+		}
+	}
+	return r, nil
+}
+
+// Bootstrap reads one of the bundle's bootstraps.
+func (b *Bundle) Bootstrap(file string) (*bootstrapv3.Bootstrap, error) {
+	js, err := yamlToJSON(b.File(file))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	boot := &bootstrapv3.Bootstrap{}
+	if err := protojson.Unmarshal(js, boot); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return boot, nil
+}
+
+// checkResource re-encodes a resource canonically and compares it with
+// the manifest's record.
+func (b *Bundle) checkResource(file string, m proto.Message) error {
+	name := m.(interface{ GetName() string }).GetName()
+	js, err := anyJSON(m)
+	if err != nil {
+		return err
+	}
+	for _, e := range b.Manifest.Resources {
+		if e.File == file && e.Name == name {
+			if e.SHA256 != sum(js) {
+				return fmt.Errorf("%s: resource %q does not match the manifest", file, name)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: resource %q is not in the manifest", file, name)
+}
+
+func readDiscoveryFile(path string, data []byte) ([]proto.Message, error) {
+	js, err := yamlToJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var dr discoveryv3.DiscoveryResponse
+	if err := protojson.Unmarshal(js, &dr); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := make([]proto.Message, 0, len(dr.Resources))
+	for _, a := range dr.Resources {
+		m, err := a.UnmarshalNew()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// yamlToJSON converts the YAML edgectl writes back to JSON.
+func yamlToJSON(data []byte) ([]byte, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if len(n.Content) == 0 {
+		return []byte("{}"), nil
+	}
+	if err := nodeJSON(&b, n.Content[0]); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// nodeJSON writes a YAML node as JSON, keeping key order, numbers as
+// written and strings as strings.
+func nodeJSON(b *bytes.Buffer, n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.MappingNode:
+		b.WriteByte('{')
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			k, _ := json.Marshal(n.Content[i].Value)
+			b.Write(k)
+			b.WriteByte(':')
+			if err := nodeJSON(b, n.Content[i+1]); err != nil {
+				return err
+			}
+		}
+		b.WriteByte('}')
+	case yaml.SequenceNode:
+		b.WriteByte('[')
+		for i, c := range n.Content {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := nodeJSON(b, c); err != nil {
+				return err
+			}
+		}
+		b.WriteByte(']')
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!int", "!!float":
+			b.WriteString(n.Value)
+		case "!!bool":
+			b.WriteString(n.Value)
+		case "!!null":
+			b.WriteString("null")
+		default:
+			s, _ := json.Marshal(n.Value)
+			b.Write(s)
+		}
+	default:
+		return fmt.Errorf("unexpected YAML at line %d", n.Line)
+	}
+	return nil
+}
