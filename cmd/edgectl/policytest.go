@@ -73,7 +73,7 @@ func runPolicyTest(cmd *cobra.Command, f policyTestFlags, a []string) error {
 	if err != nil {
 		return err
 	}
-	results, td, err := policy.Test(context.Background(), mods, m.Project, f.run)
+	results, td, err := policy.Test(context.Background(), mods, m.Project, m.Docs, f.run)
 	if err != nil {
 		return err
 	}

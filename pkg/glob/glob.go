@@ -18,7 +18,7 @@ func Valid(pattern string) error {
 		return fmt.Errorf("empty pattern")
 	}
 	if strings.HasPrefix(pattern, "/") {
-		return fmt.Errorf("pattern %q must be relative to the repository root", pattern)
+		return fmt.Errorf("pattern %q must be relative to the directory holding edgectl.yaml", pattern)
 	}
 	for _, seg := range strings.Split(pattern, "/") {
 		if seg == "**" {

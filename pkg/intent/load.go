@@ -135,14 +135,20 @@ func Load(fsys fs.FS, opts Options) (*Model, diag.List, error) {
 	if len(intents) == 0 {
 		intents = DefaultIntents
 	}
-	for i, p := range append(slices.Clone(intents), m.Project.Spec.Exclude...) {
-		if err := glob.Valid(p); err != nil {
-			field := "intents"
-			if i >= len(intents) {
-				field, i = "exclude", i-len(intents)
+	check := func(patterns []string, path ...any) {
+		for i, p := range patterns {
+			if err := glob.Valid(p); err != nil {
+				diags.Errorf(m.Project.Doc.Pos(append(path, i)...), "project", "%v", err)
 			}
-			diags.Errorf(m.Project.Doc.Pos("spec", field, i), "project", "%v", err)
 		}
+	}
+	check(m.Project.Spec.Intents, "spec", "intents")
+	check(m.Project.Spec.Exclude, "spec", "exclude")
+	if p := m.Project.Spec.Policies; p != nil {
+		check(p.Paths, "spec", "policies", "paths")
+	}
+	for i, a := range m.Project.Spec.Acknowledge {
+		check(a.Files, "spec", "acknowledge", i, "files")
 	}
 	if diags.HasErrors() {
 		return m, diags, nil
@@ -292,6 +298,10 @@ func SymlinkProblem(fsys fs.FS, p string, err error) (diag.Diagnostic, bool) {
 		target, _ := fs.ReadLink(fsys, p)
 		return diag.Diagnostic{Pos: diag.Pos{File: p}, Severity: diag.Error, Rule: "symlink",
 			Message: fmt.Sprintf("%s is a symlink to %s, outside the repository; edgectl reads only what the repository holds", p, target)}, true
+	}
+	if target, lerr := fs.ReadLink(fsys, p); lerr == nil && errors.Is(err, fs.ErrNotExist) {
+		return diag.Diagnostic{Pos: diag.Pos{File: p}, Severity: diag.Error, Rule: "symlink",
+			Message: fmt.Sprintf("%s is a symlink to %s, which does not exist", p, target)}, true
 	}
 	if fi, serr := fs.Stat(fsys, p); serr == nil && fi.IsDir() {
 		return diag.Diagnostic{Pos: diag.Pos{File: p}, Severity: diag.Warning, Rule: "symlink",

@@ -30,12 +30,12 @@ type ProjectSpec struct {
 
 // Team owns files, and through them what those files may declare.
 type Team struct {
-	Name         string   `yaml:"name"`
-	Paths        []string `yaml:"paths"`
-	Hostnames    []string `yaml:"hostnames"`
-	Certificates []string `yaml:"certificates"`
-	Backends     []string `yaml:"backends"` // nil: any backend
-	Platform     bool     `yaml:"platform"`
+	Name         string   `yaml:"name" json:"name"`
+	Paths        []string `yaml:"paths" json:"paths"`
+	Hostnames    []string `yaml:"hostnames" json:"hostnames"`
+	Certificates []string `yaml:"certificates" json:"certificates"`
+	Backends     []string `yaml:"backends" json:"backends"` // nil: any backend
+	Platform     bool     `yaml:"platform" json:"platform"`
 }
 
 // Policies configures policy as code: the repository's Rego files and the
@@ -60,11 +60,11 @@ type BuiltinPolicies struct {
 // BuiltinParams holds the parameters of every built-in policy; each uses
 // the ones its schema allows.
 type BuiltinParams struct {
-	Hosts    []string `yaml:"hosts" json:"hosts"`
-	Max      any      `yaml:"max" json:"max"`
-	Teams    []string `yaml:"teams" json:"teams"`
-	Exclude  []string `yaml:"exclude" json:"exclude"`
-	Allowed  []string `yaml:"allowed" json:"allowed"`
+	Hosts    []string `yaml:"hosts" json:"hosts,omitempty"`
+	Max      any      `yaml:"max" json:"max,omitempty"`
+	Teams    []string `yaml:"teams" json:"teams,omitempty"`
+	Exclude  []string `yaml:"exclude" json:"exclude,omitempty"`
+	Allowed  []string `yaml:"allowed" json:"allowed,omitempty"`
 	Severity string   `yaml:"severity" json:"-"`
 }
 

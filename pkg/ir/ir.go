@@ -132,6 +132,9 @@ const (
 	PathExact  PathKind = "exact"
 	PathRegex  PathKind = "regex"
 	PathPrefix PathKind = "prefix"
+	// PathSegment matches the path itself or anything below it ("/pay"
+	// and "/pay/..." but not "/payx"): the fence of an included route set.
+	PathSegment PathKind = "path-prefix"
 )
 
 type Match struct {

@@ -158,7 +158,7 @@ func (r *Route) validate(vh string, clusters map[string]bool) []error {
 	if r.Mirror != nil && !clusters[r.Mirror.Cluster] {
 		fail("unknown mirror cluster %q", r.Mirror.Cluster)
 	}
-	if !slices.Contains([]PathKind{PathExact, PathPrefix, PathRegex}, r.Match.PathKind) {
+	if !slices.Contains([]PathKind{PathExact, PathPrefix, PathRegex, PathSegment}, r.Match.PathKind) {
 		fail("path kind %q", r.Match.PathKind)
 	}
 	return errs

@@ -56,13 +56,18 @@ func (l *lowerer) includes(d *intent.Doc, gb *gatewayBuilder, incs []intent.Incl
 			}
 			if rt.Match == nil || rt.Match.Path == nil {
 				if inner.prefix != "" {
-					r.Match.Path = inner.prefix
+					r.Match.PathKind, r.Match.Path = ir.PathPrefix, inner.prefix
 				}
 			} else if !inside(&r.Match, inner.prefix) {
 				l.diags.Errorf(rs.Doc.Pos("spec", "routes", j, "match", "path"), "route-outside-include", "%s %s is outside the prefix %s that %s gives %s",
 					r.Match.PathKind, r.Match.Path, inner.prefix, d.ID(), rs.Doc.ID()).
 					Note(d.Pos(at("match", "path", "prefix")...), "the include that gives the prefix")
 				continue
+			}
+			// A plain prefix equal to the fence would also take "/payx";
+			// Envoy's path-separated prefix keeps to "/pay" and below.
+			if r.Match.PathKind == ir.PathPrefix && r.Match.Path == inner.prefix && !strings.HasSuffix(inner.prefix, "/") {
+				r.Match.PathKind = ir.PathSegment
 			}
 			r.Match.Headers = append(slices.Clone(inner.headers), r.Match.Headers...)
 			out = append(out, r)

@@ -29,7 +29,7 @@ func sortRoutes(rs []*ir.Route) {
 	slices.SortStableFunc(rs, compareRoutes)
 }
 
-var pathRank = map[ir.PathKind]int{ir.PathExact: 0, ir.PathRegex: 1, ir.PathPrefix: 2}
+var pathRank = map[ir.PathKind]int{ir.PathExact: 0, ir.PathRegex: 1, ir.PathPrefix: 2, ir.PathSegment: 2}
 
 func compareRoutes(a, b *ir.Route) int {
 	am, bm := &a.Match, &b.Match
@@ -118,7 +118,7 @@ func (l *lowerer) conflicts(d *intent.Doc, rs []*ir.Route) {
 		for _, a := range rs[:j] {
 			if Key(&a.Match) != key && covers(&a.Match, &b.Match) {
 				l.diags.Warnf(b.Origin, "shadowed-route", "this route%s never matches: every request it matches is taken first by the route%s for %s", team(b.Team, a.Team), team(a.Team, b.Team), describeMatch(&a.Match)).
-					Note(a.Origin, "the route that takes its requests%s", team(a.Team, b.Team))
+					Note(a.Origin, "the route%s that takes its requests", team(a.Team, b.Team))
 				break
 			}
 		}
@@ -193,6 +193,22 @@ func subset(xs, ys []string) bool {
 // pathCovers reports whether a's path condition holds for every path that
 // satisfies b's. Paths always start with "/".
 func pathCovers(a, b *ir.Match) bool {
+	if a.PathKind == ir.PathSegment {
+		// a takes its path and what is below it.
+		below := func(p string) bool { return p == a.Path || strings.HasPrefix(p, a.Path+"/") }
+		switch b.PathKind {
+		case ir.PathExact, ir.PathSegment:
+			return below(b.Path)
+		case ir.PathPrefix:
+			return strings.HasPrefix(b.Path, a.Path+"/")
+		case ir.PathRegex:
+			return strings.HasPrefix(literalPrefix(b.Path), a.Path+"/")
+		}
+		return false
+	}
+	if b.PathKind == ir.PathSegment && a.PathKind == ir.PathPrefix {
+		return strings.HasPrefix(b.Path, a.Path)
+	}
 	switch a.PathKind {
 	case ir.PathPrefix:
 		switch b.PathKind {

@@ -37,7 +37,9 @@ var DefaultPaths = []string{"policies/**/*.rego"}
 // Refused are built-ins a policy may not call: they reach outside the
 // repository (the network, the environment) or make results depend on when
 // and where edgectl runs.
-var Refused = []string{"http.send", "net.lookup_ip_addr", "opa.runtime", "time.now_ns", "rand.intn", "uuid.rfc4122", "uuid.parse"}
+var Refused = []string{"http.send", "net.lookup_ip_addr", "opa.runtime", "time.now_ns", "rand.intn", "uuid.rfc4122",
+	// These read the clock to check validity periods.
+	"io.jwt.decode_verify", "crypto.x509.parse_and_verify_certificates", "crypto.x509.parse_and_verify_certificates_with_options"}
 
 // Engine is a prepared set of policies, safe for concurrent use.
 type Engine struct {
@@ -182,8 +184,9 @@ func enabledBuiltins(cfg *intent.Policies) []string {
 }
 
 // Data is what policies find under data.edgectl: the project file as
-// written, the parameters of the built-ins, and the teams by name.
-func Data(proj *intent.Project) (map[string]any, error) {
+// written, the parameters of the built-ins, the teams by name, and, when
+// a module mentions edgectl.documents, every document as policies see it.
+func Data(proj *intent.Project, mods []Module, docs []*intent.Doc) (map[string]any, error) {
 	params := map[string]any{}
 	var cfg *intent.Policies
 	var projectValue any = map[string]any{}
@@ -206,7 +209,15 @@ func Data(proj *intent.Project) (map[string]any, error) {
 		}
 		params[name] = v
 	}
-	return map[string]any{"edgectl": map[string]any{"project": projectValue, "params": params, "teams": teams}}, nil
+	edgectl := map[string]any{"project": projectValue, "params": params, "teams": teams}
+	if slices.ContainsFunc(mods, func(m Module) bool { return strings.Contains(string(m.Source), "edgectl.documents") }) {
+		all := []any{}
+		for _, d := range docs {
+			all = append(all, Input(d))
+		}
+		edgectl["documents"] = all
+	}
+	return map[string]any{"edgectl": edgectl}, nil
 }
 
 // roundTrip turns a Go value into the maps and slices Rego sees.
@@ -225,23 +236,17 @@ func Prepare(ctx context.Context, mods []Module, proj *intent.Project, m *intent
 	if len(mods) == 0 {
 		return nil, nil, nil
 	}
-	data, err := Data(proj)
+	var docs []*intent.Doc
+	if m != nil {
+		docs = m.Docs
+	}
+	data, err := Data(proj, mods, docs)
 	if err != nil {
 		return nil, nil, err
 	}
 	e := &Engine{severity: map[string]diag.Severity{}}
-	needDocs := false
 	for _, mod := range mods {
-		src := string(mod.Source)
-		e.bundles = e.bundles || strings.Contains(src, "EnvoyBundle")
-		needDocs = needDocs || strings.Contains(src, "edgectl.documents")
-	}
-	if needDocs && m != nil {
-		var docs []any
-		for _, d := range m.Docs {
-			docs = append(docs, Input(d))
-		}
-		data["edgectl"].(map[string]any)["documents"] = docs
+		e.bundles = e.bundles || strings.Contains(string(mod.Source), "EnvoyBundle")
 	}
 	if proj != nil && proj.Spec.Policies != nil {
 		for name, p := range builtinParams(proj.Spec.Policies) {
@@ -255,6 +260,10 @@ func Prepare(ctx context.Context, mods []Module, proj *intent.Project, m *intent
 	var diags diag.List
 	for _, mod := range mods {
 		diags = append(diags, refusedCalls(mod.AST)...)
+		if pkg := mod.AST.Package.Path.String(); strings.HasPrefix(pkg, "data.edgectl.") && !strings.HasPrefix(mod.File, "<edgectl>") {
+			diags.Errorf(diag.Pos{File: mod.File, Line: mod.AST.Package.Location.Row, Col: mod.AST.Package.Location.Col}, "policy",
+				"package %s: the edgectl namespace is edgectl's own; name your packages after your organisation", strings.TrimPrefix(pkg, "data."))
+		}
 	}
 	store := inmem.NewFromObject(data)
 	base := []func(*rego.Rego){rego.Store(store), rego.UnsafeBuiltins(refusedSet())}
@@ -294,7 +303,9 @@ func Prepare(ctx context.Context, mods []Module, proj *intent.Project, m *intent
 		kq := &kindQuery{}
 		var q []string
 		for _, r := range rules {
-			if r.kinds == nil || slices.Contains(r.kinds, kind) {
+			// Compiled resources reach only rules that ask for them by
+			// name: a rule about documents must not fire on a bundle.
+			if r.kinds == nil && kind != "EnvoyBundle" || slices.Contains(r.kinds, kind) {
 				q = append(q, fmt.Sprintf("r%d := data.%s.%s", len(kq.rules), r.pkg, r.name))
 				kq.rules = append(kq.rules, r)
 			}
@@ -577,7 +588,7 @@ func (e *Engine) eval(ctx context.Context, kind string, input rego.EvalOption) (
 			}
 		case bool:
 			if v {
-				out = append(out, finding{rule: id, sev: r.sev, msg: "denied by " + id})
+				out = append(out, finding{rule: id, sev: r.sev, msg: "reported by " + id})
 			}
 		default:
 			out = append(out, toFinding(id, r.sev, v))

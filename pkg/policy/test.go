@@ -35,7 +35,7 @@ const testTimeout = 10 * time.Second
 // usually in *_test.rego files) against its policies and the enabled
 // built-ins, with the same data.edgectl as a compile. run, if set, is a
 // regular expression selecting tests by name.
-func Test(ctx context.Context, mods []Module, proj *intent.Project, run string) ([]TestResult, diag.List, error) {
+func Test(ctx context.Context, mods []Module, proj *intent.Project, docs []*intent.Doc, run string) ([]TestResult, diag.List, error) {
 	var diags diag.List
 	modules := map[string]*ast.Module{}
 	for _, m := range mods {
@@ -45,7 +45,7 @@ func Test(ctx context.Context, mods []Module, proj *intent.Project, run string) 
 	if diags.HasErrors() {
 		return nil, diags, nil
 	}
-	data, err := Data(proj)
+	data, err := Data(proj, mods, docs)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -18,12 +18,15 @@ func Check(m *intent.Model) diag.List {
 	if m.Project == nil || len(m.Project.Spec.Teams) == 0 {
 		return nil
 	}
-	c := &checker{m: m, proj: m.Project.Doc, teams: m.Project.Spec.Teams}
+	c := &checker{m: m, proj: m.Project.Doc, teams: m.Project.Spec.Teams, backends: map[string]bool{}}
+	for _, b := range m.Backends {
+		c.backends[b.Doc.Name] = true
+	}
 	c.claims()
 	c.assign()
-	if c.diags.HasErrors() {
-		// Ownership itself is ambiguous: checking documents against it
-		// would only produce findings that follow from these.
+	if c.ambiguous {
+		// Who owns a hostname is itself unclear: checking documents
+		// against it would only produce findings that follow from that.
 		return c.diags
 	}
 	for _, g := range m.Gateways {
@@ -64,8 +67,10 @@ type checker struct {
 	teams []intent.Team
 	diags diag.List
 
-	exact    map[string]claim // hostname → owner
-	wildcard map[string]claim // "example.com" for "*.example.com" → owner
+	exact     map[string]claim // hostname → owner
+	wildcard  map[string]claim // "example.com" for "*.example.com" → owner
+	ambiguous bool             // two teams claim one hostname
+	backends  map[string]bool  // names declared, to leave unknown ones to lowering
 }
 
 type claim struct {
@@ -88,9 +93,11 @@ func (c *checker) claims() {
 				Note(c.proj.Pos("spec", "teams", prev, "name"), "first declared here")
 		}
 		names[team.Name] = t
-		for i, p := range team.Paths {
-			if err := glob.Valid(p); err != nil {
-				c.diags.Errorf(c.proj.Pos("spec", "teams", t, "paths", i), "project", "%v", err)
+		for field, patterns := range map[string][]string{"paths": team.Paths, "certificates": team.Certificates, "backends": team.Backends} {
+			for i, p := range patterns {
+				if err := glob.Valid(p); err != nil {
+					c.diags.Errorf(c.proj.Pos("spec", "teams", t, field, i), "project", "%v", err)
+				}
 			}
 		}
 		for i, h := range team.Hostnames {
@@ -101,6 +108,7 @@ func (c *checker) claims() {
 			if prev, dup := set[key]; dup && prev.team != t {
 				c.diags.Errorf(c.proj.Pos("spec", "teams", t, "hostnames", i), "ownership", "team %q claims hostname %q, which team %q already claims", team.Name, h, c.teams[prev.team].Name).
 					Note(c.proj.Pos("spec", "teams", prev.team, "hostnames", prev.index), "team %q claims it here", c.teams[prev.team].Name)
+				c.ambiguous = true
 				continue
 			}
 			set[key] = claim{team: t, index: i}
@@ -247,8 +255,8 @@ func (c *checker) routes(d *intent.Doc, routes []intent.Route) {
 		return
 	}
 	check := func(name string, path ...any) {
-		if name == "" || glob.Any(c.teams[t].Backends, name) >= 0 {
-			return
+		if name == "" || !c.backends[name] || glob.Any(c.teams[t].Backends, name) >= 0 {
+			return // unknown backends are lowering's to report
 		}
 		c.diags.Errorf(d.Pos(path...), "ownership", "team %q may not route to backend %q", c.teams[t].Name, name).
 			Note(c.teamPos(t, "backends"), "the backends team %q may use; add %q here to allow it", c.teams[t].Name, name)

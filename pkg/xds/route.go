@@ -73,6 +73,8 @@ func routeMatch(m *ir.Match) *routev3.RouteMatch {
 		out.PathSpecifier = &routev3.RouteMatch_Path{Path: m.Path}
 	case ir.PathRegex:
 		out.PathSpecifier = &routev3.RouteMatch_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: m.Path}}
+	case ir.PathSegment:
+		out.PathSpecifier = &routev3.RouteMatch_PathSeparatedPrefix{PathSeparatedPrefix: m.Path}
 	default:
 		out.PathSpecifier = &routev3.RouteMatch_Prefix{Prefix: m.Path}
 	}
