@@ -94,6 +94,9 @@ command line wins.`,
 		newCompileCmd(),
 		newDiffCmd(),
 		newPolicyCmd(),
+		newPushCmd(),
+		newRollbackCmd(),
+		newStatusCmd(),
 		newSchemaCmd(),
 		newVersionCmd(),
 	)
@@ -103,7 +106,7 @@ command line wins.`,
 // envFlags are the flags that mean the same on every command, and so may
 // come from the environment. Output flags are not among them: -o is a
 // format for validate but a directory for compile.
-var envFlags = []string{"config", "fail-on"}
+var envFlags = []string{"config", "fail-on", "kubeconfig", "context"}
 
 // flagsFromEnv sets the envFlags not given on the command line from
 // EDGECTL_<NAME>, if that is set.

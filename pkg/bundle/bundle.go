@@ -256,7 +256,7 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 	slices.SortFunc(entries, func(a, b ResourceEntry) int {
 		return strings.Compare(a.Type+"\x00"+a.Name, b.Type+"\x00"+b.Name)
 	})
-	digest := digestOf(entries, out[StaticBootstrapFile], out[FilesBootstrapFile])
+	digest := digestOf(entries, sum(out[StaticBootstrapFile]), sum(out[FilesBootstrapFile]))
 
 	for _, f := range files {
 		g.Go(func() error {
@@ -308,14 +308,15 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 	return b, nil
 }
 
-// digestOf hashes the resource index (sorted by type and name) and the two
-// bootstraps: everything the xDS files say except the digest itself.
-func digestOf(entries []ResourceEntry, static, dynamic []byte) string {
+// digestOf hashes the resource index (sorted by type and name) and the
+// hashes of the two bootstraps: everything the xDS files say except the
+// digest itself.
+func digestOf(entries []ResourceEntry, staticSum, dynamicSum string) string {
 	var idx strings.Builder
 	for _, e := range entries {
 		fmt.Fprintf(&idx, "resource %s %s %s\n", e.Type, e.Name, e.SHA256)
 	}
-	fmt.Fprintf(&idx, "file %s %s\n", StaticBootstrapFile, sum(static))
-	fmt.Fprintf(&idx, "file %s %s\n", FilesBootstrapFile, sum(dynamic))
+	fmt.Fprintf(&idx, "file %s %s\n", StaticBootstrapFile, staticSum)
+	fmt.Fprintf(&idx, "file %s %s\n", FilesBootstrapFile, dynamicSum)
 	return "sha256:" + sum([]byte(idx.String()))
 }

@@ -1,0 +1,306 @@
+package push
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/edgectl/edgectl/pkg/bundle"
+)
+
+// ConfigMapBudget is the most file content edgectl puts in one ConfigMap.
+// The API server refuses more than 1 MiB of data; the rest of the object
+// (keys, labels, annotations, managed fields) needs room too.
+const ConfigMapBudget = 1000 * 1000
+
+// Labels every ConfigMap edgectl writes carries; pruning selects on them.
+const (
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	LabelBundle    = "edgectl.dev/bundle"
+	LabelGateway   = "edgectl.dev/gateway"
+	AnnDigest      = "edgectl.dev/digest"
+	AnnShards      = "edgectl.dev/shards"
+	AnnCommit      = "edgectl.dev/commit"
+	FieldManager   = "edgectl"
+)
+
+// Kube is a Kubernetes target: ConfigMaps in a namespace.
+type Kube struct {
+	api       *apiClient
+	Namespace string
+	Name      string
+}
+
+// NewKube connects to the cluster of a kubeconfig context.
+func NewKube(t Target, kubeconfigFlag, contextFlag string) (*Kube, error) {
+	path, err := kubeconfigPath(kubeconfigFlag)
+	if err != nil {
+		return nil, err
+	}
+	ctx := t.Context
+	if ctx == "" {
+		ctx = contextFlag
+	}
+	api, err := loadKubeconfig(path, ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Kube{api: api, Namespace: t.Namespace, Name: t.Name}, nil
+}
+
+// ConfigMap is the object edgectl applies.
+type ConfigMap struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Metadata   ObjectMeta        `json:"metadata"`
+	Data       map[string]string `json:"data"`
+}
+
+type ObjectMeta struct {
+	Name        string            `json:"name"`
+	Namespace   string            `json:"namespace,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// ConfigMaps splits a bundle's delivered files into ConfigMaps under the
+// size limit: the first is named name, the others name-1, name-2, … The
+// first holds the manifest, the bootstrap and the listeners and clusters;
+// route configurations and secrets fill the others. Mount them all in one
+// projected volume. A single file too large for a ConfigMap is an error
+// here, before the API server refuses it.
+func ConfigMaps(b *bundle.Bundle, namespace, name string) ([]ConfigMap, error) {
+	files := b.Delivered()
+	first := []string{bundle.ManifestFile, bundle.FilesBootstrapFile, "lds.yaml", "cds.yaml"}
+	slices.SortStableFunc(files, func(x, y bundle.File) int {
+		return boolInt(!slices.Contains(first, x.Path)) - boolInt(!slices.Contains(first, y.Path))
+	})
+	var shards []map[string]string
+	sizes := []int{}
+	for _, f := range files {
+		if len(f.Data) > ConfigMapBudget {
+			return nil, fmt.Errorf("%s is %d bytes, more than one ConfigMap holds (%d); split the gateway's virtual hosts over more certificates or gateways, or serve it with edgectl serve", f.Path, len(f.Data), ConfigMapBudget)
+		}
+		placed := false
+		for i := range shards { // first fit, the first files first
+			if sizes[i]+len(f.Data) <= ConfigMapBudget {
+				shards[i][f.Path] = string(f.Data)
+				sizes[i] += len(f.Data)
+				placed = true
+				break
+			}
+		}
+		if !placed {
+			shards = append(shards, map[string]string{f.Path: string(f.Data)})
+			sizes = append(sizes, len(f.Data))
+		}
+	}
+	out := make([]ConfigMap, len(shards))
+	for i, data := range shards {
+		n := name
+		if i > 0 {
+			n = fmt.Sprintf("%s-%d", name, i)
+		}
+		out[i] = ConfigMap{
+			APIVersion: "v1", Kind: "ConfigMap",
+			Metadata: ObjectMeta{
+				Name: n, Namespace: namespace,
+				Labels: map[string]string{LabelManagedBy: "edgectl", LabelBundle: name, LabelGateway: b.Gateway},
+				Annotations: map[string]string{AnnDigest: b.Digest, AnnShards: strconv.Itoa(len(shards)),
+					AnnCommit: b.Manifest.Source.Commit},
+			},
+			Data: data,
+		}
+		if out[i].Metadata.Annotations[AnnCommit] == "" {
+			delete(out[i].Metadata.Annotations, AnnCommit)
+		}
+	}
+	return out, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Current reads and verifies the bundle the target's ConfigMaps hold, or
+// nil when there are none.
+func (k *Kube) Current(ctx context.Context) (*bundle.Bundle, error) {
+	cms, err := k.list(ctx)
+	if err != nil || len(cms) == 0 {
+		return nil, err
+	}
+	data := map[string]string{}
+	for _, cm := range cms {
+		for name, v := range cm.Data {
+			data[name] = v
+		}
+	}
+	return bundle.ReadDelivered(func(name string) ([]byte, error) {
+		v, ok := data[name]
+		if !ok {
+			return nil, fmt.Errorf("no key %s in the ConfigMaps", name)
+		}
+		return []byte(v), nil
+	})
+}
+
+// Push applies the bundle's ConfigMaps and deletes shards it no longer
+// needs. Route configurations and secrets go first, listeners and clusters
+// (in the first ConfigMap) last, so what a listener names exists before it.
+func (k *Kube) Push(ctx context.Context, b *bundle.Bundle, opts Options, force bool) (Result, error) {
+	res := Result{Digest: b.Digest}
+	if err := checkExpected(b.Digest, opts.ExpectDigest); err != nil {
+		return res, err
+	}
+	cms, err := ConfigMaps(b, k.Namespace, k.Name)
+	if err != nil {
+		return res, err
+	}
+	if cur, err := k.Current(ctx); err == nil && cur != nil {
+		res.Previous = cur.Digest
+	}
+	existing, err := k.list(ctx)
+	if err != nil {
+		return res, err
+	}
+	if res.Previous == b.Digest && len(existing) == len(cms) {
+		res.Status = UpToDate
+		return res, nil
+	}
+	for i := len(cms) - 1; i >= 0; i-- {
+		if err := k.apply(ctx, cms[i], opts.DryRun, force); err != nil {
+			return res, err
+		}
+		res.Detail = append(res.Detail, "applied ConfigMap "+cms[i].Metadata.Name)
+	}
+	for _, cm := range existing {
+		if !slices.ContainsFunc(cms, func(n ConfigMap) bool { return n.Metadata.Name == cm.Metadata.Name }) {
+			if err := k.delete(ctx, cm.Metadata.Name, opts.DryRun); err != nil {
+				return res, err
+			}
+			res.Detail = append(res.Detail, "deleted ConfigMap "+cm.Metadata.Name+" (a shard no longer needed)")
+		}
+	}
+	slices.Sort(res.Detail)
+	res.Status = Pushed
+	if opts.DryRun {
+		res.Status = WouldPush
+	}
+	return res, nil
+}
+
+func (k *Kube) path(name string) string {
+	p := "/api/v1/namespaces/" + url.PathEscape(k.Namespace) + "/configmaps"
+	if name != "" {
+		p += "/" + url.PathEscape(name)
+	}
+	return p
+}
+
+func (k *Kube) list(ctx context.Context) ([]ConfigMap, error) {
+	q := url.Values{"labelSelector": {LabelManagedBy + "=edgectl," + LabelBundle + "=" + k.Name}}
+	var list struct {
+		Items []ConfigMap `json:"items"`
+	}
+	if err := k.do(ctx, http.MethodGet, k.path("")+"?"+q.Encode(), "", nil, &list); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(list.Items, func(a, b ConfigMap) int { return strings.Compare(a.Metadata.Name, b.Metadata.Name) })
+	return list.Items, nil
+}
+
+func (k *Kube) apply(ctx context.Context, cm ConfigMap, dryRun, force bool) error {
+	q := url.Values{"fieldManager": {FieldManager}}
+	if force {
+		q.Set("force", "true")
+	}
+	if dryRun {
+		q.Set("dryRun", "All")
+	}
+	body, err := json.Marshal(cm)
+	if err != nil {
+		return err
+	}
+	return k.do(ctx, http.MethodPatch, k.path(cm.Metadata.Name)+"?"+q.Encode(), "application/apply-patch+yaml", body, nil)
+}
+
+func (k *Kube) delete(ctx context.Context, name string, dryRun bool) error {
+	p := k.path(name)
+	if dryRun {
+		p += "?dryRun=All"
+	}
+	return k.do(ctx, http.MethodDelete, p, "", nil, nil)
+}
+
+// status is the API server's error body.
+type status struct {
+	Message string `json:"message"`
+	Reason  string `json:"reason"`
+	Details struct {
+		Causes []struct {
+			Reason  string `json:"reason"`
+			Message string `json:"message"`
+			Field   string `json:"field"`
+		} `json:"causes"`
+	} `json:"details"`
+}
+
+func (k *Kube) do(ctx context.Context, method, path, contentType string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, k.api.server+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := k.api.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 == 2 {
+		if out != nil {
+			return json.Unmarshal(data, out)
+		}
+		return nil
+	}
+	var st status
+	_ = json.Unmarshal(data, &st)
+	what := fmt.Sprintf("%s ConfigMap in %s", strings.ToLower(method), k.Namespace)
+	switch resp.StatusCode {
+	case http.StatusConflict:
+		var fields []string
+		for _, c := range st.Details.Causes {
+			fields = append(fields, c.Message)
+		}
+		return fmt.Errorf("%s: another field manager owns fields edgectl would change: %s; push with --force-conflicts to take them over", what, strings.Join(fields, "; "))
+	case http.StatusForbidden:
+		return fmt.Errorf("%s: forbidden: %s", what, st.Message)
+	case http.StatusUnprocessableEntity, http.StatusRequestEntityTooLarge:
+		return fmt.Errorf("%s: refused as invalid or too large: %s", what, st.Message)
+	case http.StatusNotFound:
+		if method == http.MethodDelete {
+			return nil
+		}
+	}
+	msg := st.Message
+	if msg == "" {
+		msg = strings.TrimSpace(string(data))
+	}
+	return fmt.Errorf("%s: %s: %s", what, resp.Status, msg)
+}

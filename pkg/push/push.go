@@ -1,0 +1,80 @@
+// Package push delivers a bundle to where Envoy reads it: a directory Envoy
+// watches, or Kubernetes ConfigMaps. Delivery is all or nothing, and
+// idempotent by digest.
+package push
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrDigestMismatch means the bundle is not the one that was reviewed.
+var ErrDigestMismatch = errors.New("bundle digest differs from --expect-digest")
+
+// Options tune a push. The zero value pushes.
+type Options struct {
+	// ExpectDigest, if set, refuses any other bundle: CI pushes exactly
+	// what was reviewed.
+	ExpectDigest string
+	// DryRun says what would happen and changes nothing.
+	DryRun bool
+}
+
+// Result says what a push did.
+type Result struct {
+	Status   string // "pushed", "up to date", or "would push" on a dry run
+	Digest   string // the bundle's
+	Previous string // what the target held before, "" if nothing
+	Detail   []string
+}
+
+const (
+	Pushed    = "pushed"
+	UpToDate  = "up to date"
+	WouldPush = "would push"
+)
+
+func checkExpected(digest, expected string) error {
+	if expected != "" && digest != expected {
+		return fmt.Errorf("%w: the bundle is %s, but %s was expected", ErrDigestMismatch, digest, expected)
+	}
+	return nil
+}
+
+// Target is a parsed --to URL.
+type Target struct {
+	Scheme    string // "file" or "k8s"
+	Path      string // file
+	Context   string // k8s, optional
+	Namespace string // k8s
+	Name      string // k8s
+}
+
+// ParseTarget reads file:///path and k8s://[context/]namespace/name.
+func ParseTarget(s string) (Target, error) {
+	switch {
+	case strings.HasPrefix(s, "file://"):
+		p := strings.TrimPrefix(s, "file://")
+		if p == "" {
+			return Target{}, fmt.Errorf("target %q: missing a path (file:///var/lib/envoy/xds)", s)
+		}
+		return Target{Scheme: "file", Path: p}, nil
+	case strings.HasPrefix(s, "k8s://"):
+		parts := strings.Split(strings.TrimPrefix(s, "k8s://"), "/")
+		t := Target{Scheme: "k8s"}
+		switch len(parts) {
+		case 2:
+			t.Namespace, t.Name = parts[0], parts[1]
+		case 3:
+			t.Context, t.Namespace, t.Name = parts[0], parts[1], parts[2]
+		default:
+			return Target{}, fmt.Errorf("target %q: want k8s://[context/]namespace/name", s)
+		}
+		if t.Namespace == "" || t.Name == "" {
+			return Target{}, fmt.Errorf("target %q: want k8s://[context/]namespace/name", s)
+		}
+		return t, nil
+	}
+	return Target{}, fmt.Errorf("target %q: want file:///path or k8s://[context/]namespace/name", s)
+}
