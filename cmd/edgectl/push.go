@@ -334,7 +334,6 @@ func runStatus(cmd *cobra.Command, f statusFlags) error {
 	return nil
 }
 
-
 func kubeTarget(t push.Target, f targetFlags) (*push.Kube, error) {
 	k, err := push.NewKube(t, f.kubeconfig, f.context)
 	if err != nil {
