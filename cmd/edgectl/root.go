@@ -99,6 +99,7 @@ command line wins.`,
 		newStatusCmd(),
 		newSchemaCmd(),
 		newVersionCmd(),
+		newServeCmd(),
 	)
 	return root
 }

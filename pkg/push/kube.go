@@ -286,7 +286,7 @@ func (k *Kube) do(ctx context.Context, method, path, contentType string, body []
 	case http.StatusConflict:
 		var fields []string
 		for _, c := range st.Details.Causes {
-			fields = append(fields, c.Message)
+			fields = append(fields, c.Field+" ("+c.Message+")")
 		}
 		return fmt.Errorf("%s: another field manager owns fields edgectl would change: %s; push with --force-conflicts to take them over", what, strings.Join(fields, "; "))
 	case http.StatusForbidden:

@@ -132,7 +132,8 @@ func TestKubeTarget(t *testing.T) {
 			t.Fatalf("Current of an edited ConfigMap: %v", err)
 		}
 		if _, err := k.Push(ctx, small[0], Options{}, false); err == nil ||
-			!strings.Contains(err.Error(), "another field manager") || !strings.Contains(err.Error(), "--force-conflicts") {
+			!strings.Contains(err.Error(), "another field manager") || !strings.Contains(err.Error(), "--force-conflicts") ||
+			!strings.Contains(err.Error(), `"kubectl-edit"`) || !strings.Contains(err.Error(), ".data.cds.yaml") {
 			t.Fatalf("push over another manager's field: %v", err)
 		}
 		if r := push(t, k, small[0], Options{}, true); r.Status != Pushed {
