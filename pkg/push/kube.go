@@ -56,18 +56,19 @@ func NewKube(t Target, kubeconfigFlag, contextFlag string) (*Kube, error) {
 }
 
 // ConfigMap is the object edgectl applies.
+// The yaml tags serve edgectl render.
 type ConfigMap struct {
-	APIVersion string            `json:"apiVersion"`
-	Kind       string            `json:"kind"`
-	Metadata   ObjectMeta        `json:"metadata"`
-	Data       map[string]string `json:"data"`
+	APIVersion string            `json:"apiVersion" yaml:"apiVersion"`
+	Kind       string            `json:"kind" yaml:"kind"`
+	Metadata   ObjectMeta        `json:"metadata" yaml:"metadata"`
+	Data       map[string]string `json:"data" yaml:"data"`
 }
 
 type ObjectMeta struct {
-	Name        string            `json:"name"`
-	Namespace   string            `json:"namespace,omitempty"`
-	Labels      map[string]string `json:"labels,omitempty"`
-	Annotations map[string]string `json:"annotations,omitempty"`
+	Name        string            `json:"name" yaml:"name,omitempty"`
+	Namespace   string            `json:"namespace,omitempty" yaml:"namespace,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty" yaml:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty" yaml:"annotations,omitempty"`
 }
 
 // ConfigMaps splits a bundle's delivered files into ConfigMaps under the
