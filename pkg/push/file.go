@@ -98,13 +98,18 @@ func (t File) Push(b *bundle.Bundle, opts Options) (Result, error) {
 		return res, err
 	}
 	defer unlock()
-	if cur, err := t.Current(); err == nil && cur != nil {
+	cur, err := t.Current()
+	if err == nil && cur != nil {
 		res.Previous = cur.Digest
 	}
 	if res.Previous == b.Digest {
 		res.Status = UpToDate
 		return res, nil
 	}
+	if dir := b.Manifest.XDSDirectory; dir != "" && filepath.Clean(t.Dir) != dir {
+		res.Detail = append(res.Detail, fmt.Sprintf("the bundle's bootstrap reads %s, not %s: Envoy must use a bootstrap made for this directory (spec.xds.directory)", dir, t.Dir))
+	}
+	res.Detail = append(res.Detail, restartNote(cur, b)...)
 	if opts.DryRun {
 		res.Status = WouldPush
 		return res, nil

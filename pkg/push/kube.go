@@ -167,7 +167,8 @@ func (k *Kube) Push(ctx context.Context, b *bundle.Bundle, opts Options, force b
 	if err != nil {
 		return res, err
 	}
-	if cur, err := k.Current(ctx); err == nil && cur != nil {
+	cur, err := k.Current(ctx)
+	if err == nil && cur != nil {
 		res.Previous = cur.Digest
 	}
 	existing, err := k.list(ctx)
@@ -193,6 +194,7 @@ func (k *Kube) Push(ctx context.Context, b *bundle.Bundle, opts Options, force b
 		}
 	}
 	slices.Sort(res.Detail)
+	res.Detail = append(res.Detail, restartNote(cur, b)...)
 	res.Status = Pushed
 	if opts.DryRun {
 		res.Status = WouldPush

@@ -4,9 +4,12 @@
 package push
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/edgectl/edgectl/pkg/bundle"
 )
 
 // ErrDigestMismatch means the bundle is not the one that was reviewed.
@@ -34,6 +37,15 @@ const (
 	UpToDate  = "up to date"
 	WouldPush = "would push"
 )
+
+// restartNote says when a push needs more than the target: Envoy reads its
+// bootstrap only at start.
+func restartNote(prev, next *bundle.Bundle) []string {
+	if prev == nil || bytes.Equal(prev.File(bundle.FilesBootstrapFile), next.File(bundle.FilesBootstrapFile)) {
+		return nil
+	}
+	return []string{bundle.FilesBootstrapFile + " changed: Envoy reads it only at start, so restart Envoy to apply it"}
+}
 
 func checkExpected(digest, expected string) error {
 	if expected != "" && digest != expected {
