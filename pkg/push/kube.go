@@ -87,7 +87,7 @@ func ConfigMaps(b *bundle.Bundle, namespace, name string) ([]ConfigMap, error) {
 	sizes := []int{}
 	for _, f := range files {
 		if len(f.Data) > ConfigMapBudget {
-			return nil, fmt.Errorf("%s is %d bytes, more than one ConfigMap holds (%d); split the gateway's virtual hosts over more certificates or gateways, or serve it with edgectl serve", f.Path, len(f.Data), ConfigMapBudget)
+			return nil, tooLarge(f)
 		}
 		placed := false
 		for i := range shards { // first fit, the first files first
@@ -124,6 +124,18 @@ func ConfigMaps(b *bundle.Bundle, namespace, name string) ([]ConfigMap, error) {
 		}
 	}
 	return out, nil
+}
+
+// tooLarge explains a file no ConfigMap can hold, and what to do about it.
+func tooLarge(f bundle.File) error {
+	fix := "split the gateway's virtual hosts over more HTTPS certificates (one route configuration each) or more gateways"
+	switch f.Path {
+	case "cds.yaml":
+		fix = "Envoy reads every cluster from this one file; split the backends over more gateways"
+	case "lds.yaml":
+		fix = "Envoy reads every listener from this one file; split the listeners over more gateways"
+	}
+	return fmt.Errorf("%s is %d bytes, more than one ConfigMap holds (%d): %s, or deliver it with edgectl serve, which has no such limit", f.Path, len(f.Data), ConfigMapBudget, fix)
 }
 
 func boolInt(b bool) int {
