@@ -93,6 +93,10 @@ func runDiff(cmd *cobra.Command, f diffFlags, a []string) error {
 		if baseSpec, err = source.ParseSpec(f.against); err != nil {
 			return usageErrorf("--against: %v", err)
 		}
+		if baseSpec.Subdir == "" {
+			// The same project, unless subdir= says otherwise.
+			baseSpec.Subdir = headSrc.Prefix
+		}
 	} else if headSrc.RepoDir() == "" {
 		return usageErrorf("--against %s: the project is not in a git repository", f.against)
 	}
@@ -102,8 +106,11 @@ func runDiff(cmd *cobra.Command, f diffFlags, a []string) error {
 	case errors.Is(err, source.ErrNoProject):
 		base.missing = true
 		base.label = f.against + " (no project there: everything is new)"
+		// Right for a project new in this change; a typo in subdir= looks
+		// the same, so say where edgectl looked.
+		fmt.Fprintf(cmd.ErrOrStderr(), "edgectl: %v; comparing with an empty configuration\n", err)
 	case err != nil:
-		if errors.Is(err, source.ErrNoRevision) || strings.Contains(err.Error(), "reflog") {
+		if errors.Is(err, source.ErrNoRevision) || errors.Is(err, source.ErrNoRepository) || strings.Contains(err.Error(), "reflog") {
 			return usageErrorf("--against: %v", err)
 		}
 		return err
@@ -114,7 +121,9 @@ func runDiff(cmd *cobra.Command, f diffFlags, a []string) error {
 
 	var store *cache.Dir
 	if !f.noCache {
-		if store, err = cache.Open(f.cacheDir); err != nil {
+		// Without a home for the cache, diff is only slower; a directory
+		// asked for by name must work.
+		if store, err = cache.Open(f.cacheDir); err != nil && f.cacheDir != "" {
 			return err
 		}
 	}

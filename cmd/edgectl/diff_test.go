@@ -186,4 +186,25 @@ func TestDiffCacheNeverChangesTheAnswer(t *testing.T) {
 	if got := diffOut("--cache-dir", cacheDir); got != want {
 		t.Errorf("damaged cache: output differs:\n%s", got)
 	}
+
+	// One side cached, the other compiled: a zero timeout ("none") must
+	// come back from the cache as zero, not as unset.
+	zero := `apiVersion: edgectl.dev/v1alpha1
+kind: VirtualHost
+metadata: {name: ws}
+spec:
+  gateway: edge
+  hostnames: [ws.example.com]
+  routes: [{backend: web, timeout: 0s}]
+`
+	if err := os.WriteFile(filepath.Join(dir, "ws.yaml"), []byte(zero), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git("add", "-A")
+	git("commit", "-q", "-m", "zero timeout")
+	diffOut("--cache-dir", cacheDir, "--against", "HEAD") // caches HEAD
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"diff", dir, "--against", "HEAD", "--cache-dir", cacheDir, "--exit-code"}, &stdout, &stderr); code != 0 {
+		t.Errorf("the clean working tree against its cached HEAD: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
 }

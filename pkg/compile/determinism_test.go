@@ -121,3 +121,29 @@ func splitDocs(t *testing.T, data []byte) [][]byte {
 		out = append(out, b)
 	}
 }
+
+// TestGatewaysInNameOrder: with several gateways, bundles come in name
+// order every time, whatever order the gateways are declared in; render,
+// compile's report and diff print them in that order.
+func TestGatewaysInNameOrder(t *testing.T) {
+	t.Parallel()
+	fsys := fstest.MapFS{"edgectl.yaml": {Data: []byte("apiVersion: edgectl.dev/v1alpha1\nkind: Project\nmetadata: {name: p}\n")}}
+	var all strings.Builder
+	for _, name := range []string{"delta", "alpha", "charlie", "bravo", "echo"} {
+		fmt.Fprintf(&all, "---\napiVersion: edgectl.dev/v1alpha1\nkind: Gateway\nmetadata: {name: %s}\nspec: {listeners: [{name: http, port: 8080, protocol: HTTP}]}\n", name)
+	}
+	fsys["gateways.yaml"] = &fstest.MapFile{Data: []byte(all.String())}
+	for range 10 {
+		res, _, err := Compile(context.Background(), &source.Source{FS: fsys}, testMeta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, bd := range res.Bundles {
+			got = append(got, bd.Gateway)
+		}
+		if strings.Join(got, " ") != "alpha bravo charlie delta echo" {
+			t.Fatalf("bundles in order %v", got)
+		}
+	}
+}

@@ -19,7 +19,6 @@ type Gateway struct {
 	IR        *ir.Gateway
 	Resources *xds.Resources // file-based xDS form
 	Bootstrap *bootstrapv3.Bootstrap
-	Digest    string
 }
 
 // Status of a compared thing.
@@ -61,8 +60,6 @@ func (r *Report) Empty() bool { return len(r.Gateways) == 0 }
 type GatewayDiff struct {
 	Name        string         `json:"name"`
 	Status      string         `json:"status"`
-	BaseDigest  string         `json:"baseDigest,omitempty"`
-	HeadDigest  string         `json:"headDigest,omitempty"`
 	Hosts       []HostDiff     `json:"hosts"`
 	Resources   []ResourceDiff `json:"resources"`
 	Restart     []FieldChange  `json:"restart"`
@@ -146,10 +143,6 @@ func compareGateway(name string, base, head *Gateway) (*GatewayDiff, error) {
 	case head == nil:
 		g.Status = Removed
 		head = &Gateway{Resources: &xds.Resources{}}
-	}
-	g.BaseDigest, g.HeadDigest = base.Digest, head.Digest
-	if base.Digest != "" && base.Digest == head.Digest {
-		return nil, nil // byte-for-byte the same bundle
 	}
 	g.Hosts = compareHosts(base.IR, head.IR)
 	res, err := compareResources(base.Resources, head.Resources)

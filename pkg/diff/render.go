@@ -37,9 +37,6 @@ func WriteText(w io.Writer, r *Report, l Labels, color bool) error {
 	}
 	for _, g := range r.Gateways {
 		fmt.Fprintf(&b, "\n%s gateway %s", paint(g.Status, marks[g.Status]), g.Name)
-		if g.BaseDigest != "" || g.HeadDigest != "" {
-			fmt.Fprintf(&b, "  %s → %s", short(g.BaseDigest), short(g.HeadDigest))
-		}
 		b.WriteByte('\n')
 		for _, h := range g.Hosts {
 			fmt.Fprintf(&b, "  %s %s (virtual host %s%s)\n", paint(h.Status, marks[h.Status]), strings.Join(h.Hostnames, ", "), h.Name, teamNote(h.Team))
@@ -102,17 +99,6 @@ func orNone(s string) string {
 	return s
 }
 
-func short(d string) string {
-	if d == "" {
-		return "(none)"
-	}
-	d = strings.TrimPrefix(d, "sha256:")
-	if len(d) > 12 {
-		d = d[:12]
-	}
-	return "sha256:" + d
-}
-
 // WriteMarkdown renders the report as a pull-request comment: the summary
 // a reviewer reads first, the resource-level detail folded away.
 func WriteMarkdown(w io.Writer, r *Report, l Labels) error {
@@ -127,9 +113,6 @@ func WriteMarkdown(w io.Writer, r *Report, l Labels) error {
 	fmt.Fprintf(&b, "**%s**\n", r.Summary())
 	for _, g := range r.Gateways {
 		fmt.Fprintf(&b, "\n#### %s gateway `%s`\n\n", marks[g.Status], g.Name)
-		if g.BaseDigest != "" || g.HeadDigest != "" {
-			fmt.Fprintf(&b, "Bundle `%s` → `%s`\n\n", short(g.BaseDigest), short(g.HeadDigest))
-		}
 		if len(g.Hosts) > 0 {
 			b.WriteString("| | host | route | change |\n|---|---|---|---|\n")
 			for _, h := range g.Hosts {

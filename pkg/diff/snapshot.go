@@ -1,8 +1,7 @@
 package diff
 
 import (
-	"bytes"
-	"encoding/gob"
+	"encoding/json"
 	"fmt"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
@@ -24,8 +23,9 @@ type Snapshot struct {
 	Diags    diag.List
 }
 
-// wire is a snapshot in gob's terms: the IR as it is, Envoy messages as
-// their deterministic protobuf encoding.
+// wire is a snapshot on disk: the IR as JSON, Envoy messages as their
+// deterministic protobuf encoding. Not gob: gob drops a pointer to a zero
+// value, and in the IR a zero timeout ("none") is not an unset one.
 type wire struct {
 	Diags    diag.List
 	Gateways []wireGateway
@@ -63,11 +63,7 @@ func (s *Snapshot) Encode() ([]byte, error) {
 		}
 		w.Gateways = append(w.Gateways, wg)
 	}
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(w); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return json.Marshal(w)
 }
 
 func encodeAll[T proto.Message](ms []T) ([][]byte, error) {
@@ -97,7 +93,7 @@ func decodeAll[T proto.Message](bs [][]byte, fresh func() T) ([]T, error) {
 // DecodeSnapshot reads what Encode wrote.
 func DecodeSnapshot(data []byte) (*Snapshot, error) {
 	var w wire
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&w); err != nil {
+	if err := json.Unmarshal(data, &w); err != nil {
 		return nil, fmt.Errorf("decode snapshot: %w", err)
 	}
 	s := &Snapshot{Diags: w.Diags, Gateways: map[string]*Gateway{}}

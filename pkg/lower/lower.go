@@ -40,6 +40,7 @@ func Lower(m *intent.Model) ([]*ir.Gateway, diag.List) {
 	for _, g := range gws {
 		out = append(out, g.finish(l))
 	}
+	slices.SortFunc(out, func(a, b *ir.Gateway) int { return strings.Compare(a.Name, b.Name) })
 	return out, l.diags
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -207,6 +208,11 @@ func TestPushSurvivesSIGKILL(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	const trials = 200
 	completed, flipped := 0, 0
+	// Half the kills land anywhere in the push; the other half between the
+	// latest kill that left the old bundle and the earliest that let the
+	// push finish, where the swap is. Those bounds follow the machine's
+	// load, which moves the swap around.
+	lastOld, firstDone := time.Duration(0), time.Duration(math.MaxInt64)
 	for trial := range trials {
 		before, err := File{Dir: target}.Current()
 		if err != nil {
@@ -221,10 +227,16 @@ func TestPushSurvivesSIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		window := max(full-startup, time.Millisecond)
-		time.Sleep(startup*8/10 + time.Duration(r.Int64N(int64(window)*13/10)))
+		delay := startup*8/10 + time.Duration(r.Int64N(int64(window)*13/10))
+		if trial%2 == 1 && firstDone > lastOld && firstDone != math.MaxInt64 {
+			delay = lastOld + time.Duration(r.Int64N(int64(firstDone-lastOld)))
+		}
+		time.Sleep(delay)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
-		if err := cmd.Wait(); err == nil {
+		done := cmd.Wait() == nil
+		if done {
 			completed++
+			firstDone = min(firstDone, delay)
 		}
 		after, err := File{Dir: target}.Current()
 		if err != nil {
@@ -234,6 +246,7 @@ func TestPushSurvivesSIGKILL(t *testing.T) {
 		case bs[next].Digest:
 			flipped++
 		case before.Digest:
+			lastOld = max(lastOld, delay)
 		default:
 			t.Fatalf("trial %d: the target holds neither bundle", trial)
 		}

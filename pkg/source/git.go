@@ -3,6 +3,7 @@ package source
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,6 +20,9 @@ import (
 
 // ErrNoRevision means a revision does not exist in the repository.
 var ErrNoRevision = errors.New("unknown revision")
+
+// ErrNoRepository means a revision was asked of a directory outside git.
+var ErrNoRepository = errors.New("not in a git repository")
 
 // Repo is an opened git repository. Close it when done.
 type Repo struct {
@@ -110,6 +114,9 @@ func (r *Repo) Resolve(rev string) (*object.Commit, error) {
 // would bring it when the clone is shallow (CI often clones with depth 1).
 func (r *Repo) missing(rev string, err error) error {
 	if !r.shallow {
+		if errors.Is(err, io.EOF) && strings.ContainsAny(rev, "~^") {
+			return fmt.Errorf("%w %q: the history does not go back that far", ErrNoRevision, rev)
+		}
 		return fmt.Errorf("%w %q: %v", ErrNoRevision, rev, err)
 	}
 	fix := "git fetch --unshallow"

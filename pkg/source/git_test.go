@@ -182,6 +182,21 @@ func TestDetachedHeadAndRemoteBranch(t *testing.T) {
 	if wt.Provenance.Commit != c["c3"] || wt.Prefix != "edge" {
 		t.Errorf("detached working tree: %+v", wt.Provenance)
 	}
+	// A plain branch name, with or without ancestry, finds origin/feature
+	// when there is no local feature branch.
+	for rev, want := range map[string]string{"feature": c["c2"], "feature~0": c["c2"], "feature^": clone.git("rev-parse", "origin/feature^")} {
+		s, err := Open(Spec{Dir: clone.dir, Rev: rev, Subdir: "edge"})
+		if err != nil {
+			t.Fatalf("%s: %v", rev, err)
+		}
+		if s.Provenance.Commit != want {
+			t.Errorf("%s: commit %s, want %s", rev, s.Provenance.Commit, want)
+		}
+		s.Close()
+	}
+	if _, err := Open(Spec{Dir: clone.dir, Rev: "main~50", Subdir: "edge"}); err == nil || !strings.Contains(err.Error(), "does not go back that far") {
+		t.Errorf("main~50: %v", err)
+	}
 	for _, rev := range []string{"origin/main", "refs/remotes/origin/main"} {
 		s, err := Open(Spec{Dir: clone.dir, Rev: rev, Subdir: "edge"})
 		if err != nil {
@@ -212,9 +227,17 @@ func TestShallowCloneExplainsTheFetch(t *testing.T) {
 		t.Errorf("HEAD~1 in a shallow clone: %v", err)
 	}
 	_, err = repo.Git("feature", "edge")
-	if err == nil || !strings.Contains(err.Error(), "git fetch origin feature") {
-		t.Errorf("missing branch in a shallow clone: %v", err)
+	fix := "git fetch origin feature:refs/remotes/origin/feature"
+	if err == nil || !strings.Contains(err.Error(), fix) {
+		t.Fatalf("missing branch in a shallow clone: %v", err)
 	}
+	// The fetch the message names is enough for the same revision.
+	shallow.git(strings.Fields(strings.TrimPrefix(fix, "git "))...)
+	s, err := Open(Spec{Dir: shallow.dir, Rev: "feature", Subdir: "edge"})
+	if err != nil {
+		t.Fatalf("after %s: %v", fix, err)
+	}
+	s.Close()
 }
 
 func TestParseSpec(t *testing.T) {
@@ -229,6 +252,7 @@ func TestParseSpec(t *testing.T) {
 		{".git#tag=v1.2", Spec{Dir: ".", Rev: "refs/tags/v1.2", Git: true}, ""},
 		{"../other/.git#ref=abc123,depth=1", Spec{Dir: "../other", Rev: "abc123", Git: true}, ""},
 		{".git", Spec{Dir: ".", Rev: "HEAD", Git: true}, ""},
+		{"../other.git#branch=main", Spec{Dir: "../other.git", Rev: "refs/heads/main", Git: true}, ""},
 		{".git#branch=a,tag=b", Spec{}, "only one of"},
 		{".git#bogus=1", Spec{}, "unknown option"},
 	}
@@ -324,5 +348,55 @@ func TestDirty(t *testing.T) {
 	r.write("edge/notes.txt", "changed, but not read\n")
 	if check(clean) {
 		t.Error("a change to a file that is not an input made the tree dirty")
+	}
+}
+
+// TestSymlinkedInputs: a project that reads a file elsewhere in the
+// repository through a symlink is identified by what it reads. The commit
+// that changes only the link's target is a different version (the diff
+// cache keys on TreeID), and a working tree that matches its commit is
+// clean.
+func TestSymlinkedInputs(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t)
+	r.write("edge/edgectl.yaml", "project: 1\n")
+	r.write("shared/backends.yaml", "b: 1\n")
+	if err := os.Symlink("../shared/backends.yaml", filepath.Join(r.dir, "edge/backends.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	r.commit("one")
+	r.write("shared/backends.yaml", "b: 2\n")
+	r.commit("two")
+
+	repo, err := OpenRepo(r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	one, err := repo.Git("HEAD~1", "edge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := repo.Git("HEAD", "edge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.TreeID() == two.TreeID() {
+		t.Error("two versions that read different files share a tree id")
+	}
+
+	wt, err := Dir(filepath.Join(r.dir, "edge"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wt.Close()
+	isInput := func(p string) bool { return strings.HasSuffix(p, ".yaml") }
+	wt.CheckDirty(map[string][]byte{"edgectl.yaml": []byte("project: 1\n"), "backends.yaml": []byte("b: 2\n")}, isInput)
+	if wt.Provenance.Dirty {
+		t.Error("a clean working tree with a symlinked input reported dirty")
+	}
+	wt.CheckDirty(map[string][]byte{"edgectl.yaml": []byte("project: 1\n"), "backends.yaml": []byte("b: 3\n")}, isInput)
+	if !wt.Provenance.Dirty {
+		t.Error("an uncommitted change to a symlink's target not reported")
 	}
 }

@@ -10,8 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
@@ -46,14 +48,15 @@ type Source struct {
 	Prefix     string
 	Provenance Provenance
 
-	repo     *Repo        // open while the source is
-	worktree bool         // a working tree inside git, which can be dirty
-	head     *object.Tree // what HEAD holds at Prefix, for a working tree
+	repo     *Repo   // open while the source is
+	worktree bool    // a working tree inside git, which can be dirty
+	head     *treeFS // what HEAD holds at Prefix, for a working tree
 }
 
 // TreeID is the git object id of the project directory when the source is
-// a revision: two sources with the same tree id hold the same files. It is
-// "" for a working tree, which may differ from any commit.
+// a revision (of the whole repository when the project holds a symlink):
+// two sources with the same tree id hold the same files. It is "" for a
+// working tree, which may differ from any commit.
 func (s *Source) TreeID() string {
 	t, ok := s.FS.(*treeFS)
 	if !ok {
@@ -67,6 +70,19 @@ func (s *Source) TreeID() string {
 	sub, err := t.root.Tree(t.base)
 	if err != nil {
 		return ""
+	}
+	// A symlink may lead anywhere in the repository, so a project holding
+	// one is identified by the whole tree.
+	w := object.NewTreeWalker(sub, true, nil)
+	defer w.Close()
+	for {
+		_, e, err := w.Next()
+		if err != nil {
+			break
+		}
+		if e.Mode == filemode.Symlink {
+			return t.root.Hash.String()
+		}
 	}
 	return sub.Hash.String()
 }
@@ -141,11 +157,8 @@ func Dir(dir string) (*Source, error) {
 	if c := repo.Head(); c != nil {
 		s.Provenance.Commit = c.Hash.String()
 		if t, err := c.Tree(); err == nil {
-			if s.Prefix != "" {
-				t, err = t.Tree(s.Prefix)
-			}
-			if err == nil {
-				s.head = t
+			if _, err := t.Tree(s.Prefix); s.Prefix == "" || err == nil {
+				s.head = &treeFS{root: t, base: s.Prefix, mu: &sync.Mutex{}}
 			}
 		}
 	}
@@ -178,14 +191,24 @@ func (s *Source) CheckDirty(read map[string][]byte, input func(string) bool) {
 		s.Provenance.Dirty = true
 		return
 	}
+	s.head.mu.Lock()
+	defer s.head.mu.Unlock()
+	// Inputs were read through symlinks; so is the commit.
 	for p, data := range read {
-		e, err := s.head.FindEntry(p)
+		e, _, err := s.head.resolve(s.head.full(p), true)
 		if err != nil || e.Hash != plumbing.ComputeHash(plumbing.BlobObject, data) {
 			s.Provenance.Dirty = true
 			return
 		}
 	}
-	w := object.NewTreeWalker(s.head, true, nil)
+	sub := s.head.root
+	if s.Prefix != "" {
+		var err error
+		if sub, err = sub.Tree(s.Prefix); err != nil {
+			return
+		}
+	}
+	w := object.NewTreeWalker(sub, true, nil)
 	defer w.Close()
 	for {
 		name, e, err := w.Next()

@@ -29,9 +29,11 @@ func ParseSpec(arg string) (Spec, error) {
 	if !ok && !strings.HasSuffix(arg, ".git") {
 		return Spec{Dir: arg}, nil
 	}
-	s := Spec{Git: true, Dir: strings.TrimSuffix(strings.TrimSuffix(path, ".git"), "/")}
-	if s.Dir == "" {
-		s.Dir = "."
+	// ".git" and "dir/.git" name the repository around them; any other
+	// path (a bare "other.git" included) names itself.
+	s := Spec{Git: true, Dir: path}
+	if filepath.Base(path) == ".git" {
+		s.Dir = filepath.Dir(path)
 	}
 	revs := 0
 	for _, kv := range strings.Split(opts, ",") {
@@ -76,7 +78,7 @@ func Open(s Spec) (*Source, error) {
 	}
 	top := gitTop(mustAbs(s.Dir))
 	if top == "" {
-		return nil, fmt.Errorf("%s is not in a git repository, so revision %q cannot be read", s.Dir, s.Rev)
+		return nil, fmt.Errorf("%s is %w, so revision %q cannot be read", s.Dir, ErrNoRepository, s.Rev)
 	}
 	subdir := s.Subdir
 	if !s.Git && subdir == "" {
@@ -100,18 +102,25 @@ func Open(s Spec) (*Source, error) {
 	return src, nil
 }
 
-// resolveBranch lets branch=main also find origin/main, which is all a CI
-// checkout usually has.
+// resolveBranch lets a branch name (main, main~2, branch=main) also find
+// origin/main when there is no local main, which is all a CI checkout
+// usually has.
 func (s Spec) resolveBranch(r *Repo) string {
-	name, ok := strings.CutPrefix(s.Rev, "refs/heads/")
-	if !ok {
-		return s.Rev
-	}
 	if _, err := r.Resolve(s.Rev); err == nil {
 		return s.Rev
 	}
-	if _, err := r.Resolve("refs/remotes/origin/" + name); err == nil {
-		return "refs/remotes/origin/" + name
+	name, suffix := s.Rev, ""
+	if i := strings.IndexAny(name, "~^"); i >= 0 {
+		name, suffix = name[:i], name[i:]
+	}
+	name, explicit := strings.CutPrefix(name, "refs/heads/")
+	if !explicit && (name == "HEAD" || strings.HasPrefix(name, "refs/") || strings.ContainsAny(name, ":@") || looksLikeSHA(name)) {
+		return s.Rev
+	}
+	if alt := "refs/remotes/origin/" + name + suffix; name != "" {
+		if _, err := r.Resolve(alt); err == nil {
+			return alt
+		}
 	}
 	return s.Rev
 }
