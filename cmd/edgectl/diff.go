@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/edgectl/edgectl/pkg/cache"
 	"github.com/edgectl/edgectl/pkg/compile"
@@ -127,15 +128,22 @@ func runDiff(cmd *cobra.Command, f diffFlags, a []string) error {
 			return err
 		}
 	}
-	ctx := context.Background()
+	// The two versions load side by side: each has its own repository
+	// handle, and a cached one is mostly decoding.
+	var g errgroup.Group
 	for _, s := range []*side{base, head} {
 		if s.src == nil {
 			continue
 		}
-		if err := s.load(ctx, store, s == base); err != nil {
-			return err
+		g.Go(func() error { return s.load(context.Background(), store, s == base) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for _, s := range []*side{base, head} {
+		if s.src != nil {
+			s.label = label(s.src, map[bool]string{true: "working tree", false: f.against}[s == head])
 		}
-		s.label = label(s.src, map[bool]string{true: "working tree", false: f.against}[s == head])
 	}
 	stderr := cmd.ErrOrStderr()
 	if f.output != "json" {
