@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edgectl/edgectl/pkg/compile"
+	"github.com/edgectl/edgectl/pkg/serve"
+)
+
+type serveFlags struct {
+	listen   string
+	http     string
+	bundles  string
+	rescan   time.Duration
+	git      string
+	ref      string
+	interval time.Duration
+	subdir   string
+	cacheDir string
+	logLevel string
+}
+
+func newServeCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve (--bundles DIR | --git URL) [flags]",
+		Short: "Serve bundles to Envoy and gRPC clients over ADS (xDS)",
+		Long: `Serve is an aggregated xDS server (ADS, state of the world and delta) for a
+fleet of Envoys, fed by one of:
+
+  --bundles DIR  the bundles in DIR, followed as DIR changes: a compile
+                 output (one subdirectory per gateway), a push target (a
+                 bundle's files side by side behind a ..data link swapped in
+                 one rename, as a Kubernetes ConfigMap volume), or a
+                 directory of push targets. Changes are seen at once through
+                 inotify, and DIR is read again every --rescan regardless.
+  --git URL      pull-mode GitOps: the remote (any URL git fetches, file://
+                 and local paths included) is fetched every --interval into
+                 --cache-dir, and each new commit at --ref is compiled, without
+                 a checkout, and served.
+
+A bundle or commit is served only once it is read, verified (every file and
+resource against its manifest) and validated in the form served. One that is
+broken or rejected leaves every gateway on its last good version; the log
+and the metrics say why, with the commit. A gateway that disappears from the
+source is not withdrawn: its clients keep the version they have.
+
+Which gateway a client gets is decided by its node.cluster: the gateway
+whose manifest has that node cluster (spec.node.cluster of the Gateway,
+default the gateway's name). node.id is free to name each instance. The
+version is the bundle digest, so any number of replicas serving the same
+bundles agree without talking to each other, and Envoy's /config_dump shows
+the digest.
+
+A client whose node.user_agent_name starts with "gRPC" (grpc-go sends
+"gRPC Go", grpc-java "gRPC Java") is a proxyless gRPC client and gets the
+gateway in the form gRPC reads: for each exact hostname of each virtual host,
+an api_listener of that name (dial xds:///HOSTNAME), the route
+configurations, and the clusters as EDS clusters with their endpoints.
+Clusters with upstream TLS are left out of that form, with a warning.
+
+Envoy's bootstrap needs node.cluster, a static cluster reaching --listen
+over HTTP/2, and dynamic_resources with ads_config (api_type GRPC or
+DELTA_GRPC, transport_api_version V3) and lds_config and cds_config set to
+{ads: {}}. The xDS server speaks plaintext gRPC: keep it on a network only
+your Envoys reach, or behind a proxy that terminates TLS.
+
+Beside --listen (gRPC), --http serves /healthz (the process is up), /readyz
+(200 once every gateway of the source has a version served, 503 with the
+reasons before) and /metrics (Prometheus text: the version served per
+gateway, open streams, responses, NACKs, source errors and the time of the
+last, the commit served and the commit rejected, memory).
+
+A NACK (a client rejecting a version) is logged and counted, and the version
+is not sent to that client again until a new one replaces it. SIGINT or
+SIGTERM stops the server gracefully: /readyz fails, every xDS stream is ended
+so its client reconnects to another replica, and the server exits.
+
+Logs go to stderr, one line per event.`,
+		Example: `  edgectl serve --bundles out
+  edgectl serve --bundles /etc/edgectl/bundles --listen :18000 --http :9090
+  edgectl serve --git https://github.com/acme/routing --ref main --interval 30s
+  edgectl serve --git file:///srv/git/routing.git --subdir edge --cache-dir /var/cache/edgectl`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", ":18000", "address of the xDS (gRPC) server")
+	fl.StringVar(&f.http, "http", ":9090", "address of /healthz, /readyz and /metrics")
+	fl.StringVar(&f.bundles, "bundles", "", "serve the bundles in this directory, following its changes")
+	fl.DurationVar(&f.rescan, "rescan", 10*time.Second, "with --bundles: read the directory this often even without a change event")
+	fl.StringVar(&f.git, "git", "", "serve what this git remote compiles to, following --ref")
+	fl.StringVar(&f.ref, "ref", "main", "with --git: the branch or tag to follow")
+	fl.DurationVar(&f.interval, "interval", 30*time.Second, "with --git: time between fetches")
+	fl.StringVar(&f.subdir, "subdir", "", "with --git: the project directory inside the repository")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "with --git: where the clone is kept (default: the user cache directory, edgectl/serve)")
+	fl.StringVar(&f.logLevel, "log-level", "info", "least severe log lines shown: debug, info, warn or error")
+	return cmd
+}
+
+func runServe(cmd *cobra.Command, f serveFlags) error {
+	if err := oneOf(cmd, "log-level", "debug", "info", "warn", "error"); err != nil {
+		return err
+	}
+	src, err := serveSource(cmd, f)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(f.logLevel))
+	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+
+	grpcL, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("listen for xDS: %w", err)
+	}
+	httpL, err := net.Listen("tcp", f.http)
+	if err != nil {
+		grpcL.Close()
+		return fmt.Errorf("listen for HTTP: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal ends the process at once
+	}()
+	return serve.New(serve.Options{Logger: log}).Serve(ctx, grpcL, httpL, src)
+}
+
+// serveSource checks the source flags: exactly one source, and the flags
+// of the other left alone.
+func serveSource(cmd *cobra.Command, f serveFlags) (serve.Source, error) {
+	changed := func(names ...string) string {
+		for _, n := range names {
+			if cmd.Flags().Changed(n) {
+				return n
+			}
+		}
+		return ""
+	}
+	switch {
+	case f.bundles == "" && f.git == "":
+		return nil, usageErrorf("missing --bundles DIR or --git URL: what to serve")
+	case f.bundles != "" && f.git != "":
+		return nil, usageErrorf("use either --bundles or --git, not both")
+	case f.bundles != "":
+		if n := changed("ref", "interval", "subdir", "cache-dir"); n != "" {
+			return nil, usageErrorf("--%s goes with --git, not --bundles", n)
+		}
+		if f.rescan <= 0 {
+			return nil, usageErrorf("--rescan must be positive")
+		}
+		return serve.Dir{Path: f.bundles, Rescan: f.rescan}, nil
+	}
+	if n := changed("rescan"); n != "" {
+		return nil, usageErrorf("--%s goes with --bundles, not --git", n)
+	}
+	if f.interval <= 0 {
+		return nil, usageErrorf("--interval must be positive")
+	}
+	if f.ref == "" {
+		return nil, usageErrorf("--ref must name a branch or tag")
+	}
+	cacheDir := f.cacheDir
+	if cacheDir == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return nil, usageErrorf("no user cache directory (%v); set --cache-dir", err)
+		}
+		cacheDir = filepath.Join(dir, "edgectl", "serve")
+	}
+	return serve.Git{
+		URL:      f.git,
+		Ref:      f.ref,
+		Subdir:   f.subdir,
+		Interval: f.interval,
+		CacheDir: cacheDir,
+		Compile:  compile.Options{Edgectl: buildInfo()},
+	}, nil
+}

@@ -1,0 +1,601 @@
+// Command loadxds measures edgectl serve under many SotW ADS streams: how
+// long a new version of a large gateway takes to reach every stream, and
+// how much memory the server needs for it.
+//
+// It compiles two generated repositories (a small first version and a
+// large second one), starts `edgectl serve --bundles` as a process of its
+// own (so its memory is the server's alone), opens the streams over a few
+// gRPC connections, each subscribed to the gateway's listeners, clusters
+// and route configurations as Envoy is, and swaps the second version into
+// the bundle directory.
+//
+//	go run ./hack/loadxds -streams 1000 -conns 10 -routes 10000
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/edgectl/edgectl/internal/genrepo"
+	"github.com/edgectl/edgectl/pkg/bundle"
+	"github.com/edgectl/edgectl/pkg/compile"
+	"github.com/edgectl/edgectl/pkg/source"
+)
+
+// Config sizes a run.
+type Config struct {
+	Streams, Conns int
+	FirstRoutes    int
+	Routes         int
+	Edgectl        string // the binary; empty: build one
+	Timeout        time.Duration
+	LogServer      bool
+	Hold           time.Duration // keep the streams open this long after measuring
+}
+
+// Report is what a run measured.
+type Report struct {
+	Config
+	FirstBytes, SecondBytes int64 // bytes of one stream's responses per version
+	Compile                 time.Duration
+	InitialSync             time.Duration
+	Write                   time.Duration // WriteOutput of the new version
+	First, P50, P99, All    time.Duration // from the write until streams have the new version
+	ServerLine              string        // the server's log line for the new version
+	Before, After           Memory
+	Shutdown                time.Duration
+}
+
+// Memory is the server's, from its /metrics and /proc.
+type Memory struct {
+	HeapInuse, Sys, RSS, HWM int64
+}
+
+func main() {
+	var c Config
+	flag.IntVar(&c.Streams, "streams", 1000, "SotW ADS streams")
+	flag.IntVar(&c.Conns, "conns", 10, "gRPC connections the streams are spread over")
+	flag.IntVar(&c.FirstRoutes, "first-routes", 100, "routes of the first version")
+	flag.IntVar(&c.Routes, "routes", 10000, "routes of the version measured")
+	flag.StringVar(&c.Edgectl, "edgectl", "", "edgectl binary to run (default: build ./cmd/edgectl)")
+	flag.DurationVar(&c.Timeout, "timeout", 5*time.Minute, "give up after this long")
+	flag.BoolVar(&c.LogServer, "log-server", false, "copy the server's log to stderr")
+	flag.DurationVar(&c.Hold, "hold", 0, "keep the server and streams up this long after measuring, to inspect them")
+	flag.Parse()
+	r, err := Run(c)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadxds:", err)
+		os.Exit(1)
+	}
+	r.Print(os.Stdout)
+}
+
+// Print writes the report.
+func (r *Report) Print(w io.Writer) {
+	mb := func(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/1e6) }
+	fmt.Fprintf(w, "streams %d over %d connections; version 1: %d routes, version 2: %d routes\n", r.Streams, r.Conns, r.FirstRoutes, r.Routes)
+	fmt.Fprintf(w, "one stream receives %s for version 1 and %s for version 2 (all %d streams: %s)\n", mb(r.FirstBytes), mb(r.SecondBytes), r.Streams, mb(r.SecondBytes*int64(r.Streams)))
+	fmt.Fprintf(w, "compile of both versions (not timed below): %v\n", r.Compile.Round(time.Millisecond))
+	fmt.Fprintf(w, "initial sync of every stream to version 1: %v\n", r.InitialSync.Round(time.Millisecond))
+	fmt.Fprintf(w, "version 2 written to the bundle directory in %v\n", r.Write.Round(time.Millisecond))
+	fmt.Fprintf(w, "from the write, streams with version 2: first %v, p50 %v, p99 %v, all %v\n",
+		r.First.Round(time.Millisecond), r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.All.Round(time.Millisecond))
+	fmt.Fprintf(w, "server: %s\n", r.ServerLine)
+	fmt.Fprintf(w, "server memory with version 1: heap in use %s, Go sys %s, RSS %s, peak RSS %s\n", mb(r.Before.HeapInuse), mb(r.Before.Sys), mb(r.Before.RSS), mb(r.Before.HWM))
+	fmt.Fprintf(w, "server memory after version 2: heap in use %s, Go sys %s, RSS %s, peak RSS (VmHWM) %s\n", mb(r.After.HeapInuse), mb(r.After.Sys), mb(r.After.RSS), mb(r.After.HWM))
+	fmt.Fprintf(w, "graceful shutdown (SIGTERM) with %d streams open: %v\n", r.Streams, r.Shutdown.Round(time.Millisecond))
+}
+
+// Run does one measurement.
+func Run(c Config) (*Report, error) {
+	r := &Report{Config: c}
+	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
+	defer cancel()
+	work, err := os.MkdirTemp("", "loadxds-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+
+	start := time.Now()
+	v1, err := compileGenerated(ctx, filepath.Join(work, "repo1"), c.FirstRoutes)
+	if err != nil {
+		return nil, err
+	}
+	v2, err := compileGenerated(ctx, filepath.Join(work, "repo2"), c.Routes)
+	if err != nil {
+		return nil, err
+	}
+	r.Compile = time.Since(start)
+	out := filepath.Join(work, "out")
+	if err := bundle.WriteOutput(out, v1); err != nil {
+		return nil, err
+	}
+
+	bin := c.Edgectl
+	if bin == "" {
+		bin = filepath.Join(work, "edgectl")
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/edgectl/edgectl/cmd/edgectl")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return nil, fmt.Errorf("build edgectl: %w", err)
+		}
+	}
+	xdsAddr, httpAddr := freeAddr(), freeAddr()
+	srv := exec.Command(bin, "serve", "--bundles", out, "--listen", xdsAddr, "--http", httpAddr)
+	logs := &lineLog{copy: c.LogServer}
+	srv.Stderr = logs
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	defer srv.Process.Kill()
+	if err := waitReady(ctx, httpAddr); err != nil {
+		return nil, fmt.Errorf("server: %w\n%s", err, logs)
+	}
+
+	conns := make([]*grpc.ClientConn, c.Conns)
+	for i := range conns {
+		conns[i], err = grpc.NewClient(xdsAddr,
+			grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30)),
+			grpc.WithInitialWindowSize(4<<20), grpc.WithInitialConnWindowSize(16<<20))
+		if err != nil {
+			return nil, err
+		}
+		defer conns[i].Close()
+	}
+	streams := make([]*stream, c.Streams)
+	for i := range streams {
+		streams[i] = &stream{id: i, versions: map[string]string{}}
+	}
+	var running sync.WaitGroup
+	errc := make(chan error, c.Streams)
+	start = time.Now()
+	for i, st := range streams {
+		running.Go(func() {
+			if err := st.run(ctx, conns[i%len(conns)]); err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("stream %d: %w", i, err)
+			}
+		})
+	}
+	if _, err := waitAll(ctx, streams, v1[0].Digest, errc); err != nil {
+		return nil, err
+	}
+	r.InitialSync = time.Since(start)
+	r.FirstBytes = streams[0].bytes.Load()
+	if r.Before, err = memory(httpAddr, srv.Process.Pid); err != nil {
+		return nil, err
+	}
+
+	before := streams[0].bytes.Load()
+	start = time.Now()
+	if err := bundle.WriteOutput(out, v2); err != nil {
+		return nil, err
+	}
+	r.Write = time.Since(start)
+	reached, err := waitAll(ctx, streams, v2[0].Digest, errc)
+	if err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, logs)
+	}
+	times := make([]time.Duration, len(reached))
+	for i, at := range reached {
+		times[i] = at.Sub(start)
+	}
+	slices.Sort(times)
+	r.First, r.P50, r.P99, r.All = times[0], times[len(times)/2], times[len(times)*99/100], times[len(times)-1]
+	r.SecondBytes = streams[0].bytes.Load() - before
+	if r.After, err = memory(httpAddr, srv.Process.Pid); err != nil {
+		return nil, err
+	}
+	r.ServerLine = logs.find("msg=serving", v2[0].Digest)
+	if c.Hold > 0 {
+		fmt.Fprintf(os.Stderr, "loadxds: holding for %v; server pid %d, http %s\n", c.Hold, srv.Process.Pid, httpAddr)
+		time.Sleep(c.Hold)
+	}
+
+	start = time.Now()
+	if err := srv.Process.Signal(syscall.SIGTERM); err != nil {
+		return nil, err
+	}
+	if err := srv.Wait(); err != nil {
+		return nil, fmt.Errorf("server exit: %w\n%s", err, logs)
+	}
+	r.Shutdown = time.Since(start)
+	cancel()
+	running.Wait()
+	return r, nil
+}
+
+func compileGenerated(ctx context.Context, dir string, routes int) ([]*bundle.Bundle, error) {
+	if _, err := genrepo.Write(dir, genrepo.Options{Routes: routes, Seed: 1}); err != nil {
+		return nil, err
+	}
+	res, diags, err := compile.Compile(ctx, &source.Source{FS: os.DirFS(dir)}, compile.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if diags.HasErrors() || len(res.Bundles) != 1 {
+		return nil, fmt.Errorf("compile %d routes: %v", routes, diags)
+	}
+	return res.Bundles, nil
+}
+
+func freeAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func waitReady(ctx context.Context, httpAddr string) error {
+	for {
+		resp, err := http.Get("http://" + httpAddr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return errors.New("not ready in time")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// waitAll waits until every stream has version v of every type, and
+// returns when each got there.
+func waitAll(ctx context.Context, streams []*stream, v string, errc chan error) ([]time.Time, error) {
+	out := make([]time.Time, len(streams))
+	for i, st := range streams {
+		for {
+			if at, ok := st.reached(v); ok {
+				out[i] = at
+				break
+			}
+			select {
+			case err := <-errc:
+				return nil, err
+			case <-ctx.Done():
+				return nil, fmt.Errorf("stream %d did not get version %s in time", i, v)
+			case <-st.changed():
+			}
+		}
+	}
+	return out, nil
+}
+
+// memory reads the server's memory figures.
+func memory(httpAddr string, pid int) (Memory, error) {
+	var m Memory
+	resp, err := http.Get("http://" + httpAddr + "/metrics")
+	if err != nil {
+		return m, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, val, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.ParseInt(val, 10, 64)
+		switch name {
+		case "go_memstats_heap_inuse_bytes":
+			m.HeapInuse = n
+		case "go_memstats_sys_bytes":
+			m.Sys = n
+		case "process_resident_memory_bytes":
+			m.RSS = n
+		}
+	}
+	// The peak from /proc directly: the server's own figure could only
+	// report it as of the scrape.
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return m, err
+	}
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			m.HWM = kb * 1024
+		}
+	}
+	return m, nil
+}
+
+// stream is one ADS stream behaving as Envoy does: listeners and clusters
+// by wildcard, then the route configurations the listeners name, each
+// response acknowledged.
+type stream struct {
+	id    int
+	bytes atomic.Int64
+
+	mu       sync.Mutex
+	versions map[string]string // type → version acknowledged
+	wantRDS  []string          // what the listeners name
+	gotRDS   []string          // what the last RDS response held
+	reachedV string
+	at       time.Time
+	notify   chan struct{}
+}
+
+func (s *stream) changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.notify == nil {
+		s.notify = make(chan struct{})
+	}
+	return s.notify
+}
+
+// reached reports when the stream had version v of every type.
+func (s *stream) reached(v string) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.at, s.reachedV == v
+}
+
+func (s *stream) run(ctx context.Context, conn *grpc.ClientConn) error {
+	st, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx, grpc.ForceCodec(liteCodec{}))
+	if err != nil {
+		return err
+	}
+	node := &corev3.Node{Id: fmt.Sprintf("load-%d", s.id), Cluster: "edge", UserAgentName: "envoy"}
+	for i, typ := range []string{resourcev3.ListenerType, resourcev3.ClusterType} {
+		req := &discoveryv3.DiscoveryRequest{TypeUrl: typ}
+		if i == 0 {
+			req.Node = node
+		}
+		if err := st.Send(req); err != nil {
+			return err
+		}
+	}
+	rdsNonce := ""
+	for {
+		resp := &liteResponse{}
+		if err := st.RecvMsg(resp); err != nil {
+			return err
+		}
+		s.bytes.Add(int64(resp.size))
+		ack := &discoveryv3.DiscoveryRequest{TypeUrl: resp.typeURL, VersionInfo: resp.version, ResponseNonce: resp.nonce}
+		var rds []string
+		switch resp.typeURL {
+		case resourcev3.ListenerType:
+			if rds, err = routeNames(resp.listeners); err != nil {
+				return err
+			}
+		case resourcev3.RouteType:
+			rdsNonce = resp.nonce
+			s.mu.Lock()
+			ack.ResourceNames = s.wantRDS
+			s.gotRDS = resp.names
+			s.mu.Unlock()
+		}
+		if err := st.Send(ack); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.versions[resp.typeURL] = resp.version
+		newRDS := resp.typeURL == resourcev3.ListenerType && !slices.Equal(rds, s.wantRDS)
+		if newRDS {
+			s.wantRDS = rds
+		}
+		s.check()
+		var req *discoveryv3.DiscoveryRequest
+		if newRDS {
+			// Envoy asks for the route configurations its new listeners
+			// name, answering the last RDS response (a request with an
+			// older nonce is ignored).
+			req = &discoveryv3.DiscoveryRequest{TypeUrl: resourcev3.RouteType, ResourceNames: rds,
+				VersionInfo: s.versions[resourcev3.RouteType], ResponseNonce: rdsNonce}
+		}
+		s.mu.Unlock()
+		if req != nil {
+			if err := st.Send(req); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// check notes when the stream has one version of every type and every
+// route configuration its listeners name.
+func (s *stream) check() {
+	v := s.versions[resourcev3.ListenerType]
+	if v == s.reachedV || s.versions[resourcev3.ClusterType] != v {
+		return
+	}
+	if len(s.wantRDS) > 0 && (s.versions[resourcev3.RouteType] != v || !subset(s.wantRDS, s.gotRDS)) {
+		return
+	}
+	s.reachedV, s.at = v, time.Now()
+	if s.notify != nil {
+		close(s.notify)
+		s.notify = nil
+	}
+}
+
+func subset(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// routeNames lists the route configurations the listeners read over RDS.
+func routeNames(listeners [][]byte) ([]string, error) {
+	var out []string
+	for _, b := range listeners {
+		l := &listenerv3.Listener{}
+		if err := proto.Unmarshal(b, l); err != nil {
+			return nil, err
+		}
+		for _, fc := range l.FilterChains {
+			for _, f := range fc.Filters {
+				hcm := &hcmv3.HttpConnectionManager{}
+				if f.GetTypedConfig().UnmarshalTo(hcm) == nil && hcm.GetRds() != nil {
+					out = append(out, hcm.GetRds().GetRouteConfigName())
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// liteResponse is a DiscoveryResponse read without decoding its
+// resources, but their names (and listeners whole): a thousand clients
+// decoding every route would measure the clients, not the server.
+type liteResponse struct {
+	version, typeURL, nonce string
+	names                   []string
+	listeners               [][]byte
+	size                    int
+}
+
+type liteCodec struct{}
+
+func (liteCodec) Name() string { return "proto" }
+
+func (liteCodec) Marshal(v any) ([]byte, error) { return proto.Marshal(v.(proto.Message)) }
+
+func (liteCodec) Unmarshal(data []byte, v any) error {
+	resp, ok := v.(*liteResponse)
+	if !ok {
+		return proto.Unmarshal(data, v.(proto.Message))
+	}
+	resp.size = len(data)
+	var resources [][]byte
+	err := fields(data, func(num protowire.Number, val []byte) {
+		switch num {
+		case 1:
+			resp.version = string(val)
+		case 2:
+			resources = append(resources, val)
+		case 4:
+			resp.typeURL = string(val)
+		case 5:
+			resp.nonce = string(val)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range resources {
+		var value []byte // Any.value: the resource
+		if err := fields(r, func(num protowire.Number, val []byte) {
+			if num == 2 {
+				value = val
+			}
+		}); err != nil {
+			return err
+		}
+		// Listener, Cluster and RouteConfiguration all have their name
+		// in field 1.
+		if err := fields(value, func(num protowire.Number, val []byte) {
+			if num == 1 {
+				resp.names = append(resp.names, string(val))
+			}
+		}); err != nil {
+			return err
+		}
+		if resp.typeURL == resourcev3.ListenerType {
+			resp.listeners = append(resp.listeners, bytes.Clone(value))
+		}
+	}
+	return nil
+}
+
+// fields calls fn with each length-delimited field of a message.
+func fields(b []byte, fn func(protowire.Number, []byte)) error {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		b = b[n:]
+		if typ != protowire.BytesType {
+			n = protowire.ConsumeFieldValue(num, typ, b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
+			continue
+		}
+		val, n := protowire.ConsumeBytes(b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		b = b[n:]
+		fn(num, val)
+	}
+	return nil
+}
+
+// lineLog keeps the server's log lines.
+type lineLog struct {
+	mu   sync.Mutex
+	b    bytes.Buffer
+	copy bool
+}
+
+func (l *lineLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.copy {
+		os.Stderr.Write(p)
+	}
+	return l.b.Write(p)
+}
+
+func (l *lineLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *lineLog) find(parts ...string) string {
+	for line := range strings.Lines(l.String()) {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			return strings.TrimSpace(line)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,219 @@
+package serve
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/edgectl/edgectl/pkg/bundle"
+	"github.com/edgectl/edgectl/pkg/compile"
+	"github.com/edgectl/edgectl/pkg/push"
+)
+
+// TestPushTarget serves a push target (flat files behind a ..data link
+// swapped in one rename): not ready before the first bundle, ready once it
+// is served; a broken bundle swapped in keeps the last good version,
+// counts one source error and says why; the next good bundle is served.
+func TestPushTarget(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	target := &pushTarget{t: t, dir: dir}
+	s := startServer(t, Options{}, Dir{Path: dir, Rescan: 200 * time.Millisecond})
+
+	// Not ready before the directory is read, nor after while it is empty.
+	eventually(t, "/readyz to say there are no bundles", func() bool {
+		code, body := s.get(t, "/readyz")
+		if code != http.StatusServiceUnavailable {
+			t.Fatalf("/readyz before any bundle: %d %q, want 503", code, body)
+		}
+		return strings.Contains(body, "no bundles")
+	})
+	if code, _ := s.get(t, "/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz: %d", code)
+	}
+
+	b1 := compileFiles(t, edgeRepo(map[string]string{"a": "1s"})).Bundles[0]
+	target.write(b1.Delivered())
+	eventually(t, "version 1", func() bool { return s.servedVersion(t, "edge") == b1.Digest })
+	if code, body := s.get(t, "/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz with a version served: %d %q", code, body)
+	}
+	if n := s.metric(t, `edgectl_serve_source_errors_total{source="bundles `+dir+`"}`); n != 0 {
+		t.Errorf("source errors before a broken bundle: %v", n)
+	}
+
+	// A broken bundle: one file differs from what the manifest says.
+	b2 := compileFiles(t, edgeRepo(map[string]string{"a": "2s"})).Bundles[0]
+	var broken []bundle.File
+	for _, f := range b2.Delivered() {
+		if f.Path == "cds.yaml" {
+			f.Data = []byte(strings.Replace(string(f.Data), "2s", "9s", 1))
+		}
+		broken = append(broken, f)
+	}
+	target.write(broken)
+	errors := `edgectl_serve_source_errors_total{source="bundles ` + dir + `"}`
+	eventually(t, "the broken bundle to be reported", func() bool { return s.metric(t, errors) == 1 })
+	if got := s.servedVersion(t, "edge"); got != b1.Digest {
+		t.Errorf("after a broken bundle the version is %s, want the last good %s", got, b1.Digest)
+	}
+	if !containsLine(s.log.String(), "keeping the last good version", "gateway=edge", "cds.yaml: content does not match the manifest") {
+		t.Errorf("the log does not say why the bundle was refused")
+	}
+	if code, _ := s.get(t, "/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz with a last good version: %d", code)
+	}
+	if ts := s.metric(t, `edgectl_serve_source_last_error_timestamp_seconds{source="bundles `+dir+`"}`); ts < float64(time.Now().Add(-time.Minute).Unix()) {
+		t.Errorf("last error time %v is not recent", ts)
+	}
+	// Re-scans see the same broken bundle and say nothing more.
+	time.Sleep(600 * time.Millisecond)
+	if n := s.metric(t, errors); n != 1 {
+		t.Errorf("source errors after re-scans of one broken bundle: %v, want 1", n)
+	}
+
+	target.write(b2.Delivered())
+	eventually(t, "version 2", func() bool { return s.servedVersion(t, "edge") == b2.Digest })
+	if n := s.metric(t, errors); n != 1 {
+		t.Errorf("source errors after a good bundle: %v, want 1", n)
+	}
+}
+
+// TestCompileOutput serves a compile output with two gateways, follows it
+// as it is replaced, and keeps a gateway whose bundle breaks on its last
+// good version while the other moves on.
+func TestCompileOutput(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "out")
+	two := func(timeout string) map[string]string {
+		files := edgeRepo(map[string]string{"a": timeout})
+		files["second.yaml"] = `apiVersion: edgectl.dev/v1alpha1
+kind: Gateway
+metadata: {name: second}
+spec:
+  node: {cluster: second-fleet}
+  listeners: [{name: http, port: 8080, protocol: HTTP}]
+---
+apiVersion: edgectl.dev/v1alpha1
+kind: VirtualHost
+metadata: {name: api}
+spec:
+  gateway: second
+  hostnames: [api.example.com]
+  routes: [{backend: a}]
+`
+		return files
+	}
+	r1 := compileFiles(t, two("1s"))
+	if err := bundle.WriteOutput(out, r1.Bundles); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, Options{}, Dir{Path: out})
+	eventually(t, "both gateways", func() bool {
+		return s.servedVersion(t, "edge") == digest(r1, "edge") && s.servedVersion(t, "second") == digest(r1, "second")
+	})
+	if n := s.metric(t, `edgectl_serve_gateway_version{gateway="second",node_cluster="second-fleet"`); n != 1 {
+		t.Errorf("second's node cluster is not second-fleet")
+	}
+
+	// A new output where edge's manifest is damaged: second moves on, edge
+	// stays.
+	r2 := compileFiles(t, two("2s"))
+	staging := filepath.Join(filepath.Dir(out), "staging")
+	if err := bundle.WriteOutput(staging, r2.Bundles); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(staging, "edge", bundle.ManifestFile), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Renameat2(unix.AT_FDCWD, staging, unix.AT_FDCWD, out, unix.RENAME_EXCHANGE); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "second's version 2", func() bool { return s.servedVersion(t, "second") == digest(r2, "second") })
+	eventually(t, "edge's broken bundle to be reported", func() bool {
+		return s.metric(t, `edgectl_serve_source_errors_total{source="bundles `+out+`"}`) == 1
+	})
+	if got := s.servedVersion(t, "edge"); got != digest(r1, "edge") {
+		t.Errorf("edge serves %s, want its last good %s", got, digest(r1, "edge"))
+	}
+	if code, _ := s.get(t, "/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz: %d", code)
+	}
+
+	// A gateway that leaves the output keeps its clients on their version:
+	// a deletion by mistake must not empty its Envoys.
+	r3 := compileFiles(t, edgeRepo(map[string]string{"a": "3s"}))
+	if err := bundle.WriteOutput(out, r3.Bundles); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "edge's version 3", func() bool { return s.servedVersion(t, "edge") == digest(r3, "edge") })
+	if got := s.servedVersion(t, "second"); got != digest(r2, "second") {
+		t.Errorf("second, gone from the output, serves %q, want its last version", got)
+	}
+	if !containsLine(s.log.String(), "gateway is gone from the source", "gateway=second") {
+		t.Error("the log does not say that second is gone")
+	}
+}
+
+// TestReadyzNames says why the server is not ready when a gateway's only
+// bundle is broken.
+func TestReadyzNames(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var broken []bundle.File
+	for _, f := range compileFiles(t, edgeRepo(map[string]string{"a": "1s"})).Bundles[0].Delivered() {
+		if f.Path == "lds.yaml" {
+			f.Data = append(f.Data, '\n')
+		}
+		broken = append(broken, f)
+	}
+	(&pushTarget{t: t, dir: dir}).write(broken)
+	s := startServer(t, Options{}, Dir{Path: dir})
+	eventually(t, "/readyz to name the broken gateway", func() bool {
+		code, body := s.get(t, "/readyz")
+		return code == http.StatusServiceUnavailable && strings.Contains(body, `gateway "edge" has no version served: `) &&
+			strings.Contains(body, "lds.yaml: content does not match the manifest")
+	})
+}
+
+// digest is the digest of a gateway's bundle. The order of a compile's
+// bundles is not stable (pkg/lower ranges over a map), so look it up.
+func digest(res *compile.Result, gateway string) string {
+	for _, b := range res.Bundles {
+		if b.Gateway == gateway {
+			return b.Digest
+		}
+	}
+	return ""
+}
+
+// TestFollowsPush serves what `edgectl push` delivers to a file target,
+// through pushes and a rollback.
+func TestFollowsPush(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	target := push.File{Dir: dir}
+	b1 := compileFiles(t, edgeRepo(map[string]string{"a": "1s"})).Bundles[0]
+	b2 := compileFiles(t, edgeRepo(map[string]string{"a": "2s"})).Bundles[0]
+	if _, err := target.Push(b1, push.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, Options{}, Dir{Path: dir})
+	eventually(t, "the first push", func() bool { return s.servedVersion(t, "edge") == b1.Digest })
+	if _, err := target.Push(b2, push.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the second push", func() bool { return s.servedVersion(t, "edge") == b2.Digest })
+	if _, err := target.Rollback(""); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the rollback", func() bool { return s.servedVersion(t, "edge") == b1.Digest })
+	if n := s.metric(t, `edgectl_serve_source_errors_total{source="bundles `+dir+`"}`); n != 0 {
+		t.Errorf("source errors while following pushes: %v", n)
+	}
+}
