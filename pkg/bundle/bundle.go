@@ -154,6 +154,16 @@ func canonicalJSON(m proto.Message) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// YAML renders a message as the bundle's files are written: its protojson
+// form, field names as in the proto, as YAML.
+func YAML(m proto.Message) ([]byte, error) {
+	js, err := canonicalJSON(m)
+	if err != nil {
+		return nil, err
+	}
+	return jsonToYAML(js)
+}
+
 // TypeURL is the Any type URL of a message.
 func TypeURL(m proto.Message) string {
 	return "type.googleapis.com/" + string(m.ProtoReflect().Descriptor().FullName())

@@ -7,6 +7,7 @@ import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/edgectl/edgectl/pkg/ir"
 )
@@ -58,5 +59,41 @@ func FilesBootstrap(g *ir.Gateway) *bootstrapv3.Bootstrap {
 	if g.SDS != nil {
 		b.StaticResources = &bootstrapv3.Bootstrap_StaticResources{Clusters: []*clusterv3.Cluster{sdsCluster(g.SDS)}}
 	}
+	return b
+}
+
+// ADSCluster is the static cluster through which an ADS bootstrap reaches
+// edgectl serve.
+const ADSCluster = "edgectl-xds"
+
+// ADSBootstrap turns a gateway's file-based bootstrap into one that gets
+// listeners and clusters (and through them route configurations and
+// secrets) from an ADS server at host:port, such as edgectl serve, over
+// state-of-the-world or, with delta, incremental xDS. Node, admin and the
+// SDS server stay as they are: the node's cluster is what edgectl serve
+// picks the gateway by.
+func ADSBootstrap(files *bootstrapv3.Bootstrap, host string, port uint32, delta bool) *bootstrapv3.Bootstrap {
+	b := proto.Clone(files).(*bootstrapv3.Bootstrap)
+	apiType := corev3.ApiConfigSource_GRPC
+	if delta {
+		apiType = corev3.ApiConfigSource_DELTA_GRPC
+	}
+	b.DynamicResources = &bootstrapv3.Bootstrap_DynamicResources{
+		AdsConfig: &corev3.ApiConfigSource{
+			ApiType:             apiType,
+			TransportApiVersion: corev3.ApiVersion_V3,
+			GrpcServices: []*corev3.GrpcService{{TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{
+				EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: ADSCluster},
+			}}},
+			SetNodeOnFirstMessageOnly: true,
+		},
+		LdsConfig: adsSource(),
+		CdsConfig: adsSource(),
+	}
+	if b.StaticResources == nil {
+		b.StaticResources = &bootstrapv3.Bootstrap_StaticResources{}
+	}
+	b.StaticResources.Clusters = append(b.StaticResources.Clusters, hostCluster(ADSCluster, host, port))
+	sortByName(b.StaticResources.Clusters)
 	return b
 }

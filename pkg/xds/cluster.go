@@ -148,18 +148,27 @@ func secret(s *ir.Secret) *tlsv3.Secret {
 
 // sdsCluster reaches the gateway's SDS server over HTTP/2.
 func sdsCluster(s *ir.SDSServer) *clusterv3.Cluster {
-	var addr *corev3.Address
 	if s.Pipe != "" {
-		addr = &corev3.Address{Address: &corev3.Address_Pipe{Pipe: &corev3.Pipe{Path: s.Pipe}}}
-	} else {
-		addr = socketAddress(s.Address, s.Port)
+		return grpcCluster(SDSCluster, &corev3.Address{Address: &corev3.Address_Pipe{Pipe: &corev3.Pipe{Path: s.Pipe}}}, clusterv3.Cluster_STATIC)
 	}
+	return hostCluster(SDSCluster, s.Address, s.Port)
+}
+
+// hostCluster is a gRPC cluster of one host: an IP, or a name resolved by
+// DNS.
+func hostCluster(name, host string, port uint32) *clusterv3.Cluster {
 	typ := clusterv3.Cluster_STATIC
-	if s.Pipe == "" && !isIP(s.Address) {
+	if !isIP(host) {
 		typ = clusterv3.Cluster_STRICT_DNS
 	}
+	return grpcCluster(name, socketAddress(host, port), typ)
+}
+
+// grpcCluster is a static cluster that speaks HTTP/2 to one address, as a
+// gRPC service (an SDS or xDS server) needs.
+func grpcCluster(name string, addr *corev3.Address, typ clusterv3.Cluster_DiscoveryType) *clusterv3.Cluster {
 	return &clusterv3.Cluster{
-		Name:                 SDSCluster,
+		Name:                 name,
 		ConnectTimeout:       dur(defaultConnectTimeout),
 		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: typ},
 		TypedExtensionProtocolOptions: map[string]*anypb.Any{httpProtocolOptions: toAny(&upstreamhttpv3.HttpProtocolOptions{
@@ -167,7 +176,7 @@ func sdsCluster(s *ir.SDSServer) *clusterv3.Cluster {
 				ProtocolConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: &corev3.Http2ProtocolOptions{}},
 			}},
 		})},
-		LoadAssignment: &endpointv3.ClusterLoadAssignment{ClusterName: SDSCluster, Endpoints: []*endpointv3.LocalityLbEndpoints{{
+		LoadAssignment: &endpointv3.ClusterLoadAssignment{ClusterName: name, Endpoints: []*endpointv3.LocalityLbEndpoints{{
 			LbEndpoints: []*endpointv3.LbEndpoint{{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{Address: addr}}}},
 		}}},
 	}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edgectl/edgectl/pkg/bundle"
+	"github.com/edgectl/edgectl/pkg/xds"
+)
+
+type bootstrapFlags struct {
+	project projectFlags
+	gateway string
+	ads     string
+	delta   bool
+}
+
+func newBootstrapCmd() *cobra.Command {
+	var f bootstrapFlags
+	cmd := &cobra.Command{
+		Use:   "bootstrap [BUNDLE|SOURCE] --ads HOST:PORT",
+		Short: "Print the Envoy bootstrap for a gateway served by edgectl serve",
+		Long: `Bootstrap prints the Envoy bootstrap that gets a gateway's configuration from
+edgectl serve at --ads HOST:PORT: the bundle's node (its node.cluster is how
+serve picks the gateway), admin and SDS server, an edgectl-xds cluster that
+reaches the server over HTTP/2, and dynamic_resources with ads_config and
+lds_config and cds_config set to ADS. --delta uses incremental xDS.
+
+The bundle is a directory written by compile (OUT/<gateway>) or a
+repository compiled on the spot (with --gateway when it has several). The
+bootstrap is validated like every bundle file before it is printed.
+Bootstraps for file-based xDS and for a static configuration are in the
+bundle itself (bootstrap-xds.yaml, bootstrap.yaml).`,
+		Example: `  edgectl bootstrap out/edge --ads xds.edge.svc:18000 > /etc/envoy/bootstrap.yaml
+  edgectl bootstrap --gateway edge --ads 10.0.0.5:18000 --delta`,
+		Args: args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error { return runBootstrap(cmd, f, a) },
+	}
+	f.project.bind(cmd)
+	cmd.Flags().StringVar(&f.gateway, "gateway", "", "the gateway, when SOURCE has several")
+	cmd.Flags().StringVar(&f.ads, "ads", "", "HOST:PORT of edgectl serve's xDS listener (required)")
+	cmd.Flags().BoolVar(&f.delta, "delta", false, "use incremental (delta) xDS instead of state of the world")
+	return cmd
+}
+
+func runBootstrap(cmd *cobra.Command, f bootstrapFlags, a []string) error {
+	if f.ads == "" {
+		return usageErrorf("missing --ads HOST:PORT: where edgectl serve listens")
+	}
+	host, portText, err := net.SplitHostPort(f.ads)
+	port, perr := strconv.ParseUint(portText, 10, 16)
+	if err != nil || host == "" || perr != nil || port == 0 {
+		return usageErrorf("--ads %q: want HOST:PORT, such as xds.edge.svc:18000", f.ads)
+	}
+	b, err := loadBundle(cmd, f.project, f.gateway, a)
+	if err != nil {
+		return err
+	}
+	files, err := b.Bootstrap(bundle.FilesBootstrapFile)
+	if err != nil {
+		return err
+	}
+	boot := xds.ADSBootstrap(files, host, uint32(port), f.delta)
+	if err := xds.CheckBootstrap(boot, "bootstrap"); err != nil {
+		return fmt.Errorf("internal error (please report it): %w", err)
+	}
+	out, err := bundle.YAML(boot)
+	if err != nil {
+		return err
+	}
+	_, err = cmd.OutOrStdout().Write(out)
+	return err
+}
