@@ -14,11 +14,7 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/edgectl
 
 demo: build
-	@echo '$$ edgectl validate examples/acme'
-	@$(BIN) validate examples/acme
-	@echo
-	@echo '$$ edgectl compile examples/acme -o out/acme'
-	@$(BIN) compile examples/acme -o out/acme
+	hack/demo.sh
 
 vet:
 	@test -z "$$(gofmt -l cmd pkg internal schemas hack)" || { gofmt -l cmd pkg internal schemas hack; echo 'gofmt needed'; exit 1; }
