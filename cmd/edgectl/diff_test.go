@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/edgectl/edgectl/internal/gittest"
 )
 
 // TestDiffGolden runs edgectl diff on real git histories. Each
@@ -31,29 +32,10 @@ func TestDiffGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dir := t.TempDir()
-			git := func(args ...string) {
-				t.Helper()
-				cmd := exec.Command("git", args...)
-				cmd.Dir = dir
-				cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-					"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com",
-					"GIT_AUTHOR_DATE=2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE=2026-01-01T00:00:00Z",
-					"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
-				if out, err := cmd.CombinedOutput(); err != nil {
-					t.Fatalf("git %v: %v\n%s", args, err, out)
-				}
-			}
-			write := func(name string, data []byte) {
-				p := filepath.Join(dir, filepath.FromSlash(name))
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, data, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			git("init", "-q", "-b", "main")
+			repo := gittest.New(t)
+			repo.Date = "2026-01-01T00:00:00Z"
+			dir, git := repo.Dir, repo.Git
+			write := func(name string, data []byte) { repo.Write(name, string(data)) }
 			want := map[string]string{}
 			var head []txtar.File
 			var del, rename []string
@@ -127,22 +109,12 @@ func TestDiffGolden(t *testing.T) {
 // output must be the same each time.
 func TestDiffCacheNeverChangesTheAnswer(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	repo := gittest.New(t)
+	dir, git := repo.Dir, repo.Git
 	ar, err := txtar.ParseFile("testdata/diff/weights-timeouts.txtar")
 	if err != nil {
 		t.Fatal(err)
 	}
-	git("init", "-q", "-b", "main")
 	for _, phase := range []string{"base/", "head/"} {
 		for _, f := range ar.Files {
 			if name, ok := strings.CutPrefix(f.Name, phase); ok {

@@ -2,46 +2,19 @@ package serve
 
 import (
 	"os"
-	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgectl/edgectl/internal/gittest"
 )
 
-// gitRepo is a real repository made with the git CLI.
-type gitRepo struct {
-	t   *testing.T
-	dir string
-}
-
-func newGitRepo(t *testing.T) *gitRepo {
-	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Fatal("these tests need the git CLI")
-	}
-	r := &gitRepo{t: t, dir: t.TempDir()}
-	r.git("init", "-q", "-b", "main")
-	return r
-}
-
-func (r *gitRepo) git(args ...string) string {
-	r.t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = r.dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		r.t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// commit replaces the files under sub with files and commits.
-func (r *gitRepo) commit(sub string, files map[string]string) string {
-	r.t.Helper()
-	root := filepath.Join(r.dir, sub)
+// commitFiles replaces the files under sub of the repository with files,
+// and commits.
+func commitFiles(r *gittest.Repo, sub string, files map[string]string) string {
+	root := filepath.Join(r.Dir, sub)
 	des, _ := os.ReadDir(root)
 	for _, de := range des {
 		if de.Name() != ".git" {
@@ -49,17 +22,9 @@ func (r *gitRepo) commit(sub string, files map[string]string) string {
 		}
 	}
 	for name, data := range files {
-		p := filepath.Join(r.dir, sub, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			r.t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			r.t.Fatal(err)
-		}
+		r.Write(path.Join(sub, name), data)
 	}
-	r.git("add", "-A")
-	r.git("commit", "-q", "--allow-empty", "-m", "change")
-	return r.git("rev-parse", "HEAD")
+	return r.Commit("change")
 }
 
 // TestGitSource follows a branch of a git remote: the first commit is
@@ -78,11 +43,11 @@ func TestGitSource(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			repo := newGitRepo(t)
+			repo := gittest.New(t)
 			files1 := edgeRepo(map[string]string{"a": "1s"})
-			c1 := repo.commit(tt.sub, files1)
-			repo.git("checkout", "-q", "-b", "other") // the server follows main, not HEAD
-			src := Git{URL: tt.url(repo.dir), Ref: "main", Subdir: tt.sub, Interval: 100 * time.Millisecond, CacheDir: t.TempDir()}
+			c1 := commitFiles(repo, tt.sub, files1)
+			repo.Git("checkout", "-q", "-b", "other") // the server follows main, not HEAD
+			src := Git{URL: tt.url(repo.Dir), Ref: "main", Subdir: tt.sub, Interval: 100 * time.Millisecond, CacheDir: t.TempDir()}
 			s := startServer(t, Options{}, src)
 			name := src.String()
 			want1 := digest(compileFiles(t, files1), "edge")
@@ -95,13 +60,13 @@ func TestGitSource(t *testing.T) {
 			}
 
 			// A commit on another branch is not followed.
-			repo.commit(tt.sub, edgeRepo(map[string]string{"a": "5s"}))
+			commitFiles(repo, tt.sub, edgeRepo(map[string]string{"a": "5s"}))
 
 			// A commit that does not compile.
-			repo.git("checkout", "-q", "main")
+			repo.Git("checkout", "-q", "main")
 			broken := edgeRepo(map[string]string{"a": "1s"})
 			broken["edge.yaml"] = strings.Replace(broken["edge.yaml"], "protocol: HTTP}", "protocol: HTTTP}", 1)
-			c2 := repo.commit(tt.sub, broken)
+			c2 := commitFiles(repo, tt.sub, broken)
 			errors := `edgectl_serve_source_errors_total{source=` + q(name) + `}`
 			eventually(t, "the broken commit to be reported", func() bool { return s.metric(t, errors) == 1 })
 			if n := s.metric(t, `edgectl_serve_source_rejected_revision{source=`+q(name)+`,revision="`+c2+`"}`); n != 1 {
@@ -119,7 +84,7 @@ func TestGitSource(t *testing.T) {
 			}
 
 			files3 := edgeRepo(map[string]string{"a": "3s"})
-			c3 := repo.commit(tt.sub, files3)
+			c3 := commitFiles(repo, tt.sub, files3)
 			want3 := digest(compileFiles(t, files3), "edge")
 			eventually(t, "the fixed commit", func() bool { return s.servedVersion(t, "edge") == want3 })
 			if n := s.metric(t, `edgectl_serve_source_revision{source=`+q(name)+`,revision="`+c3+`"}`); n != 1 {

@@ -4,57 +4,12 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/edgectl/edgectl/internal/gittest"
 )
-
-// gitRepo is a real repository made with the git CLI.
-type gitRepo struct {
-	t   *testing.T
-	dir string
-}
-
-func newRepo(t *testing.T) *gitRepo {
-	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Fatal("these tests need the git CLI")
-	}
-	r := &gitRepo{t: t, dir: t.TempDir()}
-	r.git("init", "-q", "-b", "main")
-	return r
-}
-
-func (r *gitRepo) git(args ...string) string {
-	r.t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = r.dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		r.t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func (r *gitRepo) write(name, content string) {
-	r.t.Helper()
-	p := filepath.Join(r.dir, name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		r.t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		r.t.Fatal(err)
-	}
-}
-
-func (r *gitRepo) commit(msg string) string {
-	r.git("add", "-A")
-	r.git("commit", "-q", "-m", msg)
-	return r.git("rev-parse", "HEAD")
-}
 
 func read(t *testing.T, s *Source, name string) string {
 	t.Helper()
@@ -67,30 +22,30 @@ func read(t *testing.T, s *Source, name string) string {
 
 // history builds: c1 (v1) on main, c2 on feature, c3 on main, merge of
 // feature; tags: v1 lightweight, v2 annotated on the merge.
-func history(t *testing.T) (*gitRepo, map[string]string) {
-	r := newRepo(t)
+func history(t *testing.T) (*gittest.Repo, map[string]string) {
+	r := gittest.New(t)
 	c := map[string]string{}
-	r.write("edge/edgectl.yaml", "project: 1\n")
-	r.write("edge/a.yaml", "a: 1\n")
-	r.write("README", "top\n")
-	c["c1"] = r.commit("c1")
-	r.git("tag", "v1")
-	r.git("checkout", "-q", "-b", "feature")
-	r.write("edge/b.yaml", "b: feature\n")
-	c["c2"] = r.commit("c2")
-	r.git("checkout", "-q", "main")
-	r.write("edge/a.yaml", "a: 3\n")
-	c["c3"] = r.commit("c3")
-	r.git("merge", "-q", "--no-edit", "feature")
-	c["merge"] = r.git("rev-parse", "HEAD")
-	r.git("tag", "-a", "v2", "-m", "release 2")
+	r.Write("edge/edgectl.yaml", "project: 1\n")
+	r.Write("edge/a.yaml", "a: 1\n")
+	r.Write("README", "top\n")
+	c["c1"] = r.Commit("c1")
+	r.Git("tag", "v1")
+	r.Git("checkout", "-q", "-b", "feature")
+	r.Write("edge/b.yaml", "b: feature\n")
+	c["c2"] = r.Commit("c2")
+	r.Git("checkout", "-q", "main")
+	r.Write("edge/a.yaml", "a: 3\n")
+	c["c3"] = r.Commit("c3")
+	r.Git("merge", "-q", "--no-edit", "feature")
+	c["merge"] = r.Git("rev-parse", "HEAD")
+	r.Git("tag", "-a", "v2", "-m", "release 2")
 	return r, c
 }
 
 func TestRevisions(t *testing.T) {
 	t.Parallel()
 	r, c := history(t)
-	repo, err := OpenRepo(r.dir)
+	repo, err := OpenRepo(r.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +90,7 @@ func TestRevisions(t *testing.T) {
 func TestRevisionErrors(t *testing.T) {
 	t.Parallel()
 	r, _ := history(t)
-	repo, err := OpenRepo(r.dir)
+	repo, err := OpenRepo(r.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,11 +112,11 @@ func TestRevisionErrors(t *testing.T) {
 func TestDetachedHeadAndRemoteBranch(t *testing.T) {
 	t.Parallel()
 	r, c := history(t)
-	clone := &gitRepo{t: t, dir: t.TempDir()}
-	clone.git("clone", "-q", r.dir, ".")
-	clone.git("checkout", "-q", "--detach", c["c3"])
+	clone := gittest.At(t, t.TempDir())
+	clone.Git("clone", "-q", r.Dir, ".")
+	clone.Git("checkout", "-q", "--detach", c["c3"])
 	// Only origin/feature exists here; branch=feature falls back to it.
-	spec, err := ParseSpec(filepath.Join(clone.dir, ".git") + "#branch=feature,subdir=edge")
+	spec, err := ParseSpec(filepath.Join(clone.Dir, ".git") + "#branch=feature,subdir=edge")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +129,7 @@ func TestDetachedHeadAndRemoteBranch(t *testing.T) {
 		t.Errorf("branch=feature in a clone: commit %s, want %s", src.Provenance.Commit, c["c2"])
 	}
 	// The working tree of a detached HEAD records that commit.
-	wt, err := Dir(filepath.Join(clone.dir, "edge"))
+	wt, err := Dir(filepath.Join(clone.Dir, "edge"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,8 +139,8 @@ func TestDetachedHeadAndRemoteBranch(t *testing.T) {
 	}
 	// A plain branch name, with or without ancestry, finds origin/feature
 	// when there is no local feature branch.
-	for rev, want := range map[string]string{"feature": c["c2"], "feature~0": c["c2"], "feature^": clone.git("rev-parse", "origin/feature^")} {
-		s, err := Open(Spec{Dir: clone.dir, Rev: rev, Subdir: "edge"})
+	for rev, want := range map[string]string{"feature": c["c2"], "feature~0": c["c2"], "feature^": clone.Git("rev-parse", "origin/feature^")} {
+		s, err := Open(Spec{Dir: clone.Dir, Rev: rev, Subdir: "edge"})
 		if err != nil {
 			t.Fatalf("%s: %v", rev, err)
 		}
@@ -194,11 +149,11 @@ func TestDetachedHeadAndRemoteBranch(t *testing.T) {
 		}
 		s.Close()
 	}
-	if _, err := Open(Spec{Dir: clone.dir, Rev: "main~50", Subdir: "edge"}); err == nil || !strings.Contains(err.Error(), "does not go back that far") {
+	if _, err := Open(Spec{Dir: clone.Dir, Rev: "main~50", Subdir: "edge"}); err == nil || !strings.Contains(err.Error(), "does not go back that far") {
 		t.Errorf("main~50: %v", err)
 	}
 	for _, rev := range []string{"origin/main", "refs/remotes/origin/main"} {
-		s, err := Open(Spec{Dir: clone.dir, Rev: rev, Subdir: "edge"})
+		s, err := Open(Spec{Dir: clone.Dir, Rev: rev, Subdir: "edge"})
 		if err != nil {
 			t.Fatalf("%s: %v", rev, err)
 		}
@@ -212,9 +167,9 @@ func TestDetachedHeadAndRemoteBranch(t *testing.T) {
 func TestShallowCloneExplainsTheFetch(t *testing.T) {
 	t.Parallel()
 	r, _ := history(t)
-	shallow := &gitRepo{t: t, dir: t.TempDir()}
-	shallow.git("clone", "-q", "--depth", "1", "file://"+r.dir, ".")
-	repo, err := OpenRepo(shallow.dir)
+	shallow := gittest.At(t, t.TempDir())
+	shallow.Git("clone", "-q", "--depth", "1", "file://"+r.Dir, ".")
+	repo, err := OpenRepo(shallow.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,8 +187,8 @@ func TestShallowCloneExplainsTheFetch(t *testing.T) {
 		t.Fatalf("missing branch in a shallow clone: %v", err)
 	}
 	// The fetch the message names is enough for the same revision.
-	shallow.git(strings.Fields(strings.TrimPrefix(fix, "git "))...)
-	s, err := Open(Spec{Dir: shallow.dir, Rev: "feature", Subdir: "edge"})
+	shallow.Git(strings.Fields(strings.TrimPrefix(fix, "git "))...)
+	s, err := Open(Spec{Dir: shallow.Dir, Rev: "feature", Subdir: "edge"})
 	if err != nil {
 		t.Fatalf("after %s: %v", fix, err)
 	}
@@ -272,29 +227,29 @@ func TestParseSpec(t *testing.T) {
 
 func TestSymlinks(t *testing.T) {
 	t.Parallel()
-	r := newRepo(t)
-	r.write("edge/edgectl.yaml", "project: 1\n")
-	r.write("shared/common.yaml", "shared: 1\n")
+	r := gittest.New(t)
+	r.Write("edge/edgectl.yaml", "project: 1\n")
+	r.Write("lib/common.yaml", "shared: 1\n")
 	outside := filepath.Join(t.TempDir(), "secret.yaml")
 	if err := os.WriteFile(outside, []byte("secret: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for name, target := range map[string]string{
-		"edge/inside.yaml":   "../shared/common.yaml",
+		"edge/inside.yaml":   "../lib/common.yaml",
 		"edge/escape.yaml":   "../../../../../../../../" + strings.TrimPrefix(outside, "/"),
 		"edge/absolute.yaml": outside,
 	} {
-		if err := os.Symlink(target, filepath.Join(r.dir, name)); err != nil {
+		if err := os.Symlink(target, filepath.Join(r.Dir, name)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	r.commit("links")
-	wt, err := Dir(filepath.Join(r.dir, "edge"))
+	r.Commit("links")
+	wt, err := Dir(filepath.Join(r.Dir, "edge"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer wt.Close()
-	repo, err := OpenRepo(r.dir)
+	repo, err := OpenRepo(r.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,14 +272,14 @@ func TestSymlinks(t *testing.T) {
 
 func TestDirty(t *testing.T) {
 	t.Parallel()
-	r := newRepo(t)
-	r.write("edge/edgectl.yaml", "project: 1\n")
-	r.write("edge/a.yaml", "a: 1\n")
-	r.write("edge/notes.txt", "not an input\n")
-	r.commit("one")
+	r := gittest.New(t)
+	r.Write("edge/edgectl.yaml", "project: 1\n")
+	r.Write("edge/a.yaml", "a: 1\n")
+	r.Write("edge/notes.txt", "not an input\n")
+	r.Commit("one")
 	isInput := func(p string) bool { return strings.HasSuffix(p, ".yaml") }
 	check := func(read map[string][]byte) bool {
-		src, err := Dir(filepath.Join(r.dir, "edge"))
+		src, err := Dir(filepath.Join(r.Dir, "edge"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,7 +300,7 @@ func TestDirty(t *testing.T) {
 	if !check(map[string][]byte{"edgectl.yaml": []byte("project: 1\n")}) {
 		t.Error("deleted input not reported")
 	}
-	r.write("edge/notes.txt", "changed, but not read\n")
+	r.Write("edge/notes.txt", "changed, but not read\n")
 	if check(clean) {
 		t.Error("a change to a file that is not an input made the tree dirty")
 	}
@@ -358,17 +313,17 @@ func TestDirty(t *testing.T) {
 // clean.
 func TestSymlinkedInputs(t *testing.T) {
 	t.Parallel()
-	r := newRepo(t)
-	r.write("edge/edgectl.yaml", "project: 1\n")
-	r.write("shared/backends.yaml", "b: 1\n")
-	if err := os.Symlink("../shared/backends.yaml", filepath.Join(r.dir, "edge/backends.yaml")); err != nil {
+	r := gittest.New(t)
+	r.Write("edge/edgectl.yaml", "project: 1\n")
+	r.Write("lib/backends.yaml", "b: 1\n")
+	if err := os.Symlink("../lib/backends.yaml", filepath.Join(r.Dir, "edge/backends.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	r.commit("one")
-	r.write("shared/backends.yaml", "b: 2\n")
-	r.commit("two")
+	r.Commit("one")
+	r.Write("lib/backends.yaml", "b: 2\n")
+	r.Commit("two")
 
-	repo, err := OpenRepo(r.dir)
+	repo, err := OpenRepo(r.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +340,7 @@ func TestSymlinkedInputs(t *testing.T) {
 		t.Error("two versions that read different files share a tree id")
 	}
 
-	wt, err := Dir(filepath.Join(r.dir, "edge"))
+	wt, err := Dir(filepath.Join(r.Dir, "edge"))
 	if err != nil {
 		t.Fatal(err)
 	}

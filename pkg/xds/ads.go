@@ -72,10 +72,7 @@ func adsResource[T proto.Message](m T) (T, error) {
 	return c, nil
 }
 
-var (
-	anyName          = (&anypb.Any{}).ProtoReflect().Descriptor().FullName()
-	configSourceName = (&corev3.ConfigSource{}).ProtoReflect().Descriptor().FullName()
-)
+var configSourceName = (&corev3.ConfigSource{}).ProtoReflect().Descriptor().FullName()
 
 // holdsRewritable reports whether m holds an Any or a file config source.
 func holdsRewritable(m protoreflect.Message) bool {
@@ -170,32 +167,5 @@ var rewriteReach sync.Map // protoreflect.FullName → bool
 // ConfigSource at any depth, so whole subtrees (a route's match, say) are
 // never walked. The type graph is searched once per type.
 func mayRewrite(md protoreflect.MessageDescriptor) bool {
-	if v, ok := rewriteReach.Load(md.FullName()); ok {
-		return v.(bool)
-	}
-	seen := map[protoreflect.FullName]bool{md.FullName(): true}
-	queue := []protoreflect.MessageDescriptor{md}
-	found := false
-	for len(queue) > 0 && !found {
-		cur := queue[0]
-		queue = queue[1:]
-		if n := cur.FullName(); n == anyName || n == configSourceName {
-			found = true
-			break
-		}
-		fields := cur.Fields()
-		for i := range fields.Len() {
-			fd := fields.Get(i)
-			next := fd.Message()
-			if fd.IsMap() {
-				next = fd.MapValue().Message()
-			}
-			if next != nil && !seen[next.FullName()] {
-				seen[next.FullName()] = true
-				queue = append(queue, next)
-			}
-		}
-	}
-	rewriteReach.Store(md.FullName(), found)
-	return found
+	return reaches(&rewriteReach, md, anyName, configSourceName)
 }

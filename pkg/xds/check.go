@@ -111,17 +111,25 @@ var anyReach sync.Map // protoreflect.FullName → bool
 // mayHoldAny reports whether a message of type md can contain an Any at
 // any depth, by searching the type graph once per type.
 func mayHoldAny(md protoreflect.MessageDescriptor) bool {
-	if v, ok := anyReach.Load(md.FullName()); ok {
+	return reaches(&anyReach, md, anyName)
+}
+
+var anyName = (&anypb.Any{}).ProtoReflect().Descriptor().FullName()
+
+// reaches reports whether a message of type md can hold, at any depth, a
+// message of one of the target types. Answers are kept in memo, one per
+// question asked, so each type's graph is searched once.
+func reaches(memo *sync.Map, md protoreflect.MessageDescriptor, targets ...protoreflect.FullName) bool {
+	if v, ok := memo.Load(md.FullName()); ok {
 		return v.(bool)
 	}
-	anyName := (&anypb.Any{}).ProtoReflect().Descriptor().FullName()
 	seen := map[protoreflect.FullName]bool{md.FullName(): true}
 	queue := []protoreflect.MessageDescriptor{md}
 	found := false
 	for len(queue) > 0 && !found {
 		cur := queue[0]
 		queue = queue[1:]
-		if cur.FullName() == anyName {
+		if slices.Contains(targets, cur.FullName()) {
 			found = true
 			break
 		}
@@ -138,7 +146,7 @@ func mayHoldAny(md protoreflect.MessageDescriptor) bool {
 			}
 		}
 	}
-	anyReach.Store(md.FullName(), found)
+	memo.Store(md.FullName(), found)
 	return found
 }
 
