@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/edgectl/edgectl/pkg/bundle"
 	"github.com/edgectl/edgectl/pkg/compile"
 	"github.com/edgectl/edgectl/pkg/diag"
 	"github.com/edgectl/edgectl/pkg/source"
@@ -80,4 +81,44 @@ func compileProject(src *source.Source) (*compile.Result, diag.List, error) {
 		return nil, nil, err
 	}
 	return res, diags.WithPrefix(src.Prefix), nil
+}
+
+// compileOrReject compiles the project a SOURCE argument names for
+// delivery: findings go to stderr, and a repository with errors is
+// rejected (exit 3).
+func compileOrReject(cmd *cobra.Command, pf projectFlags, a []string) (*compile.Result, error) {
+	src, err := openProject(pf, a)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	res, diags, err := compileProject(src)
+	if err != nil {
+		return nil, err
+	}
+	printDiagnostics(cmd.ErrOrStderr(), diags)
+	if diags.HasErrors() {
+		return nil, rejected(diags)
+	}
+	return res, nil
+}
+
+// pickBundles returns the gateway's bundle, or every bundle; never none: a
+// repository without gateways has nothing to deliver, and an empty stream
+// is what a GitOps controller would take as "delete everything".
+func pickBundles(all []*bundle.Bundle, gateway string) ([]*bundle.Bundle, error) {
+	if len(all) == 0 {
+		return nil, &exitError{code: exitRejected, err: errors.New("the repository defines no gateway: nothing to deliver")}
+	}
+	if gateway == "" {
+		return all, nil
+	}
+	var names []string
+	for _, b := range all {
+		if b.Gateway == gateway {
+			return []*bundle.Bundle{b}, nil
+		}
+		names = append(names, b.Gateway)
+	}
+	return nil, usageErrorf("no gateway %q (the repository has %s)", gateway, strings.Join(names, ", "))
 }

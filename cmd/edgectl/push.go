@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edgectl/edgectl/pkg/bundle"
-	"github.com/edgectl/edgectl/pkg/compile"
 	"github.com/edgectl/edgectl/pkg/push"
 )
 
@@ -110,31 +109,22 @@ func loadBundle(cmd *cobra.Command, pf projectFlags, gateway string, a []string)
 			return b, nil
 		}
 	}
-	src, err := openProject(pf, a)
+	res, err := compileOrReject(cmd, pf, a)
 	if err != nil {
 		return nil, err
 	}
-	defer src.Close()
-	res, diags, err := compile.Compile(context.Background(), src, compile.Options{Edgectl: buildInfo()})
+	bs, err := pickBundles(res.Bundles, gateway)
 	if err != nil {
 		return nil, err
 	}
-	diags = diags.WithPrefix(src.Prefix)
-	printDiagnostics(cmd.ErrOrStderr(), diags)
-	if diags.HasErrors() {
-		return nil, rejected(diags)
-	}
-	var names []string
-	for _, b := range res.Bundles {
-		names = append(names, b.Gateway)
-		if b.Gateway == gateway || gateway == "" && len(res.Bundles) == 1 {
-			return b, nil
+	if len(bs) > 1 {
+		var names []string
+		for _, b := range bs {
+			names = append(names, b.Gateway)
 		}
-	}
-	if gateway == "" {
 		return nil, usageErrorf("the repository has %d gateways (%s); name one with --gateway", len(names), strings.Join(names, ", "))
 	}
-	return nil, usageErrorf("no gateway %q (the repository has %s)", gateway, strings.Join(names, ", "))
+	return bs[0], nil
 }
 
 func runPush(cmd *cobra.Command, f pushFlags, a []string) error {

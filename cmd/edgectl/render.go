@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/edgectl/edgectl/pkg/bundle"
 	"github.com/edgectl/edgectl/pkg/render"
 )
 
@@ -122,18 +120,9 @@ func runRender(cmd *cobra.Command, f renderFlags, a []string) error {
 		}
 	}
 
-	src, err := openProject(f.project, a)
+	res, err := compileOrReject(cmd, f.project, a)
 	if err != nil {
 		return err
-	}
-	defer src.Close()
-	res, diags, err := compileProject(src)
-	if err != nil {
-		return err
-	}
-	printDiagnostics(cmd.ErrOrStderr(), diags)
-	if diags.HasErrors() {
-		return rejected(diags)
 	}
 	bundles, err := pickBundles(res.Bundles, f.gateway)
 	if err != nil {
@@ -157,22 +146,4 @@ func runRender(cmd *cobra.Command, f renderFlags, a []string) error {
 	}
 	_, err = cmd.OutOrStdout().Write(buf.Bytes())
 	return err
-}
-
-// pickBundles returns the gateway's bundle, or every bundle; never none.
-func pickBundles(all []*bundle.Bundle, gateway string) ([]*bundle.Bundle, error) {
-	if len(all) == 0 {
-		return nil, &exitError{code: exitRejected, err: errors.New("the repository defines no gateway; refusing to print an empty stream, which a GitOps controller would take as \"delete everything\"")}
-	}
-	if gateway == "" {
-		return all, nil
-	}
-	var names []string
-	for _, b := range all {
-		if b.Gateway == gateway {
-			return []*bundle.Bundle{b}, nil
-		}
-		names = append(names, b.Gateway)
-	}
-	return nil, usageErrorf("no gateway %q (the repository has %s)", gateway, strings.Join(names, ", "))
 }
