@@ -5,6 +5,7 @@
 package diff
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -107,18 +108,8 @@ type FieldChange struct {
 // Compare says what changes from base to head. A gateway missing on one
 // side is added or removed whole.
 func Compare(base, head map[string]*Gateway) (*Report, error) {
-	var names []string
-	for n := range base {
-		names = append(names, n)
-	}
-	for n := range head {
-		if _, ok := base[n]; !ok {
-			names = append(names, n)
-		}
-	}
-	slices.Sort(names)
 	r := &Report{}
-	for _, n := range names {
+	for _, n := range keysOfBoth(base, head) {
 		g, err := compareGateway(n, base[n], head[n])
 		if err != nil {
 			return nil, err
@@ -203,4 +194,16 @@ func matchKey(m *ir.Match) string {
 		}
 	}
 	return b.String()
+}
+
+// keysOfBoth lists, sorted, the keys of either map.
+func keysOfBoth[V any](a, b map[string]V) []string {
+	keys := slices.Collect(maps.Keys(a))
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }

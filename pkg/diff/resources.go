@@ -363,18 +363,8 @@ func fields(path string, b, h any) []FieldChange {
 	bm, bIsMap := b.(map[string]any)
 	hm, hIsMap := h.(map[string]any)
 	if bIsMap && hIsMap {
-		var keys []string
-		for k := range bm {
-			keys = append(keys, k)
-		}
-		for k := range hm {
-			if _, ok := bm[k]; !ok {
-				keys = append(keys, k)
-			}
-		}
-		slices.Sort(keys)
 		var out []FieldChange
-		for _, k := range keys {
+		for _, k := range keysOfBoth(bm, hm) {
 			out = append(out, fields(join(path, k), bm[k], hm[k])...)
 		}
 		return out
