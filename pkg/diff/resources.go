@@ -244,18 +244,26 @@ func compareRouteConfig(name string, b, h map[string]any) []ResourceDiff {
 		if f := fields("", bvh, hvh); len(f) > 0 {
 			out = append(out, ResourceDiff{Type: "VirtualHost", Name: full, Status: Changed, Fields: f})
 		}
-		for _, rk := range union(brs.order, hrs.order) {
-			br, hr := brs.m[rk], hrs.m[rk]
-			rn := full + "/" + rk
-			switch {
-			case br == nil:
-				out = append(out, ResourceDiff{Type: "Route", Name: rn, Status: Added})
-			case hr == nil:
-				out = append(out, ResourceDiff{Type: "Route", Name: rn, Status: Removed})
-			default:
-				if f := fields("", br, hr); len(f) > 0 {
-					out = append(out, ResourceDiff{Type: "Route", Name: rn, Status: Changed, Fields: f})
-				}
+		out = append(out, compareKeyed("Route", full, brs, hrs)...)
+	}
+	return out
+}
+
+// compareKeyed compares the elements of two keyed lists, each a resource
+// of type typ named prefix/key: added, removed, or changed field by field.
+func compareKeyed(typ, prefix string, b, h keyed) []ResourceDiff {
+	var out []ResourceDiff
+	for _, k := range union(b.order, h.order) {
+		bv, hv := b.m[k], h.m[k]
+		name := prefix + "/" + k
+		switch {
+		case bv == nil:
+			out = append(out, ResourceDiff{Type: typ, Name: name, Status: Added})
+		case hv == nil:
+			out = append(out, ResourceDiff{Type: typ, Name: name, Status: Removed})
+		default:
+			if f := fields("", bv, hv); len(f) > 0 {
+				out = append(out, ResourceDiff{Type: typ, Name: name, Status: Changed, Fields: f})
 			}
 		}
 	}
@@ -316,23 +324,7 @@ func compareEndpoints(cluster string, b, h any) []ResourceDiff {
 		}
 		return k
 	}
-	be, he := eps(b), eps(h)
-	var out []ResourceDiff
-	for _, id := range union(be.order, he.order) {
-		bv, hv := be.m[id], he.m[id]
-		name := cluster + "/" + id
-		switch {
-		case bv == nil:
-			out = append(out, ResourceDiff{Type: "Endpoint", Name: name, Status: Added})
-		case hv == nil:
-			out = append(out, ResourceDiff{Type: "Endpoint", Name: name, Status: Removed})
-		default:
-			if f := fields("", bv, hv); len(f) > 0 {
-				out = append(out, ResourceDiff{Type: "Endpoint", Name: name, Status: Changed, Fields: f})
-			}
-		}
-	}
-	return out
+	return compareKeyed("Endpoint", cluster, eps(b), eps(h))
 }
 
 func dig(m map[string]any, keys ...string) map[string]any {
