@@ -55,6 +55,10 @@ type Bundle struct {
 	Digest   string
 	Manifest *Manifest
 	Files    []File // sorted by path, manifest.json included
+
+	// resources are the xDS resources ReadDelivered parsed to verify them,
+	// kept so Resources does not parse them again.
+	resources *xds.Resources
 }
 
 // File is one file of a bundle.

@@ -101,7 +101,7 @@ func ReadDelivered(readFlat func(name string) ([]byte, error)) (*Bundle, error) 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := b.Resources(); err != nil {
+	if b.resources, err = b.Resources(); err != nil {
 		return nil, err
 	}
 	return b, nil

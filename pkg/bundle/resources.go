@@ -22,7 +22,13 @@ import (
 // Resources reads the file-based xDS resources of a bundle back into Envoy
 // messages, and checks each against the hash the manifest records for it:
 // what a server or a push delivers is what was compiled.
+//
+// The resources of a bundle read by ReadDelivered were checked then, and
+// are returned as they are: callers must not change them.
 func (b *Bundle) Resources() (*xds.Resources, error) {
+	if b.resources != nil {
+		return b.resources, nil
+	}
 	r := &xds.Resources{}
 	seen := map[string]bool{}
 	for _, f := range b.Files {
