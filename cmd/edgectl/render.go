@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/edgectl/edgectl/pkg/render"
 )
@@ -78,23 +76,7 @@ rejected.`,
 // CD plugin's parameters (PARAM_<NAME>) or environment (ARGOCD_ENV_<NAME>).
 // Empty values count as unset: Argo CD passes parameters left blank.
 func flagsFromArgoCD(cmd *cobra.Command) error {
-	var err error
-	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed || f.Name == "help" {
-			return
-		}
-		key := strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		for _, name := range []string{"PARAM_" + key, "ARGOCD_ENV_" + key} {
-			if v := os.Getenv(name); v != "" {
-				if serr := cmd.Flags().Set(f.Name, v); serr != nil {
-					err = usageErrorf("%s: %v", name, serr)
-				}
-				f.Annotations = map[string][]string{envAnnotation: {name}}
-				return
-			}
-		}
-	})
-	return err
+	return flagsFrom(cmd, func(name string) bool { return name != "help" }, "PARAM_", "ARGOCD_ENV_")
 }
 
 func runRender(cmd *cobra.Command, f renderFlags, a []string) error {

@@ -114,18 +114,29 @@ var envFlags = []string{"config", "fail-on", "kubeconfig", "context"}
 // flagsFromEnv sets the envFlags not given on the command line from
 // EDGECTL_<NAME>, if that is set.
 func flagsFromEnv(cmd *cobra.Command) error {
+	return flagsFrom(cmd, func(name string) bool { return slices.Contains(envFlags, name) }, "EDGECTL_")
+}
+
+// flagsFrom sets each flag that pick accepts and the command line did not
+// give from the first variable PREFIX<NAME> (NAME in upper case, '-' as
+// '_') that is set and not empty.
+func flagsFrom(cmd *cobra.Command, pick func(name string) bool, prefixes ...string) error {
 	var err error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed || !slices.Contains(envFlags, f.Name) {
+		if err != nil || f.Changed || !pick(f.Name) {
 			return
 		}
-		name := "EDGECTL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(name); ok {
-			if serr := cmd.Flags().Set(f.Name, v); serr != nil {
-				err = usageErrorf("%s: %v", name, serr)
+		key := strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		for _, prefix := range prefixes {
+			name := prefix + key
+			if v := os.Getenv(name); v != "" {
+				if serr := cmd.Flags().Set(f.Name, v); serr != nil {
+					err = usageErrorf("%s: %v", name, serr)
+				}
+				// Remember where the value came from, for error messages.
+				f.Annotations = map[string][]string{envAnnotation: {name}}
+				return
 			}
-			// Remember where the value came from, for error messages.
-			f.Annotations = map[string][]string{envAnnotation: {name}}
 		}
 	})
 	return err
