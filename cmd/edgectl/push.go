@@ -146,7 +146,7 @@ func runPush(cmd *cobra.Command, f pushFlags, a []string) error {
 		res, err = push.File{Dir: t.Path, Keep: f.keep}.Push(b, opts)
 	case "k8s":
 		var kt *push.Kube
-		if kt, err = kubeTarget(t, f.target); err == nil {
+		if kt, err = push.NewKube(t, f.target.kubeconfig, f.target.context); err == nil {
 			res, err = kt.Push(context.Background(), b, opts, f.force)
 		}
 	}
@@ -285,7 +285,7 @@ func runStatus(cmd *cobra.Command, f statusFlags) error {
 		}
 	case "k8s":
 		var kt *push.Kube
-		if kt, err = kubeTarget(t, f.target); err != nil {
+		if kt, err = push.NewKube(t, f.target.kubeconfig, f.target.context); err != nil {
 			return err
 		}
 		if b, err = kt.Current(context.Background()); err != nil {
@@ -322,12 +322,4 @@ func runStatus(cmd *cobra.Command, f statusFlags) error {
 		fmt.Fprintf(out, "%s%s  %s  %s\n", mark, e.PushedAt.Format("2006-01-02 15:04:05Z"), e.Action, e.Digest)
 	}
 	return nil
-}
-
-func kubeTarget(t push.Target, f targetFlags) (*push.Kube, error) {
-	k, err := push.NewKube(t, f.kubeconfig, f.context)
-	if err != nil {
-		return nil, err
-	}
-	return k, nil
 }
