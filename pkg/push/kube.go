@@ -149,8 +149,16 @@ func boolInt(b bool) int {
 // nil when there are none.
 func (k *Kube) Current(ctx context.Context) (*bundle.Bundle, error) {
 	cms, err := k.list(ctx)
-	if err != nil || len(cms) == 0 {
+	if err != nil {
 		return nil, err
+	}
+	return held(cms)
+}
+
+// held reads and verifies the bundle that ConfigMaps hold; nil for none.
+func held(cms []ConfigMap) (*bundle.Bundle, error) {
+	if len(cms) == 0 {
+		return nil, nil
 	}
 	data := map[string]string{}
 	for _, cm := range cms {
@@ -179,13 +187,13 @@ func (k *Kube) Push(ctx context.Context, b *bundle.Bundle, opts Options, force b
 	if err != nil {
 		return res, err
 	}
-	cur, err := k.Current(ctx)
-	if err == nil && cur != nil {
-		res.Previous = cur.Digest
-	}
 	existing, err := k.list(ctx)
 	if err != nil {
 		return res, err
+	}
+	cur, err := held(existing) // a damaged bundle is pushed over
+	if err == nil && cur != nil {
+		res.Previous = cur.Digest
 	}
 	if res.Previous == b.Digest && len(existing) == len(cms) {
 		res.Status = UpToDate
