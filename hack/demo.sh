@@ -30,7 +30,7 @@ step "$bin diff $repo --against main      # what the pull request does to traffi
 # Reviewed and merged; CI compiles what was merged and delivers it. (On a
 # real host the target is the bootstrap's /etc/envoy/xds.)
 git -C "$repo" -c user.name=demo -c user.email=demo@example.com commit -q -am "shop: canary to 25%"
-run "$bin" compile "$repo" -o "$out/bundles"
+run "$bin" compile "$repo" --out-dir "$out/bundles"
 run "$bin" push "$out/bundles/edge" --to "file://$PWD/$out/xds"
 run "$bin" push "$out/bundles/edge" --to "file://$PWD/$out/xds"
 run "$bin" status --to "file://$PWD/$out/xds"

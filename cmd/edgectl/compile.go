@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,7 +24,7 @@ type compileFlags struct {
 func newCompileCmd() *cobra.Command {
 	var f compileFlags
 	cmd := &cobra.Command{
-		Use:   "compile [SOURCE] -o OUT",
+		Use:   "compile [SOURCE] --out-dir OUT",
 		Short: "Compile a routing repository into one Envoy bundle per gateway",
 		Long: `Compile validates the repository and writes one bundle per gateway into
 OUT/<gateway>/: manifest.json (digest and provenance), bootstrap.yaml (a static
@@ -33,16 +34,22 @@ The same intents always give the same bytes and digest. Output appears all at
 once: OUT is replaced in one step, and nothing is written when the repository
 has errors. OUT may be missing, empty, or an earlier edgectl output; any other
 directory is refused rather than overwritten.`,
-		Example: `  edgectl compile -o out
-  edgectl compile examples/acme -o /tmp/acme
-  edgectl compile --rev v1.2 -o out    # what release v1.2 deployed
-  edgectl compile -o out --format json | jq -r '.bundles[].digest'`,
+		Example: `  edgectl compile --out-dir out
+  edgectl compile examples/acme -d /tmp/acme
+  edgectl compile --rev v1.2 -d out    # what release v1.2 deployed
+  edgectl compile -d out -o json | jq -r '.bundles[].digest'`,
 		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error { return runCompile(cmd, f, a) },
 	}
 	f.project.bind(cmd)
-	cmd.Flags().StringVarP(&f.out, "out", "o", "", "directory to write the bundles into (required)")
-	cmd.Flags().StringVar(&f.format, "format", "text", "report format: text, json, github or sarif")
+	cmd.Flags().StringVarP(&f.out, "out-dir", "d", "", "directory to write the bundles into (required)")
+	cmd.Flags().StringVarP(&f.format, "output", "o", "text", "report format: text, json, github or sarif")
+	// Before -o meant the report format in every command, compile used it
+	// (and --out) for the directory and --format for the report.
+	cmd.Flags().StringVar(&f.out, "out", "", "")
+	cmd.Flags().StringVar(&f.format, "format", "text", "")
+	_ = cmd.Flags().MarkHidden("out")
+	_ = cmd.Flags().MarkHidden("format")
 	cmd.Flags().StringVar(&f.failOn, "fail-on", "error", "lowest severity that fails: error or warning")
 	return cmd
 }
@@ -61,13 +68,13 @@ type bundleReport struct {
 }
 
 func runCompile(cmd *cobra.Command, f compileFlags, a []string) error {
-	if f.out == "" {
-		return usageErrorf("missing -o OUT: the directory to write bundles into")
-	}
-	if err := oneOf(cmd, "format", diag.Formats...); err != nil {
+	if err := outputAsDirectory(cmd, &f); err != nil {
 		return err
 	}
-	if err := oneOf(cmd, "fail-on", "error", "warning"); err != nil {
+	if err := oneOf(cmd, "output"); err != nil {
+		return err
+	}
+	if err := oneOf(cmd, "fail-on"); err != nil {
 		return err
 	}
 	failOn, _ := diag.ParseSeverity(f.failOn)
@@ -118,6 +125,28 @@ func runCompile(cmd *cobra.Command, f compileFlags, a []string) error {
 		return rejected(diags)
 	}
 	return nil
+}
+
+// outputAsDirectory keeps "compile -o DIR" working: -o used to name the
+// output directory. A value that is not a report format, given without
+// --out-dir, is still read as the directory, with a note on stderr; a report
+// format without a directory is a usage error that says what to add.
+func outputAsDirectory(cmd *cobra.Command, f *compileFlags) error {
+	for _, d := range [][2]string{{"out", "--out-dir (or -d)"}, {"format", "--output (or -o)"}} {
+		if cmd.Flags().Changed(d[0]) {
+			fmt.Fprintf(cmd.ErrOrStderr(), "edgectl: compile --%s is deprecated; use %s\n", d[0], d[1])
+		}
+	}
+	o := cmd.Flags().Lookup("output")
+	if f.out != "" {
+		return nil
+	}
+	if !o.Changed || slices.Contains(diag.Formats, f.format) {
+		return usageErrorf("missing --out-dir DIR: the directory to write bundles into (-o sets the report format, as in every command)")
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "edgectl: compile -o %s: -o for the output directory is deprecated; -o sets the report format, as in every command; use --out-dir %s\n", f.format, f.format)
+	f.out, f.format = f.format, "text"
+	return o.Value.Set("text")
 }
 
 func printBundles(w io.Writer, out string, bundles []*bundle.Bundle) {

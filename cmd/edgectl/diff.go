@@ -58,6 +58,7 @@ new version has errors, 4 there are changes and --exit-code is set.`,
 	}
 	f.project.bind(cmd)
 	cmd.Flags().StringVar(&f.against, "against", "", "the version to compare with (required)")
+	_ = cmd.RegisterFlagCompletionFunc("against", completeRevisions)
 	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text, markdown or json")
 	cmd.Flags().BoolVar(&f.exitCode, "exit-code", false, "exit 4 when there are changes")
 	cmd.Flags().BoolVar(&f.noCache, "no-cache", false, "compile both versions, ignoring and not filling the cache")
@@ -79,7 +80,7 @@ func runDiff(cmd *cobra.Command, f diffFlags, a []string) error {
 	if f.against == "" {
 		return usageErrorf("missing --against BASE: the version to compare with")
 	}
-	if err := oneOf(cmd, "output", "text", "markdown", "json"); err != nil {
+	if err := oneOf(cmd, "output"); err != nil {
 		return err
 	}
 	headSrc, err := openProject(f.project, a)

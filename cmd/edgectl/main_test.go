@@ -2,12 +2,15 @@ package main
 
 import (
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func TestMain(m *testing.M) {
@@ -49,5 +52,33 @@ func exits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
+	}
+}
+
+// TestChoicesNameRealFlags keeps the choices table (checked by oneOf and
+// offered by shell completion) in step with the commands: every entry names
+// a flag that exists, and every -o and --fail-on flag has an entry.
+func TestChoicesNameRealFlags(t *testing.T) {
+	root := newRoot(io.Discard, io.Discard)
+	seen := map[string]bool{}
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			key := c.Name() + " " + f.Name
+			if _, ok := choices[key]; ok {
+				seen[key] = true
+			} else if f.Name == "output" || f.Name == "fail-on" {
+				t.Errorf("%s --%s has no entry in choices", c.CommandPath(), f.Name)
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	for key := range choices {
+		if !seen[key] {
+			t.Errorf("choices[%q] names no flag of any command", key)
+		}
 	}
 }

@@ -53,7 +53,7 @@ failed or a policy does not compile.`,
 }
 
 func runPolicyTest(cmd *cobra.Command, f policyTestFlags, a []string) error {
-	if err := oneOf(cmd, "output", "text", "json"); err != nil {
+	if err := oneOf(cmd, "output"); err != nil {
 		return err
 	}
 	src, err := openProject(f.project, a)

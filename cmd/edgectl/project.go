@@ -24,6 +24,18 @@ type projectFlags struct {
 func (f *projectFlags) bind(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.config, "config", "", "path to edgectl.yaml (default: found by walking up from DIR)")
 	cmd.Flags().StringVar(&f.rev, "rev", "", "read this git revision (branch, tag, SHA, HEAD~1) instead of the working tree")
+	_ = cmd.RegisterFlagCompletionFunc("rev", completeRevisions)
+	_ = cmd.MarkFlagFilename("config", "yaml")
+}
+
+// completeRevisions offers the branches, remote branches and tags of the
+// repository that holds SOURCE (default: the current directory).
+func completeRevisions(_ *cobra.Command, a []string, _ string) ([]string, cobra.ShellCompDirective) {
+	dir := "."
+	if len(a) > 0 && !strings.Contains(a[0], "#") {
+		dir = a[0]
+	}
+	return source.RefsAround(dir), cobra.ShellCompDirectiveNoFileComp
 }
 
 // openProject opens the project a SOURCE argument names: a directory

@@ -128,7 +128,7 @@ func loadBundle(cmd *cobra.Command, pf projectFlags, gateway string, a []string)
 }
 
 func runPush(cmd *cobra.Command, f pushFlags, a []string) error {
-	if err := oneOf(cmd, "output", "text", "json"); err != nil {
+	if err := oneOf(cmd, "output"); err != nil {
 		return err
 	}
 	t, err := f.target.parse()
@@ -212,7 +212,7 @@ bundle again (edgectl compile --rev <commit>, then push).`,
 }
 
 func runRollback(cmd *cobra.Command, f rollbackFlags) error {
-	if err := oneOf(cmd, "output", "text", "json"); err != nil {
+	if err := oneOf(cmd, "output"); err != nil {
 		return err
 	}
 	t, err := f.target.parse()
@@ -265,7 +265,7 @@ type statusJSON struct {
 }
 
 func runStatus(cmd *cobra.Command, f statusFlags) error {
-	if err := oneOf(cmd, "output", "text", "json"); err != nil {
+	if err := oneOf(cmd, "output"); err != nil {
 		return err
 	}
 	t, err := f.target.parse()

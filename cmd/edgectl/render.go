@@ -80,7 +80,7 @@ func flagsFromArgoCD(cmd *cobra.Command) error {
 }
 
 func runRender(cmd *cobra.Command, f renderFlags, a []string) error {
-	if err := oneOf(cmd, "service-type", "ClusterIP", "NodePort", "LoadBalancer"); err != nil {
+	if err := oneOf(cmd, "service-type"); err != nil {
 		return err
 	}
 	if f.replicas < 1 {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/edgectl/edgectl/pkg/diag"
 )
 
 // Exit codes, documented in docs/cli.md.
@@ -103,12 +105,48 @@ command line wins.`,
 		newVersionCmd(),
 		newServeCmd(),
 	)
+	completeChoices(root)
 	return root
 }
 
+// choices lists, per command, the values a flag with a fixed set accepts.
+// oneOf checks them and the shell completion offers them, so the two can
+// never disagree.
+var choices = map[string][]string{
+	"validate output":     diag.Formats,
+	"compile output":      diag.Formats,
+	"compile format":      diag.Formats,
+	"diff output":         {"text", "markdown", "json"},
+	"test output":         {"text", "json"},
+	"push output":         {"text", "json"},
+	"rollback output":     {"text", "json"},
+	"status output":       {"text", "json"},
+	"version output":      {"text", "json"},
+	"render service-type": {"ClusterIP", "NodePort", "LoadBalancer"},
+	"serve log-level":     {"debug", "info", "warn", "error"},
+	"validate fail-on":    {"error", "warning"},
+	"compile fail-on":     {"error", "warning"},
+}
+
+// completeChoices registers the shell completion of every flag in choices.
+func completeChoices(root *cobra.Command) {
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if values, ok := choices[c.Name()+" "+f.Name]; ok {
+				_ = c.RegisterFlagCompletionFunc(f.Name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
 // envFlags are the flags that mean the same on every command, and so may
-// come from the environment. Output flags are not among them: -o is a
-// format for validate but a directory for compile.
+// come from the environment. -o is not among them: each command has its own
+// formats (diff has markdown, validate has sarif).
 var envFlags = []string{"config", "fail-on", "kubeconfig", "context"}
 
 // flagsFromEnv sets the envFlags not given on the command line from
@@ -154,8 +192,12 @@ func args(check cobra.PositionalArgs) cobra.PositionalArgs {
 
 const envAnnotation = "edgectl/env"
 
-// oneOf checks a flag value against its allowed values.
-func oneOf(cmd *cobra.Command, flag string, allowed ...string) error {
+// oneOf checks a flag value against the values choices lists for it.
+func oneOf(cmd *cobra.Command, flag string) error {
+	allowed, ok := choices[cmd.Name()+" "+flag]
+	if !ok {
+		panic("oneOf: no choices for " + cmd.Name() + " --" + flag)
+	}
 	f := cmd.Flags().Lookup(flag)
 	value := f.Value.String()
 	for _, a := range allowed {

@@ -109,7 +109,7 @@ Logs go to stderr, one line per event.`,
 }
 
 func runServe(cmd *cobra.Command, f serveFlags) error {
-	if err := oneOf(cmd, "log-level", "debug", "info", "warn", "error"); err != nil {
+	if err := oneOf(cmd, "log-level"); err != nil {
 		return err
 	}
 	src, err := serveSource(cmd, f)

@@ -48,10 +48,10 @@ failed, 2 usage error, 3 the repository has errors (or warnings, with
 }
 
 func runValidate(cmd *cobra.Command, f validateFlags, a []string) error {
-	if err := oneOf(cmd, "output", diag.Formats...); err != nil {
+	if err := oneOf(cmd, "output"); err != nil {
 		return err
 	}
-	if err := oneOf(cmd, "fail-on", "error", "warning"); err != nil {
+	if err := oneOf(cmd, "fail-on"); err != nil {
 		return err
 	}
 	failOn, _ := diag.ParseSeverity(f.failOn)

@@ -66,7 +66,7 @@ func newVersionCmd() *cobra.Command {
 }
 
 func runVersion(cmd *cobra.Command, f versionFlags) error {
-	if err := oneOf(cmd, "output", "text", "json"); err != nil {
+	if err := oneOf(cmd, "output"); err != nil {
 		return err
 	}
 	v := readVersion()

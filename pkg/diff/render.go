@@ -141,7 +141,11 @@ func WriteMarkdown(w io.Writer, r *Report, l Labels) error {
 			b.WriteByte('\n')
 		}
 		if len(g.Resources) > 0 {
-			fmt.Fprintf(&b, "<details><summary>%d Envoy resource changes, applied live over xDS</summary>\n\n", len(g.Resources))
+			noun := "Envoy resources"
+			if len(g.Resources) == 1 {
+				noun = "Envoy resource"
+			}
+			fmt.Fprintf(&b, "<details><summary>%d changed %s, applied live over xDS</summary>\n\n", len(g.Resources), noun)
 			for _, rd := range g.Resources {
 				fmt.Fprintf(&b, "- %s %s `%s`\n", marks[rd.Status], rd.Type, rd.Name)
 				for _, f := range rd.Fields {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -16,6 +17,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem"
+
+	"github.com/edgectl/edgectl/pkg/diag"
 )
 
 // ErrNoRevision means a revision does not exist in the repository.
@@ -117,6 +120,9 @@ func (r *Repo) missing(rev string, err error) error {
 		if errors.Is(err, io.EOF) && strings.ContainsAny(rev, "~^") {
 			return fmt.Errorf("%w %q: the history does not go back that far", ErrNoRevision, rev)
 		}
+		if s := diag.Suggest(rev, r.Refs()); s != "" {
+			return fmt.Errorf("%w %q (did you mean %q?)", ErrNoRevision, rev, s)
+		}
 		return fmt.Errorf("%w %q: %v", ErrNoRevision, rev, err)
 	}
 	fix := "git fetch --unshallow"
@@ -130,6 +136,30 @@ func (r *Repo) missing(rev string, err error) error {
 		fix = fmt.Sprintf("git fetch origin %s:refs/remotes/origin/%s", branch, branch)
 	}
 	return fmt.Errorf("%w %q: this is a shallow clone and the revision is not in it; fetch it first: %s (in GitHub Actions, set fetch-depth: 0 on actions/checkout)", ErrNoRevision, rev, fix)
+}
+
+// Refs lists the names a revision can be given by: local branches, remote
+// branches as origin/main, and tags, sorted. It is for hints and shell
+// completion, so a reference that cannot be read is left out.
+func (r *Repo) Refs() []string {
+	it, err := r.repo.References()
+	if err != nil {
+		return nil
+	}
+	defer it.Close()
+	var names []string
+	_ = it.ForEach(func(ref *plumbing.Reference) error {
+		n := ref.Name()
+		if ref.Type() == plumbing.SymbolicReference && n != plumbing.HEAD {
+			return nil // origin/HEAD names a branch already listed
+		}
+		if n.IsBranch() || n.IsRemote() || n.IsTag() {
+			names = append(names, n.Short())
+		}
+		return nil
+	})
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 func (r *Repo) looksLikeTag(rev string) bool {
@@ -209,4 +239,23 @@ func (r *Repo) Git(rev, subdir string) (*Source, error) {
 			Commit:     c.Hash.String(),
 		},
 	}, nil
+}
+
+// RefsAround lists the revision names (Refs) of the git repository that
+// holds dir, or nothing when dir is in none. It is for shell completion.
+func RefsAround(dir string) []string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil
+	}
+	top := gitTop(abs)
+	if top == "" {
+		return nil
+	}
+	r, err := OpenRepo(top)
+	if err != nil {
+		return nil
+	}
+	defer r.Close()
+	return r.Refs()
 }

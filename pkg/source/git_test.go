@@ -2,9 +2,11 @@ package source
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,8 +100,19 @@ func TestRevisionErrors(t *testing.T) {
 	if _, err := repo.Git("HEAD@{1}", "edge"); err == nil || !strings.Contains(err.Error(), "reflog forms") {
 		t.Errorf("HEAD@{1}: %v, want a refusal of reflog forms", err)
 	}
-	if _, err := repo.Git("nope", "edge"); !errors.Is(err, ErrNoRevision) {
+	if _, err := repo.Git("nope", "edge"); !errors.Is(err, ErrNoRevision) || strings.Contains(err.Error(), "did you mean") {
 		t.Errorf("unknown revision: %v", err)
+	}
+	// A typo of a branch or tag gets a hint; a name far from every ref does not.
+	for rev, want := range map[string]string{"mian": "main", "v3": "v1", "man~1": ""} {
+		_, err := repo.Git(rev, "edge")
+		hint := fmt.Sprintf("(did you mean %q?)", want)
+		if !errors.Is(err, ErrNoRevision) || want != "" && !strings.Contains(err.Error(), hint) {
+			t.Errorf("%s: %v, want %s", rev, err, hint)
+		}
+	}
+	if refs := repo.Refs(); !slices.Contains(refs, "main") || !slices.Contains(refs, "v1") || !slices.Contains(refs, "v2") || slices.Contains(refs, "HEAD") {
+		t.Errorf("refs: %v, want main, v1 and v2 and no HEAD", refs)
 	}
 	if _, err := repo.Git("main", "elsewhere"); !errors.Is(err, ErrNoProject) {
 		t.Errorf("missing project: %v", err)
