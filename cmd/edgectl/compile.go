@@ -96,7 +96,7 @@ func runCompile(cmd *cobra.Command, f compileFlags, a []string) error {
 	}
 	switch f.format {
 	case "text":
-		printDiagnostics(stderr, diags)
+		printFindings(stderr, diags)
 		if ok {
 			printBundles(stdout, f.out, res.Bundles)
 		}

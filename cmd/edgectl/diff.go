@@ -248,14 +248,18 @@ func label(s *source.Source, what string) string {
 }
 
 // printSide prints a side's findings, each line saying which side it is.
+// Notes are counted, as printFindings does.
 func printSide(w io.Writer, name string, l diag.List) {
-	if len(l) == 0 {
-		return
+	l, notes := withoutNotes(l)
+	if len(l) > 0 {
+		var b strings.Builder
+		_ = diag.Write(&b, l, "text", tool)
+		for _, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+			fmt.Fprintf(w, "%s: %s\n", name, line)
+		}
 	}
-	var b strings.Builder
-	_ = diag.Write(&b, l, "text", tool)
-	for _, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
-		fmt.Fprintf(w, "%s: %s\n", name, line)
+	if notes > 0 {
+		fmt.Fprintf(w, "%s: %s\n", name, notesLine(notes))
 	}
 }
 

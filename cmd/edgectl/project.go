@@ -108,7 +108,7 @@ func compileOrReject(cmd *cobra.Command, pf projectFlags, a []string) (*compile.
 	if err != nil {
 		return nil, err
 	}
-	printDiagnostics(cmd.ErrOrStderr(), diags)
+	printFindings(cmd.ErrOrStderr(), diags)
 	if diags.HasErrors() {
 		return nil, rejected(diags)
 	}

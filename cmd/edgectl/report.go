@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/term"
@@ -12,6 +13,28 @@ import (
 )
 
 var tool = diag.Tool{Name: "edgectl", URI: "https://github.com/edgectl/edgectl"}
+
+// printFindings writes the errors and warnings of l in text to w (stderr)
+// and counts its notes in one line. Notes (acknowledged warnings, hints) are
+// read in full where a repository is reviewed, by validate; compile, diff,
+// push and render repeating them buried what matters. -o json and the other
+// machine formats always carry every finding.
+func printFindings(w io.Writer, l diag.List) {
+	shown, notes := withoutNotes(l)
+	printDiagnostics(w, shown)
+	if notes > 0 {
+		fmt.Fprintln(w, notesLine(notes))
+	}
+}
+
+func withoutNotes(l diag.List) (diag.List, int) {
+	shown := slices.DeleteFunc(slices.Clone(l), func(d diag.Diagnostic) bool { return d.Severity == diag.Note })
+	return shown, len(l) - len(shown)
+}
+
+func notesLine(n int) string {
+	return fmt.Sprintf("%s not shown (acknowledged warnings and hints): edgectl validate lists them", count(n, "note"))
+}
 
 // printDiagnostics writes findings in text to w (stderr), in colour when w
 // is a terminal and colour is not switched off.
