@@ -329,6 +329,11 @@ func scanPrivateKeys(p string, data []byte) diag.List {
 func parseFile(sch *schema.Schema, p string, data []byte, isProject bool) ([]any, diag.List) {
 	var diags diag.List
 	var out []any
+	t := newText(p, data)
+	if d, ok := checkEncoding(t); ok {
+		diags.Add(d)
+		return nil, diags
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for index := 0; ; index++ {
 		var root yaml.Node
@@ -337,8 +342,9 @@ func parseFile(sch *schema.Schema, p string, data []byte, isProject bool) ([]any
 			break
 		}
 		if err != nil {
-			diags.Add(yamlError(p, err))
-			break
+			// One syntax error says all there is to say about the file:
+			// what was read before it may be half of what was meant.
+			return nil, diag.List{yamlError(t, err)}
 		}
 		if len(root.Content) == 0 {
 			continue
@@ -346,6 +352,10 @@ func parseFile(sch *schema.Schema, p string, data []byte, isProject bool) ([]any
 		n := schema.Resolve(root.Content[0])
 		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 			continue // an empty document, such as a leading ---
+		}
+		if dd := checkNodes(t, n); len(dd) > 0 {
+			diags = append(diags, dd...)
+			continue
 		}
 		doc := &Doc{File: p, Index: index, src: data, node: n}
 		v, dd := decodeDoc(sch, doc, isProject)
@@ -355,20 +365,6 @@ func parseFile(sch *schema.Schema, p string, data []byte, isProject bool) ([]any
 		}
 	}
 	return out, diags
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-func yamlError(p string, err error) diag.Diagnostic {
-	pos := diag.Pos{File: p}
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		pos.Line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
-	}
-	return diag.Diagnostic{Pos: pos, Severity: diag.Error, Rule: "yaml", Message: "invalid YAML: " + msg}
 }
 
 // decodeDoc checks a document's header and schema, then decodes it.
@@ -381,6 +377,8 @@ func decodeDoc(sch *schema.Schema, doc *Doc, isProject bool) (any, diag.List) {
 	apiVersion := scalarField(doc.node, "apiVersion")
 	kind := scalarField(doc.node, "kind")
 	switch {
+	case apiVersion == nil && child(doc.node, "apiVersion") != nil:
+		diags.Errorf(doc.Pos("apiVersion"), "document", "apiVersion must be a string: %s", APIVersion)
 	case apiVersion == nil:
 		diags.Errorf(doc.Pos(), "document", "missing apiVersion (want %q)", APIVersion)
 	case apiVersion.Value != APIVersion:
@@ -389,7 +387,9 @@ func decodeDoc(sch *schema.Schema, doc *Doc, isProject bool) (any, diag.List) {
 			d.Message += "; if this file is not an edgectl intent, list it under exclude in " + ProjectFile
 		}
 	}
-	if kind == nil {
+	if kind == nil && child(doc.node, "kind") != nil {
+		diags.Errorf(doc.Pos("kind"), "document", "kind must be a string such as Backend (one of %s)", strings.Join(KindNames(), ", "))
+	} else if kind == nil {
 		diags.Errorf(doc.Pos(), "document", "missing kind (one of %s)", strings.Join(KindNames(), ", "))
 	}
 	if diags.HasErrors() {
