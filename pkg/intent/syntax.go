@@ -120,6 +120,10 @@ func checkEncoding(t *text) (diag.Diagnostic, bool) {
 			return yamlDiag(t.pos(i), "the file ends in the middle of a UTF-8 character; save the file as UTF-8"), true
 		case r == 0:
 			return yamlDiag(t.pos(i), "found a NUL byte; a YAML file is text"), true
+		case r == '\r' && (i+1 == len(data) || data[i+1] != '\n'):
+			return yamlDiag(t.pos(i), "found a carriage return without a line feed, which YAML reads as a line break; save the file with LF or CRLF line endings"), true
+		case r == 0x85 || r == 0x2028 || r == 0x2029:
+			return yamlDiag(t.pos(i), fmt.Sprintf("found %U, which YAML reads as a line break; use a line feed, or an escape in a double-quoted string", r)), true
 		case r == 0xfeff && i > 0:
 			return yamlDiag(t.pos(i), "found a byte order mark (U+FEFF) inside the file, as joining two files leaves; remove it"), true
 		case !printable(r):

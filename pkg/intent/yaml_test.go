@@ -156,3 +156,27 @@ func checkPositions(t *testing.T, name string, data []byte, diags diag.List) {
 		}
 	}
 }
+
+// FuzzParseFile feeds arbitrary bytes to the loader as an intent file.
+// Whatever the input: no panic, and every finding about the file has a
+// line and a column within it.
+func FuzzParseFile(f *testing.F) {
+	files, _ := filepath.Glob("../../testdata/yaml-broken/*.txtar")
+	for _, file := range files {
+		ar, err := txtar.ParseFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if _, data, _, err := brokenCase(ar); err == nil && len(data) < 1<<16 {
+			f.Add(data)
+		}
+	}
+	sch, err := compiledSchema()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, diags := parseFile(sch, "intents.yaml", data, false)
+		checkPositions(t, "intents.yaml", data, diags)
+	})
+}
