@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/edgectl/edgectl/pkg/diag"
 	"github.com/edgectl/edgectl/pkg/glob"
+	"github.com/edgectl/edgectl/pkg/privkey"
 	"github.com/edgectl/edgectl/pkg/schema"
 	"github.com/edgectl/edgectl/pkg/source"
 	"github.com/edgectl/edgectl/schemas"
@@ -310,17 +310,57 @@ func SymlinkProblem(fsys fs.FS, p string, err error) (diag.Diagnostic, bool) {
 	return diag.Diagnostic{}, false
 }
 
-var privateKey = regexp.MustCompile(`-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----`)
+const privateKeyMessage = "private key material must not be in the repository; store it on the Envoy host or at an SDS server and reference it with a Certificate"
 
-// scanPrivateKeys refuses PEM private keys anywhere in the repository: key
-// material belongs on the Envoy host or at an SDS server, never in Git.
+// scanPrivateKeys refuses private keys anywhere in the repository, in any
+// file, as PEM or base64 of PEM: key material belongs on the Envoy host or
+// at an SDS server, never in Git. The first key of a file is reported;
+// YAML values are also scanned once decoded (see scanValues).
 func scanPrivateKeys(p string, data []byte) diag.List {
 	var diags diag.List
-	for _, loc := range privateKey.FindAllIndex(data, -1) {
-		line := bytes.Count(data[:loc[0]], []byte("\n")) + 1
-		col := loc[0] - (bytes.LastIndexByte(data[:loc[0]], '\n') + 1) + 1
-		diags.Errorf(diag.Pos{File: p, Line: line, Col: col}, "private-key",
-			"PEM private key material must not be in the repository; store it on the Envoy host or at an SDS server and reference it with a Certificate")
+	if i := privkey.Index(data); i >= 0 {
+		diags.Errorf(newText(p, data).pos(i), "private-key", privateKeyMessage)
+	}
+	return diags
+}
+
+// scanValues finds private keys that only the decoded values of a
+// document show: written with escapes ("\x2d----BEGIN"), folded across
+// lines, or split by a line continuation. A key the raw scan of the file
+// already found, inside the same value, is not reported twice.
+func scanValues(t *text, root *yaml.Node) diag.List {
+	var scalars []*yaml.Node
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.ScalarNode {
+			scalars = append(scalars, n)
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(root)
+	var diags diag.List
+	raw, scanned := -1, false
+	for i, n := range scalars {
+		if privkey.Index([]byte(n.Value)) < 0 {
+			continue
+		}
+		if !scanned {
+			raw, scanned = privkey.Index(t.data), true
+		}
+		pos := diag.Pos{File: t.file, Line: n.Line, Col: n.Column}
+		if raw >= 0 {
+			// Already reported when the raw hit lies inside this value:
+			// after its start and before the next value's.
+			rp := t.pos(raw)
+			after := rp.Line > pos.Line || rp.Line == pos.Line && rp.Col >= pos.Col
+			before := i+1 == len(scalars) || rp.Line < scalars[i+1].Line || rp.Line == scalars[i+1].Line && rp.Col < scalars[i+1].Column
+			if after && before {
+				continue
+			}
+		}
+		diags.Errorf(pos, "private-key", "%s", privateKeyMessage)
 	}
 	return diags
 }
@@ -354,6 +394,10 @@ func parseFile(sch *schema.Schema, p string, data []byte, isProject bool) ([]any
 			continue // an empty document, such as a leading ---
 		}
 		if dd := checkNodes(t, n); len(dd) > 0 {
+			diags = append(diags, dd...)
+			continue
+		}
+		if dd := scanValues(t, n); len(dd) > 0 {
 			diags = append(diags, dd...)
 			continue
 		}
