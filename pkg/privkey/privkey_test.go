@@ -142,3 +142,15 @@ func TestIndexAdversarial(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkIndexBundle scans text shaped like a bundle's YAML.
+func BenchmarkIndexBundle(b *testing.B) {
+	line := "      - match: {prefix: /api/v1/users}\n        route: {cluster: users-v1, timeout: 15s}\n"
+	text := []byte(strings.Repeat(line, 20<<20/len(line)))
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		if Index(text) >= 0 {
+			b.Fatal("found a key")
+		}
+	}
+}
