@@ -147,12 +147,27 @@ var patterns = func() [][]byte {
 // URL alphabet onto the standard one, looks for the encodings of "PRIVATE
 // KEY", and decodes only around those to confirm.
 func base64Index(b []byte) int {
-	joined := make([]byte, 0, len(b))
+	joined := make([]byte, len(b))
+	n := 0
 	for i := 0; i < len(b); i++ {
-		if c, ok := base64Char(b, &i); ok {
-			joined = append(joined, c)
+		c := b[i]
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '\\':
+			if i+1 < len(b) && (b[i+1] == 'n' || b[i+1] == 'r' || b[i+1] == 't') {
+				i++
+				continue
+			}
+		case '-':
+			c = '+'
+		case '_':
+			c = '/'
 		}
+		joined[n] = c
+		n++
 	}
+	joined = joined[:n]
 	first := -1
 	for _, p := range patterns {
 		for from := 0; ; {
@@ -182,7 +197,7 @@ func base64Index(b []byte) int {
 		return -1
 	}
 	// Map the index in the joined text back to the text.
-	n := 0
+	n = 0
 	for i := 0; i < len(b); i++ {
 		at := i
 		if _, ok := base64Char(b, &i); ok {
