@@ -34,6 +34,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/edgectl/edgectl/pkg/privkey"
 	"github.com/edgectl/edgectl/pkg/source"
 	"github.com/edgectl/edgectl/pkg/xds"
 )
@@ -319,7 +320,22 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 	}
 	b.Files = append(b.Files, File{Path: ManifestFile, Data: append(mj, '\n')})
 	slices.SortFunc(b.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	if err := checkNoKeys(b); err != nil {
+		return nil, err
+	}
 	return b, nil
+}
+
+// checkNoKeys is the last line of defence against key material in a
+// bundle: the repository scan refuses keys in the input, so one found here
+// is edgectl's own failure, and the bundle must go nowhere.
+func checkNoKeys(b *Bundle) error {
+	for _, f := range b.Files {
+		if privkey.Index(f.Data) >= 0 {
+			return fmt.Errorf("internal error: %s of gateway %q holds private key material; refusing to write or deliver it", f.Path, b.Gateway)
+		}
+	}
+	return nil
 }
 
 // digestOf hashes the resource index (sorted by type and name) and the

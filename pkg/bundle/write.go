@@ -18,6 +18,11 @@ import (
 // is refused rather than overwritten.
 func WriteOutput(dir string, bundles []*Bundle) error {
 	dir = filepath.Clean(dir)
+	for _, b := range bundles {
+		if err := checkNoKeys(b); err != nil {
+			return err
+		}
+	}
 	if err := checkReplaceable(dir); err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/edgectl/edgectl/pkg/diag"
 	"github.com/edgectl/edgectl/pkg/glob"
+	"github.com/edgectl/edgectl/pkg/privkey"
 	"github.com/edgectl/edgectl/pkg/schema"
 	"github.com/edgectl/edgectl/pkg/source"
 	"github.com/edgectl/edgectl/schemas"
@@ -310,17 +310,57 @@ func SymlinkProblem(fsys fs.FS, p string, err error) (diag.Diagnostic, bool) {
 	return diag.Diagnostic{}, false
 }
 
-var privateKey = regexp.MustCompile(`-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----`)
+const privateKeyMessage = "private key material must not be in the repository; store it on the Envoy host or at an SDS server and reference it with a Certificate"
 
-// scanPrivateKeys refuses PEM private keys anywhere in the repository: key
-// material belongs on the Envoy host or at an SDS server, never in Git.
+// scanPrivateKeys refuses private keys anywhere in the repository, in any
+// file, as PEM or base64 of PEM: key material belongs on the Envoy host or
+// at an SDS server, never in Git. The first key of a file is reported;
+// YAML values are also scanned once decoded (see scanValues).
 func scanPrivateKeys(p string, data []byte) diag.List {
 	var diags diag.List
-	for _, loc := range privateKey.FindAllIndex(data, -1) {
-		line := bytes.Count(data[:loc[0]], []byte("\n")) + 1
-		col := loc[0] - (bytes.LastIndexByte(data[:loc[0]], '\n') + 1) + 1
-		diags.Errorf(diag.Pos{File: p, Line: line, Col: col}, "private-key",
-			"PEM private key material must not be in the repository; store it on the Envoy host or at an SDS server and reference it with a Certificate")
+	if i := privkey.Index(data); i >= 0 {
+		diags.Errorf(newText(p, data).pos(i), "private-key", privateKeyMessage)
+	}
+	return diags
+}
+
+// scanValues finds private keys that only the decoded values of a
+// document show: written with escapes ("\x2d----BEGIN"), folded across
+// lines, or split by a line continuation. A key the raw scan of the file
+// already found, inside the same value, is not reported twice.
+func scanValues(t *text, root *yaml.Node) diag.List {
+	var scalars []*yaml.Node
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.ScalarNode {
+			scalars = append(scalars, n)
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(root)
+	var diags diag.List
+	raw, scanned := -1, false
+	for i, n := range scalars {
+		if privkey.Index([]byte(n.Value)) < 0 {
+			continue
+		}
+		if !scanned {
+			raw, scanned = privkey.Index(t.data), true
+		}
+		pos := diag.Pos{File: t.file, Line: n.Line, Col: n.Column}
+		if raw >= 0 {
+			// Already reported when the raw hit lies inside this value:
+			// after its start and before the next value's.
+			rp := t.pos(raw)
+			after := rp.Line > pos.Line || rp.Line == pos.Line && rp.Col >= pos.Col
+			before := i+1 == len(scalars) || rp.Line < scalars[i+1].Line || rp.Line == scalars[i+1].Line && rp.Col < scalars[i+1].Column
+			if after && before {
+				continue
+			}
+		}
+		diags.Errorf(pos, "private-key", "%s", privateKeyMessage)
 	}
 	return diags
 }
@@ -329,6 +369,11 @@ func scanPrivateKeys(p string, data []byte) diag.List {
 func parseFile(sch *schema.Schema, p string, data []byte, isProject bool) ([]any, diag.List) {
 	var diags diag.List
 	var out []any
+	t := newText(p, data)
+	if d, ok := checkEncoding(t); ok {
+		diags.Add(d)
+		return nil, diags
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for index := 0; ; index++ {
 		var root yaml.Node
@@ -337,8 +382,9 @@ func parseFile(sch *schema.Schema, p string, data []byte, isProject bool) ([]any
 			break
 		}
 		if err != nil {
-			diags.Add(yamlError(p, err))
-			break
+			// One syntax error says all there is to say about the file:
+			// what was read before it may be half of what was meant.
+			return nil, diag.List{yamlError(t, err)}
 		}
 		if len(root.Content) == 0 {
 			continue
@@ -346,6 +392,14 @@ func parseFile(sch *schema.Schema, p string, data []byte, isProject bool) ([]any
 		n := schema.Resolve(root.Content[0])
 		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 			continue // an empty document, such as a leading ---
+		}
+		if dd := checkNodes(t, n); len(dd) > 0 {
+			diags = append(diags, dd...)
+			continue
+		}
+		if dd := scanValues(t, n); len(dd) > 0 {
+			diags = append(diags, dd...)
+			continue
 		}
 		doc := &Doc{File: p, Index: index, src: data, node: n}
 		v, dd := decodeDoc(sch, doc, isProject)
@@ -355,20 +409,6 @@ func parseFile(sch *schema.Schema, p string, data []byte, isProject bool) ([]any
 		}
 	}
 	return out, diags
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-func yamlError(p string, err error) diag.Diagnostic {
-	pos := diag.Pos{File: p}
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		pos.Line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
-	}
-	return diag.Diagnostic{Pos: pos, Severity: diag.Error, Rule: "yaml", Message: "invalid YAML: " + msg}
 }
 
 // decodeDoc checks a document's header and schema, then decodes it.
@@ -381,6 +421,8 @@ func decodeDoc(sch *schema.Schema, doc *Doc, isProject bool) (any, diag.List) {
 	apiVersion := scalarField(doc.node, "apiVersion")
 	kind := scalarField(doc.node, "kind")
 	switch {
+	case apiVersion == nil && child(doc.node, "apiVersion") != nil:
+		diags.Errorf(doc.Pos("apiVersion"), "document", "apiVersion must be a string: %s", APIVersion)
 	case apiVersion == nil:
 		diags.Errorf(doc.Pos(), "document", "missing apiVersion (want %q)", APIVersion)
 	case apiVersion.Value != APIVersion:
@@ -389,7 +431,9 @@ func decodeDoc(sch *schema.Schema, doc *Doc, isProject bool) (any, diag.List) {
 			d.Message += "; if this file is not an edgectl intent, list it under exclude in " + ProjectFile
 		}
 	}
-	if kind == nil {
+	if kind == nil && child(doc.node, "kind") != nil {
+		diags.Errorf(doc.Pos("kind"), "document", "kind must be a string such as Backend (one of %s)", strings.Join(KindNames(), ", "))
+	} else if kind == nil {
 		diags.Errorf(doc.Pos(), "document", "missing kind (one of %s)", strings.Join(KindNames(), ", "))
 	}
 	if diags.HasErrors() {
