@@ -184,6 +184,9 @@ func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
 		gb.vhosts++
 		before := len(l.diags)
 		l.hostnames(vh)
+		if s.Headers != nil {
+			l.headerChanges(d, []any{"spec", "headers"}, s.Headers)
+		}
 		var cert *ir.CertRef
 		if s.TLS != nil {
 			cert, _ = l.certRef(d, s.TLS.Certificate, false, "spec", "tls", "certificate")
