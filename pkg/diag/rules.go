@@ -49,6 +49,7 @@ var Rules = []Rule{
 	{"acknowledgement", "an acknowledgement in edgectl.yaml matches no warning"},
 	{"header-change", "a header change adds, sets or removes a pseudo-header or host, which Envoy refuses"},
 	{"path-query", "a path match holds \"?\", so it can never match"},
+	{"regex-program-size", "a regular expression compiles to more RE2 instructions than Envoy accepts"},
 }
 
 // RuleSummary returns the summary of a catalogued rule, or the id itself.

@@ -26,6 +26,12 @@ type ProjectSpec struct {
 	Teams        []Team            `yaml:"teams"`
 	Policies     *Policies         `yaml:"policies"`
 	Acknowledge  []Acknowledgement `yaml:"acknowledge"`
+	Regex        *RegexOptions     `yaml:"regex"`
+}
+
+// RegexOptions sets how large a regex the gateways accept.
+type RegexOptions struct {
+	MaxProgramSize int `yaml:"maxProgramSize"`
 }
 
 // Team owns files, and through them what those files may declare.

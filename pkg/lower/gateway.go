@@ -64,6 +64,9 @@ func (l *lowerer) gateway(gw *intent.Gateway) *gatewayBuilder {
 	g := &ir.Gateway{Name: d.Name, NodeID: d.Name, NodeCluster: d.Name, XDSDir: DefaultXDSDir,
 		TrustedProxyHops: uint32(s.TrustedProxyHops)}
 	gb := &gatewayBuilder{src: gw, g: g, redirect: true, claims: map[string]map[string]claim{}}
+	if p := l.m.Project; p != nil && p.Spec.Regex != nil && p.Spec.Regex.MaxProgramSize > 0 {
+		g.RE2MaxProgramSize = uint32(p.Spec.Regex.MaxProgramSize)
+	}
 	if s.Node != nil {
 		g.NodeID = cmp.Or(s.Node.ID, g.NodeID)
 		g.NodeCluster = cmp.Or(s.Node.Cluster, g.NodeCluster)

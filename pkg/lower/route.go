@@ -15,6 +15,14 @@ import (
 // Envoy refuses a regex whose compiled program is larger.
 const maxRE2Program = 100
 
+// re2Limit is the program size the project's gateways accept.
+func (l *lowerer) re2Limit() (int, bool) {
+	if p := l.m.Project; p != nil && p.Spec.Regex != nil && p.Spec.Regex.MaxProgramSize > 0 {
+		return p.Spec.Regex.MaxProgramSize, true
+	}
+	return maxRE2Program, false
+}
+
 // routes lowers the routes of a virtual host, with those of the route sets
 // it includes, and puts them in precedence order.
 func (l *lowerer) routes(vh *intent.VirtualHost, gb *gatewayBuilder) []*ir.Route {
@@ -319,16 +327,26 @@ func (l *lowerer) stringMatch(d *intent.Doc, path []any, s intent.StringMatch) (
 	return out, true
 }
 
-// regex checks that a pattern is valid RE2 as Envoy reads it, and warns when
-// it may exceed Envoy's default program size.
+// regex checks that a pattern is valid RE2 as Envoy reads it, refuses it
+// when its RE2 program is certainly larger than the gateways accept (see
+// re2MinSize) and warns when it may be.
 func (l *lowerer) regex(d *intent.Doc, pattern string, path ...any) bool {
 	re, err := syntax.Parse(pattern, syntax.Perl)
 	if err != nil {
 		l.diags.Errorf(d.Pos(path...), "invalid-regex", "%s: invalid regular expression %q: %s", intent.Path(path...), pattern, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 		return false
 	}
-	if prog, err := syntax.Compile(re.Simplify()); err == nil && len(prog.Inst) > maxRE2Program {
-		l.diags.Warnf(d.Pos(path...), "regex-complexity", "%s: this regular expression compiles to about %d instructions; Envoy refuses more than %d by default (re2.max_program_size.error_level)", intent.Path(path...), len(prog.Inst), maxRE2Program)
+	limit, raised := l.re2Limit()
+	by := "by default (re2.max_program_size.error_level; raise it with spec.regex.maxProgramSize in edgectl.yaml)"
+	if raised {
+		by = "as spec.regex.maxProgramSize in edgectl.yaml sets it"
+	}
+	if n := re2MinSize(re); n > limit {
+		l.diags.Errorf(d.Pos(path...), "regex-program-size", "%s: this regular expression compiles to at least %d RE2 instructions; Envoy refuses more than %d %s", intent.Path(path...), n, limit, by)
+		return false
+	}
+	if prog, err := syntax.Compile(re.Simplify()); err == nil && len(prog.Inst) > limit {
+		l.diags.Warnf(d.Pos(path...), "regex-complexity", "%s: this regular expression compiles to about %d instructions; Envoy refuses more than %d %s", intent.Path(path...), len(prog.Inst), limit, by)
 	}
 	return true
 }
