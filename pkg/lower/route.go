@@ -25,14 +25,14 @@ func (l *lowerer) re2Limit() (int, bool) {
 
 // routes lowers the routes of a virtual host, with those of the route sets
 // it includes, and puts them in precedence order.
-func (l *lowerer) routes(vh *intent.VirtualHost, gb *gatewayBuilder) []*ir.Route {
+func (l *lowerer) routes(vh *intent.VirtualHost, gb *gatewayBuilder, plain bool) []*ir.Route {
 	var out []*ir.Route
 	for i := range vh.Spec.Routes {
 		if r := l.route(vh.Doc, gb, []any{"spec", "routes", i}, &vh.Spec.Routes[i]); r != nil {
 			out = append(out, r)
 		}
 	}
-	out = append(out, l.includes(vh.Doc, gb, vh.Spec.Includes, scope{chain: []string{vh.Doc.ID()}})...)
+	out = append(out, l.includes(vh.Doc, gb, vh.Spec.Includes, scope{chain: []string{vh.Doc.ID()}, vhost: vh, plain: plain})...)
 	sortRoutes(out)
 	l.conflicts(vh.Doc, out)
 	return out
