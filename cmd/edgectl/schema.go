@@ -12,7 +12,7 @@ func newSchemaCmd() *cobra.Command {
 		Short: "Print the CUE schema every document is checked against",
 		Long: `Print the CUE schema of every document kind. Schema findings point at the
 offending value in your repository and, as a note, at the line of this schema
-(shown as <edgectl>/schemas/edgectl.cue) that constrains it.`,
+that constrains it, as (edgectl schema):LINE:COL.`,
 		Example: `  edgectl schema > edgectl.cue
   cue vet -d '#VirtualHost' edgectl.cue vhosts/shop.yaml`,
 		Args: args(cobra.NoArgs),

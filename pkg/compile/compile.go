@@ -237,6 +237,9 @@ func build(g *ir.Gateway, meta bundle.Meta) (*bundle.Bundle, *xds.Resources, *bo
 	if err := staticBoot.GetNode().ValidateAll(); err != nil {
 		return nil, nil, nil, internal(err)
 	}
+	if err := xds.CheckStaticNames(staticBoot); err != nil {
+		return nil, nil, nil, internal(err)
+	}
 	b, err := bundle.Encode(bundle.Input{
 		Gateway:   g.Name,
 		Node:      bundle.Node{ID: g.NodeID, Cluster: g.NodeCluster},

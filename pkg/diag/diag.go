@@ -197,6 +197,6 @@ func (l List) WithPrefix(dir string) List {
 // SchemaFile is the file name of positions in edgectl's own embedded schema
 // (printed by `edgectl schema`). They are not in the user's repository and are
 // never prefixed.
-const SchemaFile = "<edgectl>/schemas/edgectl.cue"
+const SchemaFile = "(edgectl schema)"
 
 func isExternal(file string) bool { return file == SchemaFile }

@@ -47,6 +47,11 @@ var Rules = []Rule{
 	{"unused-routeset", "a route set is included by nothing"},
 	{"policy", "a Rego policy does not compile, or refers to a refused built-in"},
 	{"acknowledgement", "an acknowledgement in edgectl.yaml matches no warning"},
+	{"header-change", "a header change adds, sets or removes a pseudo-header or host, which Envoy refuses"},
+	{"path-query", "a path match holds \"?\", so it can never match"},
+	{"regex-program-size", "a regular expression compiles to more RE2 instructions than Envoy accepts"},
+	{"include-consent", "a route set is included by a team or virtual host its team does not let include it"},
+	{"include-plaintext", "a route set of a team that requires TLS would be served over plain HTTP"},
 }
 
 // RuleSummary returns the summary of a catalogued rule, or the id itself.

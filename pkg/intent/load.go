@@ -291,13 +291,18 @@ func hidden(p string) bool {
 }
 
 // SymlinkProblem turns a failure to read a symlink into a finding: one
-// that leads outside the repository is refused, and one to a directory is
-// not followed. Other failures are not findings.
+// that leads outside the repository or into a loop is refused, and one to
+// a directory is not followed. Other failures are not findings.
 func SymlinkProblem(fsys fs.FS, p string, err error) (diag.Diagnostic, bool) {
 	if errors.Is(err, source.ErrOutside) {
 		target, _ := fs.ReadLink(fsys, p)
 		return diag.Diagnostic{Pos: diag.Pos{File: p}, Severity: diag.Error, Rule: "symlink",
 			Message: fmt.Sprintf("%s is a symlink to %s, outside the repository; edgectl reads only what the repository holds", p, target)}, true
+	}
+	if errors.Is(err, source.ErrLoop) {
+		target, _ := fs.ReadLink(fsys, p)
+		return diag.Diagnostic{Pos: diag.Pos{File: p}, Severity: diag.Error, Rule: "symlink",
+			Message: fmt.Sprintf("%s is a symlink to %s, which leads back to itself (a symlink loop)", p, target)}, true
 	}
 	if target, lerr := fs.ReadLink(fsys, p); lerr == nil && errors.Is(err, fs.ErrNotExist) {
 		return diag.Diagnostic{Pos: diag.Pos{File: p}, Severity: diag.Error, Rule: "symlink",
@@ -467,7 +472,7 @@ func decodeDoc(sch *schema.Schema, doc *Doc, isProject bool) (any, diag.List) {
 		}
 		d := diags.Errorf(diag.Pos{File: doc.File, Line: v.Node.Line, Col: v.Node.Column}, "schema", "%s", msg)
 		if v.SchemaLine > 0 {
-			d.Note(diag.Pos{File: diag.SchemaFile, Line: v.SchemaLine, Col: v.SchemaCol}, "the %s schema constrains it here", doc.Kind)
+			d.Note(diag.Pos{File: diag.SchemaFile, Line: v.SchemaLine, Col: v.SchemaCol}, "the %s schema constrains it here: line %d of what edgectl schema prints", doc.Kind, v.SchemaLine)
 		}
 	}
 	if diags.HasErrors() {

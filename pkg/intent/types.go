@@ -26,6 +26,12 @@ type ProjectSpec struct {
 	Teams        []Team            `yaml:"teams"`
 	Policies     *Policies         `yaml:"policies"`
 	Acknowledge  []Acknowledgement `yaml:"acknowledge"`
+	Regex        *RegexOptions     `yaml:"regex"`
+}
+
+// RegexOptions sets how large a regex the gateways accept.
+type RegexOptions struct {
+	MaxProgramSize int `yaml:"maxProgramSize"`
 }
 
 // Team owns files, and through them what those files may declare.
@@ -36,6 +42,7 @@ type Team struct {
 	Certificates []string `yaml:"certificates" json:"certificates"`
 	Backends     []string `yaml:"backends" json:"backends"` // nil: any backend
 	Platform     bool     `yaml:"platform" json:"platform"`
+	RequireTLS   bool     `yaml:"requireTLS" json:"requireTLS"`
 }
 
 // Policies configures policy as code: the repository's Rego files and the
@@ -174,8 +181,16 @@ type RouteSet struct {
 }
 
 type RouteSetSpec struct {
-	Routes   []Route   `yaml:"routes"`
-	Includes []Include `yaml:"includes"`
+	IncludableBy *IncludableBy `yaml:"includableBy"`
+	Routes       []Route       `yaml:"routes"`
+	Includes     []Include     `yaml:"includes"`
+}
+
+// IncludableBy is who, besides its own team and the platform team, may
+// include a route set.
+type IncludableBy struct {
+	Teams []string `yaml:"teams"`
+	Hosts []string `yaml:"hosts"`
 }
 
 type VirtualHostTLS struct {

@@ -19,11 +19,14 @@ type Gateway struct {
 	TrustedProxyHops uint32
 	// XDSDir is the directory on the Envoy host that holds the file-based
 	// xDS files; the dynamic bootstrap points there.
-	XDSDir    string
-	SDS       *SDSServer
-	Listeners []*Listener // sorted by name
-	Clusters  []*Cluster  // sorted by name
-	Secrets   []*Secret   // sorted by name
+	XDSDir string
+	SDS    *SDSServer
+	// RE2MaxProgramSize, when set, raises Envoy's limit on the size of a
+	// regex (runtime key re2.max_program_size.error_level, 100 by default).
+	RE2MaxProgramSize uint32
+	Listeners         []*Listener // sorted by name
+	Clusters          []*Cluster  // sorted by name
+	Secrets           []*Secret   // sorted by name
 }
 
 type SocketAddress struct {

@@ -64,6 +64,9 @@ func (l *lowerer) gateway(gw *intent.Gateway) *gatewayBuilder {
 	g := &ir.Gateway{Name: d.Name, NodeID: d.Name, NodeCluster: d.Name, XDSDir: DefaultXDSDir,
 		TrustedProxyHops: uint32(s.TrustedProxyHops)}
 	gb := &gatewayBuilder{src: gw, g: g, redirect: true, claims: map[string]map[string]claim{}}
+	if p := l.m.Project; p != nil && p.Spec.Regex != nil && p.Spec.Regex.MaxProgramSize > 0 {
+		g.RE2MaxProgramSize = uint32(p.Spec.Regex.MaxProgramSize)
+	}
 	if s.Node != nil {
 		g.NodeID = cmp.Or(s.Node.ID, g.NodeID)
 		g.NodeCluster = cmp.Or(s.Node.Cluster, g.NodeCluster)
@@ -184,6 +187,9 @@ func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
 		gb.vhosts++
 		before := len(l.diags)
 		l.hostnames(vh)
+		if s.Headers != nil {
+			l.headerChanges(d, []any{"spec", "headers"}, s.Headers)
+		}
 		var cert *ir.CertRef
 		if s.TLS != nil {
 			cert, _ = l.certRef(d, s.TLS.Certificate, false, "spec", "tls", "certificate")
@@ -193,7 +199,7 @@ func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
 				Note(gb.src.Doc.KeyPos("spec"), "gateway %q is declared here", gb.g.Name)
 		}
 		lbs := l.selectListeners(gb, vh)
-		routes := l.routes(vh, gb)
+		routes := l.routes(vh, gb, servesPlain(gb, vh, lbs, cert != nil))
 		// Claim hostnames even when the virtual host has other errors, so a
 		// conflict with another team shows in the same run.
 		claimed := true
@@ -272,6 +278,19 @@ func (l *lowerer) selectListeners(gb *gatewayBuilder, vh *intent.VirtualHost) []
 			Note(gb.src.Doc.KeyPos("spec", "listeners"), "the listeners of gateway %q", gb.g.Name)
 	}
 	return out
+}
+
+// servesPlain reports whether a virtual host serves its routes on a plain
+// HTTP listener; one with a certificate that redirects to HTTPS does not
+// (see attach).
+func servesPlain(gb *gatewayBuilder, vh *intent.VirtualHost, lbs []*listenerBuilder, tls bool) bool {
+	redirect := gb.redirect
+	if vh.Spec.HTTPSRedirect != nil {
+		redirect = *vh.Spec.HTTPSRedirect
+	}
+	https := slices.ContainsFunc(lbs, func(lb *listenerBuilder) bool { return lb.ir.Protocol == ir.HTTPS })
+	http := slices.ContainsFunc(lbs, func(lb *listenerBuilder) bool { return lb.ir.Protocol == ir.HTTP })
+	return http && !(tls && redirect && https)
 }
 
 func listenerNames(gb *gatewayBuilder) []string {

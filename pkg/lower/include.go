@@ -23,6 +23,8 @@ type scope struct {
 	chain   []string // documents on the way, for cycles
 	at      *intent.Doc
 	atPath  []any // the innermost include, for notes
+	vhost   *intent.VirtualHost
+	plain   bool // the virtual host serves its routes over plain HTTP
 }
 
 func (l *lowerer) includes(d *intent.Doc, gb *gatewayBuilder, incs []intent.Include, sc scope) []*ir.Route {
@@ -40,6 +42,9 @@ func (l *lowerer) includes(d *intent.Doc, gb *gatewayBuilder, incs []intent.Incl
 			cycle := append(slices.Clone(sc.chain), rs.Doc.ID())
 			l.diags.Errorf(d.Pos(at("routeSet")...), "include-cycle", "include cycle: %s", strings.Join(cycle, " → ")).
 				Note(rs.Doc.Pos("metadata", "name"), "%s is declared here", rs.Doc.ID())
+			continue
+		}
+		if !l.consent(d, at("routeSet"), rs, sc) {
 			continue
 		}
 		inner, ok := l.includeScope(d, at(), inc, sc)
@@ -77,10 +82,71 @@ func (l *lowerer) includes(d *intent.Doc, gb *gatewayBuilder, incs []intent.Incl
 	return out
 }
 
+// consent checks that the route set's team lets the includer include it:
+// its own team and platform teams always may, other teams and virtual
+// hosts when spec.includableBy lists them (a virtual host by all of its
+// hostnames). A team that requires TLS never has its route sets served
+// over plain HTTP. Without teams there is nobody to ask.
+func (l *lowerer) consent(d *intent.Doc, path []any, rs *intent.RouteSet, sc scope) bool {
+	owner := rs.Doc.Team
+	if owner == "" || l.m.Project == nil {
+		return true
+	}
+	teams := l.m.Project.Spec.Teams
+	ti := slices.IndexFunc(teams, func(t intent.Team) bool { return t.Name == owner })
+	if ti < 0 {
+		return true
+	}
+	ok := true
+	by := rs.Spec.IncludableBy
+	allowed := d.Team == owner
+	if i := slices.IndexFunc(teams, func(t intent.Team) bool { return t.Name == d.Team }); i >= 0 && teams[i].Platform {
+		allowed = true
+	}
+	if by != nil && slices.Contains(by.Teams, d.Team) {
+		allowed = true
+	}
+	if by != nil && len(by.Hosts) > 0 && sc.vhost != nil && len(sc.vhost.Spec.Hostnames) > 0 &&
+		!slices.ContainsFunc(sc.vhost.Spec.Hostnames, func(h string) bool { return !hostListed(by.Hosts, h) }) {
+		allowed = true
+	}
+	if !allowed {
+		e := l.diags.Errorf(d.Pos(path...), "include-consent", "%s (team %q) may not include route set %q: it belongs to team %q, which does not let team %q include it",
+			d.ID(), d.Team, rs.Doc.Name, owner, d.Team)
+		if by != nil {
+			e.Note(rs.Doc.KeyPos("spec", "includableBy"), "team %q declares who may include %q here", owner, rs.Doc.Name)
+		} else {
+			e.Note(rs.Doc.Pos("metadata", "name"), "%q sets no spec.includableBy, so only team %q and the platform team may include it", rs.Doc.Name, owner)
+		}
+		ok = false
+	}
+	if teams[ti].RequireTLS && sc.plain {
+		l.diags.Errorf(d.Pos(path...), "include-plaintext", "route set %q of team %q would be served over plain HTTP by %s, but team %q requires TLS",
+			rs.Doc.Name, owner, sc.vhost.Doc.ID(), owner).
+			Note(l.m.Project.Doc.Pos("spec", "teams", ti, "requireTLS"), "team %q requires TLS here", owner)
+		ok = false
+	}
+	return ok
+}
+
+// hostListed reports whether a hostname is in a list of names and "*."
+// wildcards; a wildcard host must be listed as the same wildcard.
+func hostListed(list []string, h string) bool {
+	for _, e := range list {
+		if e == h {
+			return true
+		}
+		if rest, ok := strings.CutPrefix(e, "*."); ok && !strings.HasPrefix(h, "*.") && strings.HasSuffix(h, "."+rest) {
+			return true
+		}
+	}
+	return false
+}
+
 // includeScope adds an include's own conditions to the scope around it.
 func (l *lowerer) includeScope(d *intent.Doc, path []any, inc intent.Include, sc scope) (scope, bool) {
 	at := func(p ...any) []any { return append(slices.Clone(path), p...) }
-	inner := scope{prefix: sc.prefix, headers: slices.Clone(sc.headers)}
+	inner := scope{prefix: sc.prefix, headers: slices.Clone(sc.headers), vhost: sc.vhost, plain: sc.plain}
 	m := inc.Match
 	if m == nil {
 		return inner, true

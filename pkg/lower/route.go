@@ -15,16 +15,24 @@ import (
 // Envoy refuses a regex whose compiled program is larger.
 const maxRE2Program = 100
 
+// re2Limit is the program size the project's gateways accept.
+func (l *lowerer) re2Limit() (int, bool) {
+	if p := l.m.Project; p != nil && p.Spec.Regex != nil && p.Spec.Regex.MaxProgramSize > 0 {
+		return p.Spec.Regex.MaxProgramSize, true
+	}
+	return maxRE2Program, false
+}
+
 // routes lowers the routes of a virtual host, with those of the route sets
 // it includes, and puts them in precedence order.
-func (l *lowerer) routes(vh *intent.VirtualHost, gb *gatewayBuilder) []*ir.Route {
+func (l *lowerer) routes(vh *intent.VirtualHost, gb *gatewayBuilder, plain bool) []*ir.Route {
 	var out []*ir.Route
 	for i := range vh.Spec.Routes {
 		if r := l.route(vh.Doc, gb, []any{"spec", "routes", i}, &vh.Spec.Routes[i]); r != nil {
 			out = append(out, r)
 		}
 	}
-	out = append(out, l.includes(vh.Doc, gb, vh.Spec.Includes, scope{chain: []string{vh.Doc.ID()}})...)
+	out = append(out, l.includes(vh.Doc, gb, vh.Spec.Includes, scope{chain: []string{vh.Doc.ID()}, vhost: vh, plain: plain})...)
 	sortRoutes(out)
 	l.conflicts(vh.Doc, out)
 	return out
@@ -65,6 +73,7 @@ func (l *lowerer) route(d *intent.Doc, gb *gatewayBuilder, path []any, rt *inten
 			}
 		}
 		if h := rt.Headers; h != nil {
+			l.headerChanges(d, at("headers"), h)
 			r.RequestHeaders, r.ResponseHeaders = headerOps(h.Request), headerOps(h.Response)
 		}
 		if len(l.diags) > before {
@@ -91,6 +100,7 @@ func (l *lowerer) route(d *intent.Doc, gb *gatewayBuilder, path []any, rt *inten
 		l.rewrite(d, at("rewrite"), rw, r)
 	}
 	if h := rt.Headers; h != nil {
+		l.headerChanges(d, at("headers"), h)
 		r.RequestHeaders, r.ResponseHeaders = headerOps(h.Request), headerOps(h.Response)
 	}
 	if m := rt.Mirror; m != nil && l.backendRef(d, m.Backend, at("mirror", "backend")...) {
@@ -254,8 +264,10 @@ func (l *lowerer) match(d *intent.Doc, path []any, m *intent.Match) ir.Match {
 		switch {
 		case p.Prefix != nil:
 			out.Path = *p.Prefix
+			l.pathQuery(d, out.Path, at("path", "prefix")...)
 		case p.Exact != nil:
 			out.PathKind, out.Path = ir.PathExact, *p.Exact
+			l.pathQuery(d, out.Path, at("path", "exact")...)
 		case p.Regex != nil:
 			out.PathKind, out.Path = ir.PathRegex, *p.Regex
 			l.regex(d, *p.Regex, at("path", "regex")...)
@@ -315,18 +327,78 @@ func (l *lowerer) stringMatch(d *intent.Doc, path []any, s intent.StringMatch) (
 	return out, true
 }
 
-// regex checks that a pattern is valid RE2 as Envoy reads it, and warns when
-// it may exceed Envoy's default program size.
+// regex checks that a pattern is valid RE2 as Envoy reads it, refuses it
+// when its RE2 program is certainly larger than the gateways accept (see
+// re2MinSize) and warns when it may be.
 func (l *lowerer) regex(d *intent.Doc, pattern string, path ...any) bool {
 	re, err := syntax.Parse(pattern, syntax.Perl)
 	if err != nil {
 		l.diags.Errorf(d.Pos(path...), "invalid-regex", "%s: invalid regular expression %q: %s", intent.Path(path...), pattern, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 		return false
 	}
-	if prog, err := syntax.Compile(re.Simplify()); err == nil && len(prog.Inst) > maxRE2Program {
-		l.diags.Warnf(d.Pos(path...), "regex-complexity", "%s: this regular expression compiles to about %d instructions; Envoy refuses more than %d by default (re2.max_program_size.error_level)", intent.Path(path...), len(prog.Inst), maxRE2Program)
+	limit, raised := l.re2Limit()
+	by := "by default (re2.max_program_size.error_level; raise it with spec.regex.maxProgramSize in edgectl.yaml)"
+	if raised {
+		by = "as spec.regex.maxProgramSize in edgectl.yaml sets it"
+	}
+	if n := re2MinSize(re); n > limit {
+		l.diags.Errorf(d.Pos(path...), "regex-program-size", "%s: this regular expression compiles to at least %d RE2 instructions; Envoy refuses more than %d %s", intent.Path(path...), n, limit, by)
+		return false
+	}
+	if prog, err := syntax.Compile(re.Simplify()); err == nil && len(prog.Inst) > limit {
+		l.diags.Warnf(d.Pos(path...), "regex-complexity", "%s: this regular expression compiles to about %d instructions; Envoy refuses more than %d %s", intent.Path(path...), len(prog.Inst), limit, by)
 	}
 	return true
+}
+
+// pathQuery warns about a path match holding "?": Envoy matches the path
+// without its query string, so such a match never matches anything.
+func (l *lowerer) pathQuery(d *intent.Doc, p string, path ...any) {
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		l.diags.Warnf(d.Pos(path...), "path-query", "%s: %q can never match: Envoy matches the path without its query string; match query parameters with match.query", intent.Path(path...), p)
+	}
+}
+
+// headerChanges refuses header changes Envoy refuses when it loads them:
+// adding, setting or removing a pseudo-header (":path", any name starting
+// with ":") or "host", in requests and responses alike. The request's host
+// is changed with rewrite.host.
+func (l *lowerer) headerChanges(d *intent.Doc, path []any, h *intent.HeaderChanges) {
+	refused := func(name string) bool { return strings.HasPrefix(name, ":") || strings.EqualFold(name, "host") }
+	for _, side := range []struct {
+		name string
+		ops  *intent.HeaderOps
+	}{{"request", h.Request}, {"response", h.Response}} {
+		if side.ops == nil {
+			continue
+		}
+		p := append(slices.Clone(path), side.name)
+		for _, op := range []string{"set", "add"} {
+			m := side.ops.Set
+			if op == "add" {
+				m = side.ops.Add
+			}
+			for _, k := range keys(m) {
+				if refused(k) {
+					l.diags.Errorf(d.KeyPos(append(slices.Clone(p), op, k)...), "header-change", "%s.%s: Envoy refuses to %s %q: pseudo-headers and host cannot be changed this way%s",
+						intent.Path(p...), op, op, k, hostHint(side.name, k))
+				}
+			}
+		}
+		for i, k := range side.ops.Remove {
+			if refused(k) {
+				l.diags.Errorf(d.Pos(append(slices.Clone(p), "remove", i)...), "header-change", "%s.remove: Envoy refuses to remove %q: pseudo-headers and host cannot be removed",
+					intent.Path(p...), k)
+			}
+		}
+	}
+}
+
+func hostHint(side, name string) string {
+	if side == "request" && (strings.EqualFold(name, "host") || name == ":authority") {
+		return "; use rewrite.host to change the host sent upstream"
+	}
+	return ""
 }
 
 func headerOps(h *intent.HeaderOps) ir.HeaderOps {

@@ -491,7 +491,10 @@ func scalarCheck(n *node, v *yaml.Node) string {
 			return fmt.Sprintf("invalid value %s (must be %s)", describe(v), n.lit)
 		}
 	case opRegex:
-		if !n.re.MatchString(val.s) {
+		if n.neg && n.re.MatchString(val.s) {
+			return fmt.Sprintf("invalid value %s (must not match %s)", describe(v), n.re)
+		}
+		if !n.neg && !n.re.MatchString(val.s) {
 			return fmt.Sprintf("invalid value %s (must match %s)", describe(v), n.re)
 		}
 	case opBound:

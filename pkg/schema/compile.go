@@ -5,7 +5,8 @@
 // the definitions are compiled once into a plain Go validator instead. It
 // understands exactly the subset of CUE the schema is written in (closed
 // structs, optional and required fields, pattern fields, open lists, kinds,
-// literals, disjunctions, conjunctions, bounds, regular expressions and the
+// literals, disjunctions, conjunctions, bounds, regular expressions (=~ and
+// !~) and the
 // strings.MinRunes, strings.MaxRunes, list.MinItems builtins) and refuses to
 // compile anything else. A test holds its verdicts to CUE's own evaluator.
 package schema
@@ -28,7 +29,7 @@ const (
 	opTop    op = iota
 	opKind      // the value has one of the kinds in mask
 	opLit       // the value equals lit
-	opRegex     // a string matching re
+	opRegex     // a string matching re (not matching it, with neg)
 	opBound     // a number compared with bound
 	opRunes     // a string of at least min and at most max runes (max < 0: no limit)
 	opItems     // a list of at least min items
@@ -59,6 +60,7 @@ type node struct {
 	mask  kind
 	lit   scalar
 	re    *regexp.Regexp
+	neg   bool // opRegex: the string must not match
 	bop   token.Token
 	bound float64
 	min   int
@@ -296,15 +298,15 @@ func (c compiler) unary(e *ast.UnaryExpr) (*node, error) {
 		return nil, err
 	}
 	switch e.Op {
-	case token.MAT:
+	case token.MAT, token.NMAT:
 		if v.k != kString {
-			return nil, c.errorf(e, "=~ needs a string")
+			return nil, c.errorf(e, "%s needs a string", e.Op)
 		}
 		re, err := regexp.Compile(v.s)
 		if err != nil {
 			return nil, c.errorf(e, "regexp: %v", err)
 		}
-		return &node{op: opRegex, pos: e.Pos(), re: re}, nil
+		return &node{op: opRegex, pos: e.Pos(), re: re, neg: e.Op == token.NMAT}, nil
 	case token.GEQ, token.LEQ, token.GTR, token.LSS:
 		if v.k != kInt && v.k != kFloat {
 			return nil, c.errorf(e, "bounds must be numbers")

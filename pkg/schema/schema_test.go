@@ -126,7 +126,7 @@ kind: Backend
 metadata: {name: Shop_API}
 spec:
   endpoints: [{address: 10.0.0.1, port: 80}]
-`, `4:18: metadata.name: invalid value "Shop_API": must be a DNS label: lowercase letters, digits and "-", at most 63 characters
+`, `4:18: metadata.name: invalid value "Shop_API": must be a DNS label: lowercase letters, digits and "-", at most 63 characters, not starting with "edgectl-" (kept for the names edgectl generates)
 `},
 		{"pattern keys", "#VirtualHost", `
 apiVersion: edgectl.dev/v1alpha1

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -37,6 +38,10 @@ type Provenance struct {
 // ErrOutside means a symlink leads outside the repository; edgectl reads
 // only what the repository holds.
 var ErrOutside = errors.New("symlink leads outside the repository")
+
+// ErrLoop means a chain of symlinks leads back to itself (or is longer
+// than any sensible chain); like a dangling link, it is the user's to fix.
+var ErrLoop = errors.New("symlink loop")
 
 // Source is an opened repository.
 type Source struct {
@@ -236,6 +241,9 @@ func (d dirFS) check(op, name string) error {
 		return &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
 	real, err := filepath.EvalSymlinks(filepath.Join(d.root, filepath.FromSlash(name)))
+	if isLoop(err) {
+		return &fs.PathError{Op: op, Path: name, Err: ErrLoop}
+	}
 	if err != nil {
 		return nil // let the file system report it
 	}
@@ -253,14 +261,30 @@ func (d dirFS) Open(name string) (fs.File, error) {
 	if err := d.check("open", name); err != nil {
 		return nil, err
 	}
-	return d.fsys.Open(name)
+	f, err := d.fsys.Open(name)
+	return f, loopError("open", name, err)
 }
 
 func (d dirFS) ReadFile(name string) ([]byte, error) {
 	if err := d.check("read", name); err != nil {
 		return nil, err
 	}
-	return fs.ReadFile(d.fsys, name)
+	data, err := fs.ReadFile(d.fsys, name)
+	return data, loopError("read", name, err)
+}
+
+// isLoop reports whether err says a chain of symlinks does not end: the
+// system's ELOOP, or filepath.EvalSymlinks' own limit, which it reports
+// without an error value to test for.
+func isLoop(err error) bool {
+	return err != nil && (errors.Is(err, syscall.ELOOP) || strings.Contains(err.Error(), "too many links"))
+}
+
+func loopError(op, name string, err error) error {
+	if isLoop(err) {
+		return &fs.PathError{Op: op, Path: name, Err: ErrLoop}
+	}
+	return err
 }
 
 func (d dirFS) ReadDir(name string) ([]fs.DirEntry, error) { return fs.ReadDir(d.fsys, name) }

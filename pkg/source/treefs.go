@@ -53,7 +53,7 @@ func (t *treeFS) resolve(full string, follow bool) (*object.TreeEntry, string, e
 			return e, full, nil
 		}
 		if hops >= maxLinks {
-			return nil, "", ErrOutside
+			return nil, "", ErrLoop
 		}
 		target, err := t.blob(e)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/edgectl/edgectl/pkg/ir"
 )
@@ -17,6 +18,32 @@ const defaultConnectTimeout = 2 * time.Second
 func isIP(s string) bool { return net.ParseIP(s) != nil }
 
 func node(g *ir.Gateway) *corev3.Node { return &corev3.Node{Id: g.NodeID, Cluster: g.NodeCluster} }
+
+// RE2ErrorLevel is the runtime key of Envoy's limit on a regex's RE2
+// program size.
+const RE2ErrorLevel = "re2.max_program_size.error_level"
+
+// Runtime layer names; like every name edgectl makes up, reserved.
+const (
+	RuntimeLayer      = "edgectl-runtime"
+	AdminRuntimeLayer = "edgectl-admin"
+)
+
+// layeredRuntime sets the runtime keys the gateway needs in a static layer, and
+// keeps an admin layer so /runtime_modify still works as it does without
+// a layered runtime. Nil when the defaults do.
+func layeredRuntime(g *ir.Gateway) *bootstrapv3.LayeredRuntime {
+	if g.RE2MaxProgramSize == 0 {
+		return nil
+	}
+	static := &structpb.Struct{Fields: map[string]*structpb.Value{
+		RE2ErrorLevel: structpb.NewNumberValue(float64(g.RE2MaxProgramSize)),
+	}}
+	return &bootstrapv3.LayeredRuntime{Layers: []*bootstrapv3.RuntimeLayer{
+		{Name: RuntimeLayer, LayerSpecifier: &bootstrapv3.RuntimeLayer_StaticLayer{StaticLayer: static}},
+		{Name: AdminRuntimeLayer, LayerSpecifier: &bootstrapv3.RuntimeLayer_AdminLayer_{AdminLayer: &bootstrapv3.RuntimeLayer_AdminLayer{}}},
+	}}
+}
 
 func admin(g *ir.Gateway) *bootstrapv3.Admin {
 	if g.Admin == nil {
@@ -34,8 +61,9 @@ func StaticBootstrap(g *ir.Gateway, r *Resources) *bootstrapv3.Bootstrap {
 		sortByName(clusters)
 	}
 	return &bootstrapv3.Bootstrap{
-		Node:  node(g),
-		Admin: admin(g),
+		Node:           node(g),
+		Admin:          admin(g),
+		LayeredRuntime: layeredRuntime(g),
 		StaticResources: &bootstrapv3.Bootstrap_StaticResources{
 			Listeners: r.Listeners,
 			Clusters:  clusters,
@@ -49,8 +77,9 @@ func StaticBootstrap(g *ir.Gateway, r *Resources) *bootstrapv3.Bootstrap {
 // and reloaded when a new version is moved into place.
 func FilesBootstrap(g *ir.Gateway) *bootstrapv3.Bootstrap {
 	b := &bootstrapv3.Bootstrap{
-		Node:  node(g),
-		Admin: admin(g),
+		Node:           node(g),
+		Admin:          admin(g),
+		LayeredRuntime: layeredRuntime(g),
 		DynamicResources: &bootstrapv3.Bootstrap_DynamicResources{
 			LdsConfig: pathSource(g.XDSDir, LDSFile),
 			CdsConfig: pathSource(g.XDSDir, CDSFile),

@@ -40,20 +40,26 @@ func Check(r *Resources, mode Mode) error {
 	for _, s := range r.Secrets {
 		jobs = append(jobs, job{s, "secret " + s.Name})
 	}
-	results := make([][]error, len(jobs)+1)
+	results := make([][]error, len(jobs)+2)
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, j := range jobs {
 		g.Go(func() error { results[i] = validateDeep(j.m, j.where); return nil })
 	}
 	g.Go(func() error { results[len(jobs)] = checkRefs(r, mode); return nil })
+	g.Go(func() error { results[len(jobs)+1] = checkNames(r); return nil })
 	_ = g.Wait()
 	return errors.Join(slices.Concat(results...)...)
 }
 
-// CheckBootstrap validates a bootstrap deeply.
+// CheckBootstrap validates a bootstrap deeply, and the names of its static
+// resources.
 func CheckBootstrap(b *bootstrapv3.Bootstrap, name string) error {
-	return errors.Join(validateDeep(b, name)...)
+	errs := validateDeep(b, name)
+	if err := CheckStaticNames(b); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", name, err))
+	}
+	return errors.Join(errs...)
 }
 
 type validatorAll interface{ ValidateAll() error }
