@@ -34,13 +34,6 @@ var builtinFS embed.FS
 // DefaultPaths are the globs of policy files when edgectl.yaml names none.
 var DefaultPaths = []string{"policies/**/*.rego"}
 
-// Refused are built-ins a policy may not call: they reach outside the
-// repository (the network, the environment) or make results depend on when
-// and where edgectl runs.
-var Refused = []string{"http.send", "net.lookup_ip_addr", "opa.runtime", "time.now_ns", "rand.intn", "uuid.rfc4122",
-	// These read the clock to check validity periods.
-	"io.jwt.decode_verify", "crypto.x509.parse_and_verify_certificates", "crypto.x509.parse_and_verify_certificates_with_options"}
-
 // Engine is a prepared set of policies, safe for concurrent use.
 type Engine struct {
 	// One query per input kind, holding only the rules that can report on
@@ -266,7 +259,7 @@ func Prepare(ctx context.Context, mods []Module, proj *intent.Project, m *intent
 		}
 	}
 	store := inmem.NewFromObject(data)
-	base := []func(*rego.Rego){rego.Store(store), rego.UnsafeBuiltins(refusedSet())}
+	base := []func(*rego.Rego){rego.Store(store), rego.UnsafeBuiltins(unsafeBuiltins)}
 	var rules []ruleRef
 	index := map[string]int{}
 	for _, mod := range mods {
@@ -320,7 +313,7 @@ func Prepare(ctx context.Context, mods []Module, proj *intent.Project, m *intent
 				return nil, nil, fmt.Errorf("prepare policies: %w", err)
 			}
 			for _, d := range astErrors(err) {
-				if !strings.Contains(d.Message, "unsafe built-in") { // reported above
+				if !reportedCall(d.Message) {
 					diags = append(diags, d)
 				}
 			}
@@ -374,18 +367,24 @@ func guardKinds(r *ast.Rule) []string {
 	return nil
 }
 
-// refusedCalls finds calls to refused built-ins in a module.
+// refusedCalls finds calls to built-ins that are not allowed in a module.
+// They are found by walking the module, so each is reported at its call
+// with the reason, even when another module stops OPA's compiler earlier.
 func refusedCalls(m *ast.Module) diag.List {
 	var diags diag.List
 	report := func(name string, loc *ast.Location) {
-		if !slices.Contains(Refused, name) {
-			return
+		if _, builtin := ast.BuiltinMap[name]; !builtin || Allowed(name) {
+			return // a function of the policy's own, or allowed
 		}
 		pos := diag.Pos{}
 		if loc != nil {
 			pos = diag.Pos{File: loc.File, Line: loc.Row, Col: loc.Col}
 		}
-		diags.Errorf(pos, "policy", "%s is refused: policies may not reach outside the repository or depend on when edgectl runs", name)
+		why := RefusedReason(name)
+		if why == "" {
+			why = "it is not on edgectl's list of deterministic built-ins"
+		}
+		diags.Errorf(pos, "policy", "%s is refused: %s; policies may only compute from the repository, so every run gives the same findings", name, why)
 	}
 	ast.WalkExprs(m, func(e *ast.Expr) bool {
 		if e.IsCall() {
@@ -402,12 +401,10 @@ func refusedCalls(m *ast.Module) diag.List {
 	return diags
 }
 
-func refusedSet() map[string]struct{} {
-	out := map[string]struct{}{}
-	for _, b := range Refused {
-		out[b] = struct{}{}
-	}
-	return out
+// reportedCall says whether a compiler error is about a call refusedCalls
+// already reported.
+func reportedCall(msg string) bool {
+	return strings.Contains(msg, "unsafe built-in function calls")
 }
 
 // ruleSeverity says whether a rule name reports findings, and how severe.
