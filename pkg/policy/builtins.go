@@ -32,8 +32,8 @@ var refusedBuiltins = map[string]string{
 	// ECDSA and RSA-PSS signatures are random, so the token differs on
 	// every run; signing also needs key material, which has no place in a
 	// routing repository.
-	"io.jwt.encode_sign":     "its signatures can differ on every run, and it needs a private key",
-	"io.jwt.encode_sign_raw": "its signatures can differ on every run, and it needs a private key",
+	"io.jwt.encode_sign":                                     "its signatures can differ on every run, and it needs a private key",
+	"io.jwt.encode_sign_raw":                                 "its signatures can differ on every run, and it needs a private key",
 	"crypto.x509.parse_and_verify_certificates":              "it reads the clock to check validity periods",
 	"crypto.x509.parse_and_verify_certificates_with_options": "it reads the clock to check validity periods",
 	"crypto.x509.parse_rsa_private_key":                      "it reads private keys, which have no place in a routing repository",
