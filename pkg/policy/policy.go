@@ -42,6 +42,7 @@ type Engine struct {
 	queries  map[string]*kindQuery
 	bundles  bool // some policy inspects compiled Envoy resources
 	severity map[string]diag.Severity
+	limits   Limits
 }
 
 type kindQuery struct {
@@ -72,7 +73,8 @@ var parseOpts = ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: tr
 // withTests is set) and the built-ins edgectl.yaml switches on.
 func Load(fsys fs.FS, proj *intent.Project, withTests bool) ([]Module, diag.List, error) {
 	var mods []Module
-	var diags diag.List
+	_, diags := ProjectLimits(proj)
+	diags = append(diags, CheckParams(proj)...)
 	var cfg *intent.Policies
 	if proj != nil {
 		cfg = proj.Spec.Policies
@@ -237,7 +239,8 @@ func Prepare(ctx context.Context, mods []Module, proj *intent.Project, m *intent
 	if err != nil {
 		return nil, nil, err
 	}
-	e := &Engine{severity: map[string]diag.Severity{}}
+	limits, _ := ProjectLimits(proj) // its problems are reported by Load
+	e := &Engine{severity: map[string]diag.Severity{}, limits: limits}
 	for _, mod := range mods {
 		e.bundles = e.bundles || strings.Contains(string(mod.Source), "EnvoyBundle")
 	}
@@ -459,17 +462,29 @@ func (e *Engine) Documents(ctx context.Context, docs []*intent.Doc) (diag.List, 
 	// again for every document.
 	results := make([]diag.List, len(docs))
 	errs := make([]error, len(docs))
+	// The first limit a policy hits stops the evaluation of every
+	// document: the compile fails anyway, and a runaway policy would
+	// otherwise run out its time limit once per document.
+	stop, stopAll := context.WithCancel(ctx)
+	defer stopAll()
 	next := make(chan int)
 	var g errgroup.Group
 	for range runtime.GOMAXPROCS(0) {
 		g.Go(func() error {
 			for i := range next {
 				d := docs[i]
-				if kq := e.queries[d.Kind]; kq == nil || len(kq.rules) == 0 {
-					continue // no rule looks at this kind
+				if kq := e.queries[d.Kind]; kq == nil || len(kq.rules) == 0 || stop.Err() != nil {
+					continue // no rule looks at this kind, or a limit was hit
 				}
-				fs, err := e.eval(ctx, d.Kind, rego.EvalParsedInput(inputValue(d)))
-				if err != nil {
+				fs, limit, err := e.eval(stop, d.Kind, rego.EvalParsedInput(inputValue(d)))
+				switch {
+				case limit != nil:
+					results[i] = diag.List{*limit}
+					stopAll()
+					continue
+				case err != nil && stop.Err() != nil && ctx.Err() == nil:
+					continue // stopped by another document's limit
+				case err != nil:
 					errs[i] = fmt.Errorf("evaluate policies on %s: %w", d.File, err)
 					continue // keep draining, so the sender never blocks
 				}
@@ -494,6 +509,11 @@ func (e *Engine) Documents(ctx context.Context, docs []*intent.Doc) (diag.List, 
 	}
 	var out diag.List
 	for _, r := range results {
+		if len(r) == 1 && r[0].Rule == "policy-limit" {
+			// Only the first document's: others may have hit the limit
+			// too, at another point, depending on the schedule.
+			return diag.List{r[0]}, nil
+		}
 		out = append(out, r...)
 	}
 	return out, nil
@@ -533,7 +553,10 @@ func (e *Engine) Bundle(ctx context.Context, gw *intent.Doc, r *xds.Resources) (
 		}
 		input[part.key] = list
 	}
-	fs, err := e.eval(ctx, "EnvoyBundle", rego.EvalInput(input))
+	fs, limit, err := e.eval(ctx, "EnvoyBundle", rego.EvalInput(input))
+	if limit != nil {
+		return diag.List{*limit}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("evaluate policies on the bundle of %s: %w", gw.Name, err)
 	}
@@ -559,17 +582,34 @@ type finding struct {
 	path []any
 }
 
-func (e *Engine) eval(ctx context.Context, kind string, input rego.EvalOption) ([]finding, error) {
+// eval evaluates the rules on one input, within the engine's limits. A
+// limit hit is a policy-limit finding, not an error.
+func (e *Engine) eval(ctx context.Context, kind string, input rego.EvalOption) ([]finding, *diag.Diagnostic, error) {
 	kq := e.queries[kind]
 	if kq == nil || len(kq.rules) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	rs, err := kq.query.Eval(ctx, input)
+	rs, err := e.bounded(ctx, kq, input)
 	if err != nil {
-		return nil, err
+		if d, ok := limitFinding(err, e.limits, nil); ok {
+			if d.Pos.File == "" {
+				// A timeout says not where it happened: evaluate again,
+				// tracing, to find the rule that runs too long.
+				t := &runningRule{rules: map[string]bool{}}
+				for _, r := range kq.rules {
+					t.rules[r.pkg+"."+r.name] = true
+				}
+				_, again := e.bounded(ctx, kq, input, rego.EvalQueryTracer(t))
+				if d2, ok := limitFinding(again, e.limits, t.loc); ok {
+					d = d2
+				}
+			}
+			return nil, &d, nil
+		}
+		return nil, nil, err
 	}
 	if len(rs) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var out []finding
 	for i, r := range kq.rules {
@@ -591,7 +631,20 @@ func (e *Engine) eval(ctx context.Context, kind string, input rego.EvalOption) (
 			out = append(out, toFinding(id, r.sev, v))
 		}
 	}
-	return out, nil
+	return out, nil, nil
+}
+
+// bounded evaluates a query with the time limit as a deadline and the
+// memory limit for the guarded built-ins.
+func (e *Engine) bounded(ctx context.Context, kq *kindQuery, opts ...rego.EvalOption) (rego.ResultSet, error) {
+	ctx, cancel := context.WithTimeout(withLimits(ctx, e.limits), e.limits.Timeout)
+	defer cancel()
+	rs, err := kq.query.Eval(ctx, opts...)
+	if err != nil && ctx.Err() == context.DeadlineExceeded && !errors.Is(err, context.DeadlineExceeded) {
+		// A built-in that noticed the deadline reports it in its own words.
+		err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+	}
+	return rs, err
 }
 
 // toFinding reads a finding: a message, or an object with "msg" and,
