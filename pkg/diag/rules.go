@@ -47,6 +47,7 @@ var Rules = []Rule{
 	{"unused-routeset", "a route set is included by nothing"},
 	{"policy", "a Rego policy does not compile, or refers to a refused built-in"},
 	{"acknowledgement", "an acknowledgement in edgectl.yaml matches no warning"},
+	{"policy-limit", "a policy ran past its time limit, or a built-in it calls would build a value over its memory limit"},
 }
 
 // RuleSummary returns the summary of a catalogued rule, or the id itself.
