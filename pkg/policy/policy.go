@@ -507,13 +507,22 @@ func (e *Engine) Documents(ctx context.Context, docs []*intent.Doc) (diag.List, 
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if stop.Err() != nil && ctx.Err() == nil {
+		// A limit was hit. Report one finding only, preferring one with a
+		// position: other documents may have hit a limit too, or been
+		// stopped halfway, depending on the schedule.
+		var found *diag.Diagnostic
+		for _, r := range results {
+			if len(r) == 1 && r[0].Rule == "policy-limit" && (found == nil || found.Pos.File == "" && r[0].Pos.File != "") {
+				found = &r[0]
+			}
+		}
+		if found != nil {
+			return diag.List{*found}, nil
+		}
+	}
 	var out diag.List
 	for _, r := range results {
-		if len(r) == 1 && r[0].Rule == "policy-limit" {
-			// Only the first document's: others may have hit the limit
-			// too, at another point, depending on the schedule.
-			return diag.List{r[0]}, nil
-		}
 		out = append(out, r...)
 	}
 	return out, nil
@@ -599,7 +608,7 @@ func (e *Engine) eval(ctx context.Context, kind string, input rego.EvalOption) (
 				for _, r := range kq.rules {
 					t.rules[r.pkg+"."+r.name] = true
 				}
-				_, again := e.bounded(ctx, kq, input, rego.EvalQueryTracer(t))
+				_, again := e.bounded(context.WithoutCancel(ctx), kq, input, rego.EvalQueryTracer(t))
 				if d2, ok := limitFinding(again, e.limits, t.loc); ok {
 					d = d2
 				}
