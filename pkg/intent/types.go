@@ -50,6 +50,14 @@ type Team struct {
 type Policies struct {
 	Paths   []string        `yaml:"paths"`
 	Builtin BuiltinPolicies `yaml:"builtin"`
+	Limits  *PolicyLimits   `yaml:"limits"`
+}
+
+// PolicyLimits bound each evaluation of the policies; empty fields keep
+// edgectl's defaults.
+type PolicyLimits struct {
+	Timeout string `yaml:"timeout"` // a duration, such as "10s"
+	Memory  string `yaml:"memory"`  // a size, such as "512Mi"
 }
 
 // BuiltinPolicies switches on and parameterises the embedded policies; a

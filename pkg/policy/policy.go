@@ -34,13 +34,6 @@ var builtinFS embed.FS
 // DefaultPaths are the globs of policy files when edgectl.yaml names none.
 var DefaultPaths = []string{"policies/**/*.rego"}
 
-// Refused are built-ins a policy may not call: they reach outside the
-// repository (the network, the environment) or make results depend on when
-// and where edgectl runs.
-var Refused = []string{"http.send", "net.lookup_ip_addr", "opa.runtime", "time.now_ns", "rand.intn", "uuid.rfc4122",
-	// These read the clock to check validity periods.
-	"io.jwt.decode_verify", "crypto.x509.parse_and_verify_certificates", "crypto.x509.parse_and_verify_certificates_with_options"}
-
 // Engine is a prepared set of policies, safe for concurrent use.
 type Engine struct {
 	// One query per input kind, holding only the rules that can report on
@@ -49,6 +42,7 @@ type Engine struct {
 	queries  map[string]*kindQuery
 	bundles  bool // some policy inspects compiled Envoy resources
 	severity map[string]diag.Severity
+	limits   Limits
 }
 
 type kindQuery struct {
@@ -79,7 +73,8 @@ var parseOpts = ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: tr
 // withTests is set) and the built-ins edgectl.yaml switches on.
 func Load(fsys fs.FS, proj *intent.Project, withTests bool) ([]Module, diag.List, error) {
 	var mods []Module
-	var diags diag.List
+	_, diags := ProjectLimits(proj)
+	diags = append(diags, CheckParams(proj)...)
 	var cfg *intent.Policies
 	if proj != nil {
 		cfg = proj.Spec.Policies
@@ -244,7 +239,8 @@ func Prepare(ctx context.Context, mods []Module, proj *intent.Project, m *intent
 	if err != nil {
 		return nil, nil, err
 	}
-	e := &Engine{severity: map[string]diag.Severity{}}
+	limits, _ := ProjectLimits(proj) // its problems are reported by Load
+	e := &Engine{severity: map[string]diag.Severity{}, limits: limits}
 	for _, mod := range mods {
 		e.bundles = e.bundles || strings.Contains(string(mod.Source), "EnvoyBundle")
 	}
@@ -266,7 +262,7 @@ func Prepare(ctx context.Context, mods []Module, proj *intent.Project, m *intent
 		}
 	}
 	store := inmem.NewFromObject(data)
-	base := []func(*rego.Rego){rego.Store(store), rego.UnsafeBuiltins(refusedSet())}
+	base := []func(*rego.Rego){rego.Store(store), rego.UnsafeBuiltins(unsafeBuiltins)}
 	var rules []ruleRef
 	index := map[string]int{}
 	for _, mod := range mods {
@@ -320,7 +316,7 @@ func Prepare(ctx context.Context, mods []Module, proj *intent.Project, m *intent
 				return nil, nil, fmt.Errorf("prepare policies: %w", err)
 			}
 			for _, d := range astErrors(err) {
-				if !strings.Contains(d.Message, "unsafe built-in") { // reported above
+				if !reportedCall(d.Message) {
 					diags = append(diags, d)
 				}
 			}
@@ -374,18 +370,24 @@ func guardKinds(r *ast.Rule) []string {
 	return nil
 }
 
-// refusedCalls finds calls to refused built-ins in a module.
+// refusedCalls finds calls to built-ins that are not allowed in a module.
+// They are found by walking the module, so each is reported at its call
+// with the reason, even when another module stops OPA's compiler earlier.
 func refusedCalls(m *ast.Module) diag.List {
 	var diags diag.List
 	report := func(name string, loc *ast.Location) {
-		if !slices.Contains(Refused, name) {
-			return
+		if _, builtin := ast.BuiltinMap[name]; !builtin || Allowed(name) {
+			return // a function of the policy's own, or allowed
 		}
 		pos := diag.Pos{}
 		if loc != nil {
 			pos = diag.Pos{File: loc.File, Line: loc.Row, Col: loc.Col}
 		}
-		diags.Errorf(pos, "policy", "%s is refused: policies may not reach outside the repository or depend on when edgectl runs", name)
+		why := RefusedReason(name)
+		if why == "" {
+			why = "it is not on edgectl's list of deterministic built-ins"
+		}
+		diags.Errorf(pos, "policy", "%s is refused: %s; policies may only compute from the repository, so every run gives the same findings", name, why)
 	}
 	ast.WalkExprs(m, func(e *ast.Expr) bool {
 		if e.IsCall() {
@@ -402,12 +404,10 @@ func refusedCalls(m *ast.Module) diag.List {
 	return diags
 }
 
-func refusedSet() map[string]struct{} {
-	out := map[string]struct{}{}
-	for _, b := range Refused {
-		out[b] = struct{}{}
-	}
-	return out
+// reportedCall says whether a compiler error is about a call refusedCalls
+// already reported.
+func reportedCall(msg string) bool {
+	return strings.Contains(msg, "unsafe built-in function calls")
 }
 
 // ruleSeverity says whether a rule name reports findings, and how severe.
@@ -462,17 +462,29 @@ func (e *Engine) Documents(ctx context.Context, docs []*intent.Doc) (diag.List, 
 	// again for every document.
 	results := make([]diag.List, len(docs))
 	errs := make([]error, len(docs))
+	// The first limit a policy hits stops the evaluation of every
+	// document: the compile fails anyway, and a runaway policy would
+	// otherwise run out its time limit once per document.
+	stop, stopAll := context.WithCancel(ctx)
+	defer stopAll()
 	next := make(chan int)
 	var g errgroup.Group
 	for range runtime.GOMAXPROCS(0) {
 		g.Go(func() error {
 			for i := range next {
 				d := docs[i]
-				if kq := e.queries[d.Kind]; kq == nil || len(kq.rules) == 0 {
-					continue // no rule looks at this kind
+				if kq := e.queries[d.Kind]; kq == nil || len(kq.rules) == 0 || stop.Err() != nil {
+					continue // no rule looks at this kind, or a limit was hit
 				}
-				fs, err := e.eval(ctx, d.Kind, rego.EvalParsedInput(inputValue(d)))
-				if err != nil {
+				fs, limit, err := e.eval(stop, d.Kind, rego.EvalParsedInput(inputValue(d)))
+				switch {
+				case limit != nil:
+					results[i] = diag.List{*limit}
+					stopAll()
+					continue
+				case err != nil && stop.Err() != nil && ctx.Err() == nil:
+					continue // stopped by another document's limit
+				case err != nil:
 					errs[i] = fmt.Errorf("evaluate policies on %s: %w", d.File, err)
 					continue // keep draining, so the sender never blocks
 				}
@@ -494,6 +506,20 @@ func (e *Engine) Documents(ctx context.Context, docs []*intent.Doc) (diag.List, 
 	_ = g.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	if stop.Err() != nil && ctx.Err() == nil {
+		// A limit was hit. Report one finding only, preferring one with a
+		// position: other documents may have hit a limit too, or been
+		// stopped halfway, depending on the schedule.
+		var found *diag.Diagnostic
+		for _, r := range results {
+			if len(r) == 1 && r[0].Rule == "policy-limit" && (found == nil || found.Pos.File == "" && r[0].Pos.File != "") {
+				found = &r[0]
+			}
+		}
+		if found != nil {
+			return diag.List{*found}, nil
+		}
 	}
 	var out diag.List
 	for _, r := range results {
@@ -536,7 +562,10 @@ func (e *Engine) Bundle(ctx context.Context, gw *intent.Doc, r *xds.Resources) (
 		}
 		input[part.key] = list
 	}
-	fs, err := e.eval(ctx, "EnvoyBundle", rego.EvalInput(input))
+	fs, limit, err := e.eval(ctx, "EnvoyBundle", rego.EvalInput(input))
+	if limit != nil {
+		return diag.List{*limit}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("evaluate policies on the bundle of %s: %w", gw.Name, err)
 	}
@@ -562,17 +591,38 @@ type finding struct {
 	path []any
 }
 
-func (e *Engine) eval(ctx context.Context, kind string, input rego.EvalOption) ([]finding, error) {
+// eval evaluates the rules on one input, within the engine's limits. A
+// limit hit is a policy-limit finding, not an error.
+func (e *Engine) eval(ctx context.Context, kind string, input rego.EvalOption) ([]finding, *diag.Diagnostic, error) {
 	kq := e.queries[kind]
 	if kq == nil || len(kq.rules) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	rs, err := kq.query.Eval(ctx, input)
+	rs, err := e.bounded(ctx, kq, input)
 	if err != nil {
-		return nil, err
+		if d, ok := limitFinding(err, e.limits, nil); ok {
+			if d.Pos.File == "" {
+				// A timeout says not where it happened: evaluate again,
+				// tracing, to find the rule that runs too long. The trace
+				// stops after a fixed number of steps, not at a deadline, so
+				// the rule it names is the same however loaded the machine.
+				rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+				t := &runningRule{rules: map[string]bool{}, steps: traceSteps, stop: cancel}
+				for _, r := range kq.rules {
+					t.rules[r.pkg+"."+r.name] = true
+				}
+				_, _ = e.bounded(rctx, kq, input, rego.EvalQueryTracer(t))
+				cancel()
+				if t.loc != nil {
+					d.Pos = diag.Pos{File: t.loc.File, Line: t.loc.Row, Col: t.loc.Col}
+				}
+			}
+			return nil, &d, nil
+		}
+		return nil, nil, err
 	}
 	if len(rs) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var out []finding
 	for i, r := range kq.rules {
@@ -594,7 +644,20 @@ func (e *Engine) eval(ctx context.Context, kind string, input rego.EvalOption) (
 			out = append(out, toFinding(id, r.sev, v))
 		}
 	}
-	return out, nil
+	return out, nil, nil
+}
+
+// bounded evaluates a query with the time limit as a deadline and the
+// memory limit for the guarded built-ins.
+func (e *Engine) bounded(ctx context.Context, kq *kindQuery, opts ...rego.EvalOption) (rego.ResultSet, error) {
+	ctx, cancel := context.WithTimeout(withLimits(ctx, e.limits), e.limits.Timeout)
+	defer cancel()
+	rs, err := kq.query.Eval(ctx, opts...)
+	if err != nil && ctx.Err() == context.DeadlineExceeded && !errors.Is(err, context.DeadlineExceeded) {
+		// A built-in that noticed the deadline reports it in its own words.
+		err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+	}
+	return rs, err
 }
 
 // toFinding reads a finding: a message, or an object with "msg" and,

@@ -12,6 +12,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/tester"
+	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"github.com/edgectl/edgectl/pkg/diag"
 	"github.com/edgectl/edgectl/pkg/intent"
@@ -27,9 +28,6 @@ type TestResult struct {
 	Output   string        `json:"output,omitempty"`
 	Duration time.Duration `json:"durationNanos"`
 }
-
-// testTimeout bounds each test, so a runaway policy cannot stall CI.
-const testTimeout = 10 * time.Second
 
 // Test runs the repository's Rego tests (rules named test_* in any module,
 // usually in *_test.rego files) against its policies and the enabled
@@ -49,11 +47,17 @@ func Test(ctx context.Context, mods []Module, proj *intent.Project, docs []*inte
 	if err != nil {
 		return nil, nil, err
 	}
+	// Each test runs within the limits of a compile, so a runaway policy
+	// cannot stall CI. Their problems are reported by Load.
+	limits, _ := ProjectLimits(proj)
+	ctx = withLimits(ctx, limits)
+	compiler := ast.NewCompiler().WithUnsafeBuiltins(unsafeBuiltins).WithEnablePrintStatements(true).WithDefaultRegoVersion(ast.RegoV1)
 	r := tester.NewRunner().
+		SetCompiler(compiler).
 		SetModules(modules).
 		SetStore(inmem.NewFromObject(data)).
 		CapturePrintOutput(true).
-		SetTimeout(testTimeout)
+		SetTimeout(limits.Timeout)
 	if run != "" {
 		r = r.Filter(run)
 	}
@@ -61,7 +65,12 @@ func Test(ctx context.Context, mods []Module, proj *intent.Project, docs []*inte
 	if err != nil {
 		var astErrs ast.Errors
 		if errors.As(err, &astErrs) {
-			return nil, astErrors(err), nil
+			for _, d := range astErrors(err) {
+				if !reportedCall(d.Message) {
+					diags = append(diags, d)
+				}
+			}
+			return nil, diags, nil
 		}
 		return nil, nil, fmt.Errorf("run policy tests: %w", err)
 	}
@@ -73,11 +82,22 @@ func Test(ctx context.Context, mods []Module, proj *intent.Project, docs []*inte
 		}
 		if res.Error != nil {
 			tr.Error = res.Error.Error()
+			err := res.Error
+			if topdown.IsCancel(err) && !errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+				err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+			}
+			var at *ast.Location
+			if res.Location != nil {
+				at = res.Location
+			}
+			if d, ok := limitFinding(err, limits, at); ok {
+				diags.Add(d)
+			}
 		}
 		out = append(out, tr)
 	}
 	slices.SortFunc(out, func(a, b TestResult) int {
 		return cmp.Or(cmp.Compare(a.Package, b.Package), cmp.Compare(a.Name, b.Name))
 	})
-	return out, nil, nil
+	return out, diags.Sorted(), nil
 }
