@@ -3,17 +3,11 @@ package push
 import (
 	"context"
 	"errors"
-	"fmt"
-	"math"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/edgectl/edgectl/internal/genrepo"
 	"github.com/edgectl/edgectl/pkg/bundle"
@@ -146,123 +140,3 @@ func TestConcurrentPushesDoNotInterleave(t *testing.T) {
 	}
 }
 
-// crashHelper is the child process of TestPushSurvivesSIGKILL: it pushes
-// one bundle directory to one target and exits.
-func TestMain(m *testing.M) {
-	if dir := os.Getenv("EDGECTL_CRASH_PUSH_TARGET"); dir != "" {
-		b, err := bundle.Read(os.DirFS(os.Getenv("EDGECTL_CRASH_PUSH_BUNDLE")))
-		if err == nil && os.Getenv("EDGECTL_CRASH_PUSH_NOOP") == "" {
-			_, err = File{Dir: dir}.Push(b, Options{})
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
-// TestPushSurvivesSIGKILL kills a pushing process with SIGKILL at random
-// instants, at least 200 times. After each kill the target must hold the
-// complete old bundle or the complete new one: every file Envoy reads
-// matches the manifest, every resource its hash, and the digest holds.
-func TestPushSurvivesSIGKILL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("kills 200 processes")
-	}
-	bs := bundles(t, 2000, 2)
-	out := t.TempDir()
-	if err := bundle.WriteOutput(out, bs[:1]); err != nil {
-		t.Fatal(err)
-	}
-	dirs := []string{filepath.Join(t.TempDir(), "v0"), filepath.Join(t.TempDir(), "v1")}
-	for i, b := range bs {
-		if err := bundle.WriteOutput(dirs[i], []*bundle.Bundle{b}); err != nil {
-			t.Fatal(err)
-		}
-		dirs[i] = filepath.Join(dirs[i], b.Gateway)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	target := t.TempDir()
-	push := func(i int, env ...string) *exec.Cmd {
-		cmd := exec.Command(exe, "-test.run=^$")
-		cmd.Env = append(append(os.Environ(), "EDGECTL_CRASH_PUSH_TARGET="+target, "EDGECTL_CRASH_PUSH_BUNDLE="+dirs[i]), env...)
-		return cmd
-	}
-	timed := func(cmd *exec.Cmd) time.Duration {
-		start := time.Now()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%v\n%s", err, out)
-		}
-		return time.Since(start)
-	}
-	// The kills aim at the push itself: from the end of the child's start
-	// (reading the bundle) to a little after a whole push would finish.
-	timed(push(0))
-	startup := min(timed(push(1, "EDGECTL_CRASH_PUSH_NOOP=1")), timed(push(1, "EDGECTL_CRASH_PUSH_NOOP=1")))
-	full := min(timed(push(1)), timed(push(0)))
-	r := rand.New(rand.NewPCG(1, 2))
-	const trials = 200
-	completed, flipped := 0, 0
-	// Half the kills land anywhere in the push; the other half between the
-	// latest kill that left the old bundle and the earliest that let the
-	// push finish, where the swap is. Those bounds follow the machine's
-	// load, which moves the swap around.
-	lastOld, firstDone := time.Duration(0), time.Duration(math.MaxInt64)
-	for trial := range trials {
-		before, err := File{Dir: target}.Current()
-		if err != nil {
-			t.Fatal(err)
-		}
-		next := 0
-		if before.Digest == bs[0].Digest {
-			next = 1
-		}
-		cmd := push(next)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		window := max(full-startup, time.Millisecond)
-		delay := startup*8/10 + time.Duration(r.Int64N(int64(window)*13/10))
-		if trial%2 == 1 && firstDone > lastOld && firstDone != math.MaxInt64 {
-			delay = lastOld + time.Duration(r.Int64N(int64(firstDone-lastOld)))
-		}
-		time.Sleep(delay)
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		done := cmd.Wait() == nil
-		if done {
-			completed++
-			firstDone = min(firstDone, delay)
-		}
-		after, err := File{Dir: target}.Current()
-		if err != nil {
-			t.Fatalf("trial %d: the target is damaged: %v", trial, err)
-		}
-		switch after.Digest {
-		case bs[next].Digest:
-			flipped++
-		case before.Digest:
-			lastOld = max(lastOld, delay)
-		default:
-			t.Fatalf("trial %d: the target holds neither bundle", trial)
-		}
-	}
-	t.Logf("%d trials: start-up %v, push %v; %d killed before the swap, %d killed after it, %d finished",
-		trials, startup, full-startup, trials-flipped, flipped-completed, completed)
-	// Most kills must interrupt a push in progress, and some must land after
-	// the swap (a short phase), or the test proves nothing.
-	if trials-completed < trials/2 || flipped-completed < 1 {
-		t.Errorf("kills did not spread over the push: %d before the swap, %d after, %d too late", trials-flipped, flipped-completed, completed)
-	}
-	if left, _ := filepath.Glob(filepath.Join(target, ".tmp-*")); len(left) > 3 {
-		t.Errorf("a later push should clear what killed ones left: %v", left)
-	}
-	// And the target still takes pushes after all that.
-	if o, err := push(0).CombinedOutput(); err != nil {
-		t.Fatalf("push after the trials: %v\n%s", err, o)
-	}
-}

@@ -26,7 +26,7 @@ type Options struct {
 
 // Result says what a push did.
 type Result struct {
-	Status   string // "pushed", "up to date", or "would push" on a dry run
+	Status   string // "pushed", "up to date", "would push" on a dry run, "rolled back"
 	Digest   string // the bundle's
 	Previous string // what the target held before, "" if nothing
 	Detail   []string
@@ -36,6 +36,8 @@ const (
 	Pushed    = "pushed"
 	UpToDate  = "up to date"
 	WouldPush = "would push"
+	// RolledBack is the status of a rollback that changed the version.
+	RolledBack = "rolled back"
 )
 
 // restartNote says when a push needs more than the target: Envoy reads its

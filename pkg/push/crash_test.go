@@ -1,0 +1,305 @@
+package push
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/edgectl/edgectl/pkg/bundle"
+)
+
+// The child process of the crash tests runs one push or rollback against
+// one target and exits; CrashEnv may make it die on the way.
+const (
+	childTarget = "EDGECTL_TEST_CHILD_TARGET" // the target directory
+	childBundle = "EDGECTL_TEST_CHILD_BUNDLE" // a bundle directory to push, or "rollback"
+	childKeep   = "EDGECTL_TEST_CHILD_KEEP"
+)
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(childTarget); dir != "" {
+		keep, _ := strconv.Atoi(os.Getenv(childKeep))
+		tgt := File{Dir: dir, Keep: keep}
+		var err error
+		if src := os.Getenv(childBundle); strings.HasPrefix(src, "rollback:") {
+			_, err = tgt.Rollback(strings.TrimPrefix(src, "rollback:"))
+		} else {
+			var b *bundle.Bundle
+			if b, err = bundle.Read(os.DirFS(src)); err == nil {
+				_, err = tgt.Push(b, Options{})
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// crashScenario is a target in a known state and one action on it.
+type crashScenario struct {
+	name   string
+	keep   int
+	before []int // bundles pushed first, in order
+	damage bool  // then the current version's lds.yaml is edited
+	push   int   // the bundle pushed; -1 rolls back instead
+	old    int   // the bundle the target serves before the action, -1 for none
+	new    int   // the bundle it serves after
+}
+
+var crashScenarios = []crashScenario{
+	{name: "first push", push: 0, old: -1, new: 0},
+	{name: "update", before: []int{0}, push: 1, old: 0, new: 1},
+	{name: "update that prunes", keep: 2, before: []int{0, 1}, push: 2, old: 1, new: 2},
+	{name: "repair of the current version", before: []int{0}, damage: true, push: 0, old: 0, new: 0},
+	{name: "rollback", before: []int{0, 1}, push: -1, old: 1, new: 0},
+}
+
+// crashFixture holds the bundles of the crash tests, compiled and written
+// out once.
+type crashFixture struct {
+	bundles []*bundle.Bundle
+	dirs    []string // each bundle as compile writes it
+	exe     string
+}
+
+func newCrashFixture(t *testing.T, routes int) *crashFixture {
+	t.Helper()
+	f := &crashFixture{bundles: bundles(t, routes, 3)}
+	for _, b := range f.bundles {
+		out := t.TempDir()
+		if err := bundle.WriteOutput(out, []*bundle.Bundle{b}); err != nil {
+			t.Fatal(err)
+		}
+		f.dirs = append(f.dirs, filepath.Join(out, b.Gateway))
+	}
+	var err error
+	if f.exe, err = os.Executable(); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// setUp brings a fresh target to the scenario's starting state.
+func (f *crashFixture) setUp(t *testing.T, sc crashScenario, dir string) File {
+	t.Helper()
+	tgt := File{Dir: dir, Keep: sc.keep}
+	for _, i := range sc.before {
+		if _, err := tgt.Push(f.bundles[i], Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sc.damage {
+		lds := filepath.Join(dir, dataLink, "lds.yaml")
+		data, err := os.ReadFile(lds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(lds, append(data, "# edited\n"...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tgt
+}
+
+// act runs the scenario's action in this process, its steps recorded.
+func (f *crashFixture) act(sc crashScenario, tgt File) error {
+	var err error
+	if sc.push < 0 {
+		_, err = tgt.Rollback(f.bundles[sc.new].Digest)
+	} else {
+		_, err = tgt.Push(f.bundles[sc.push], Options{})
+	}
+	return err
+}
+
+func (f *crashFixture) child(sc crashScenario, dir string, env ...string) *exec.Cmd {
+	src := "rollback:" + f.bundles[sc.new].Digest
+	if sc.push >= 0 {
+		src = f.dirs[sc.push]
+	}
+	cmd := exec.Command(f.exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), childTarget+"="+dir, childBundle+"="+src, childKeep+"="+strconv.Itoa(sc.keep))
+	cmd.Env = append(cmd.Env, env...)
+	return cmd
+}
+
+// checkInvariant asserts what a crash at any instant must leave: the
+// target serves the old bundle or the new one, each complete and verified
+// by digest (Current recomputes it from what Envoy reads). A target whose
+// old version was damaged may still serve it damaged, never a mix with
+// the new one.
+func (f *crashFixture) checkInvariant(t *testing.T, sc crashScenario, tgt File, when string) {
+	t.Helper()
+	cur, err := tgt.Current()
+	var damaged *bundle.DamagedError
+	switch {
+	case err != nil && sc.damage && errors.As(err, &damaged):
+		if !slices.Equal(damaged.Files(), []string{"lds.yaml"}) {
+			t.Fatalf("%s: the damaged version changed: %v", when, err)
+		}
+	case err != nil:
+		t.Fatalf("%s: the target is damaged: %v", when, err)
+	case cur == nil:
+		if sc.old >= 0 {
+			t.Fatalf("%s: the target lost its bundle", when)
+		}
+	case cur.Digest == f.bundles[sc.new].Digest:
+	case sc.old >= 0 && cur.Digest == f.bundles[sc.old].Digest && !sc.damage:
+	default:
+		t.Fatalf("%s: the target serves %s, neither the old bundle nor the new one", when, cur.Digest)
+	}
+}
+
+// checkSane asserts a target after a successful action: it serves the new
+// bundle, its history says so, every version it keeps verifies, and no
+// temporary file stays.
+func (f *crashFixture) checkSane(t *testing.T, sc crashScenario, tgt File, when string) {
+	t.Helper()
+	want := f.bundles[sc.new].Digest
+	cur, err := tgt.Current()
+	if err != nil || cur == nil || cur.Digest != want {
+		t.Fatalf("%s: the target does not serve the new bundle: %v", when, err)
+	}
+	h, err := tgt.History()
+	if err != nil || len(h) == 0 || h[0].Digest != want {
+		t.Fatalf("%s: the history does not name the current version first: %+v %v", when, h, err)
+	}
+	entries, err := os.ReadDir(tgt.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := 0
+	for _, e := range entries {
+		switch {
+		case strings.HasPrefix(e.Name(), ".tmp-"):
+			t.Fatalf("%s: %s left behind", when, e.Name())
+		case strings.HasPrefix(e.Name(), versionPref):
+			versions++
+			if _, err := tgt.readVersion(e.Name()); err != nil {
+				t.Fatalf("%s: kept version does not verify: %v", when, err)
+			}
+		}
+	}
+	if keep := cmpOr(sc.keep, 5); versions > keep {
+		t.Fatalf("%s: %d versions kept, want at most %d", when, versions, keep)
+	}
+}
+
+func cmpOr(a, b int) int {
+	if a != 0 {
+		return a
+	}
+	return b
+}
+
+// TestCrashAtEveryStep kills a push (or rollback) at each step of its
+// protocol in turn, through the fault hook (CrashEnv), in a child process
+// that dies by SIGKILL with nothing deferred run. After each crash the
+// target must serve the old bundle or the new one, whole, and the same
+// action run again must succeed and leave a sane target. The steps are
+// counted by running the action once in this process; the child crashing
+// at the step after the last must not crash at all, so the count is exact.
+func TestCrashAtEveryStep(t *testing.T) {
+	t.Parallel()
+	f := newCrashFixture(t, 3)
+	for _, sc := range crashScenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			counted := f.setUp(t, sc, t.TempDir())
+			counted.steps = &steps{record: true}
+			if err := f.act(sc, counted); err != nil {
+				t.Fatal(err)
+			}
+			names := counted.steps.names
+			f.checkSane(t, sc, File{Dir: counted.Dir, Keep: sc.keep}, "without a crash")
+			if len(names) < 5 {
+				t.Fatalf("only %d steps: %v", len(names), names)
+			}
+			root := t.TempDir()
+			for k := 1; k <= len(names)+1; k++ {
+				dir := filepath.Join(root, strconv.Itoa(k))
+				tgt := f.setUp(t, sc, dir)
+				out, err := f.child(sc, dir, CrashEnv+"="+strconv.Itoa(k)).CombinedOutput()
+				when := "after the last step"
+				if k <= len(names) {
+					when = fmt.Sprintf("crash before step %d (%s)", k, names[k-1])
+					if !killed(err) {
+						t.Fatalf("%s: the child did not die by SIGKILL: %v\n%s", when, err, out)
+					}
+				} else if err != nil {
+					t.Fatalf("%s: %v\n%s", when, err, out)
+				}
+				f.checkInvariant(t, sc, tgt, when)
+				if err := f.act(sc, tgt); err != nil {
+					t.Fatalf("%s: the action again: %v", when, err)
+				}
+				f.checkSane(t, sc, tgt, when+", then again")
+			}
+		})
+	}
+}
+
+func killed(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}
+
+// TestCrashAtRandomInstants kills pushes of a larger bundle with SIGKILL
+// from outside, at instants drawn at random. Where the kills land depends
+// on the machine, so the test asserts only the invariant, after each.
+func TestCrashAtRandomInstants(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills processes")
+	}
+	t.Parallel()
+	f := newCrashFixture(t, 300)
+	r := rand.New(rand.NewPCG(1, 2))
+	sc := crashScenarios[1]
+	for trial := range 8 {
+		dir := filepath.Join(t.TempDir(), "xds")
+		tgt := f.setUp(t, sc, dir)
+		cmd := f.child(sc, dir)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(r.Int64N(int64(300 * time.Millisecond))))
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		when := fmt.Sprintf("random kill %d", trial)
+		f.checkInvariant(t, sc, tgt, when)
+		if err := f.act(sc, tgt); err != nil {
+			t.Fatalf("%s: the push again: %v", when, err)
+		}
+		f.checkSane(t, sc, tgt, when+", then again")
+	}
+}
+
+// TestCrashHookIgnoresOtherValues: only a plain step number arms the hook.
+func TestCrashHookIgnoresOtherValues(t *testing.T) {
+	for _, v := range []string{"", "0", "-1", "01", "1 ", "1x", "step 1", "1e3", "1234567"} {
+		t.Setenv(CrashEnv, v)
+		if s := stepsFromEnv(); s != nil {
+			t.Errorf("%s=%q armed the hook at %d", CrashEnv, v, s.crashAt)
+		}
+	}
+	t.Setenv(CrashEnv, "12")
+	if s := stepsFromEnv(); s == nil || s.crashAt != 12 {
+		t.Errorf("%s=12 did not arm the hook: %+v", CrashEnv, s)
+	}
+}
