@@ -1,6 +1,7 @@
 package push
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"strconv"
@@ -13,7 +14,7 @@ import (
 // process with SIGKILL just before step K (counted from 1) of its protocol:
 // every change it makes to the target directory, and the lock, is a step
 // (see steps.do). Nothing deferred runs, no file is closed: the process
-// dies as it would at that instant. The crash tests in file_test.go run
+// dies as it would at that instant. The crash tests (pkg/push/crashtest) run
 // a push crashing at every step in turn and check that the target then
 // holds the old bundle or the new one, whole.
 //
@@ -26,11 +27,13 @@ var crashAtFormat = regexp.MustCompile(`^[1-9][0-9]{0,5}$`)
 
 // steps numbers the steps of one push protocol run, for the fault hook.
 // A nil *steps does nothing.
+//
+// The tests need not be told how many steps there are: a crash at a step
+// beyond the last is no crash, so they raise K until the push completes.
+// The step dies naming itself on stderr, for their messages.
 type steps struct {
-	crashAt int      // die before this step; 0: never
-	n       int      // steps taken so far
-	names   []string // the steps taken, when record is set
-	record  bool
+	crashAt int // die before this step
+	n       int // steps taken so far
 }
 
 // stepsFromEnv returns the crash hook the environment asks for, or nil.
@@ -56,10 +59,8 @@ func (s *steps) do(name string) {
 		return
 	}
 	s.n++
-	if s.record {
-		s.names = append(s.names, name)
-	}
 	if s.n == s.crashAt {
+		fmt.Fprintf(os.Stderr, "%s=%d: killed before step %d: %s\n", CrashEnv, s.crashAt, s.n, name)
 		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {} // the signal is on its way; take no further step
 	}

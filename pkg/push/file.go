@@ -43,8 +43,7 @@ type File struct {
 	// LockTimeout bounds the wait for another push; zero means a minute.
 	LockTimeout time.Duration
 
-	// steps numbers the protocol's steps for the crash tests (crash.go).
-	steps *steps
+	steps *steps // the crash tests' fault hook (crash.go)
 }
 
 // Entry is one version in a target's history, newest first.

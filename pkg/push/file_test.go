@@ -139,4 +139,3 @@ func TestConcurrentPushesDoNotInterleave(t *testing.T) {
 		t.Fatalf("target after concurrent pushes: %v", err)
 	}
 }
-
