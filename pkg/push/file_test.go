@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -138,4 +139,142 @@ func TestConcurrentPushesDoNotInterleave(t *testing.T) {
 	if err != nil || b == nil || (b.Digest != bs[0].Digest && b.Digest != bs[1].Digest) {
 		t.Fatalf("target after concurrent pushes: %v", err)
 	}
+}
+
+// tamperVersion edits one file of a version directory in a target, the
+// way someone with write access to it might.
+func tamperVersion(t *testing.T, tgt File, digest, name string) {
+	t.Helper()
+	p := filepath.Join(tgt.Dir, versionDir(digest), name)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(strings.Replace(string(data), "8080", "8081", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFileTargetTampered: a version directory is trusted only if it
+// verifies, wherever the target reads it.
+func TestFileTargetTampered(t *testing.T) {
+	t.Parallel()
+	bs := bundles(t, 5, 2)
+	damagedFiles := func(err error) []string {
+		var d *bundle.DamagedError
+		if !errors.As(err, &d) {
+			return nil
+		}
+		return d.Files()
+	}
+	pushed := func(t *testing.T, tgt File, bs ...*bundle.Bundle) {
+		t.Helper()
+		for _, b := range bs {
+			if _, err := tgt.Push(b, Options{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	t.Run("a kept version is verified before it is reused", func(t *testing.T) {
+		t.Parallel()
+		tgt := File{Dir: t.TempDir()}
+		pushed(t, tgt, bs[0], bs[1])
+		tamperVersion(t, tgt, bs[0].Digest, "lds.yaml")
+		r, err := tgt.Push(bs[0], Options{ExpectDigest: bs[0].Digest})
+		if err != nil || r.Status != Pushed {
+			t.Fatalf("push of the genuine bundle: %+v %v", r, err)
+		}
+		if !slices.ContainsFunc(r.Detail, func(d string) bool { return strings.Contains(d, "lds.yaml") && strings.Contains(d, "replaced") }) {
+			t.Errorf("the repair is not reported: %q", r.Detail)
+		}
+		cur, err := tgt.Current()
+		if err != nil || cur.Digest != bs[0].Digest {
+			t.Fatalf("after the repair: %v", err)
+		}
+		got, _ := os.ReadFile(filepath.Join(tgt.Dir, "lds.yaml"))
+		if string(got) != string(bs[0].File("xds/lds.yaml")) {
+			t.Error("Envoy still reads the tampered lds.yaml")
+		}
+	})
+
+	t.Run("a damaged current version is named, and repaired by a push", func(t *testing.T) {
+		t.Parallel()
+		tgt := File{Dir: t.TempDir()}
+		pushed(t, tgt, bs[0])
+		tamperVersion(t, tgt, bs[0].Digest, "lds.yaml")
+		_, err := tgt.Current()
+		if got := damagedFiles(err); !slices.Equal(got, []string{"lds.yaml"}) {
+			t.Fatalf("Current names %v: %v", got, err)
+		}
+		if err := os.WriteFile(filepath.Join(tgt.Dir, dataLink, "notes.txt"), []byte("hi"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err = tgt.Current()
+		if got := damagedFiles(err); !slices.Equal(got, []string{"lds.yaml", "notes.txt"}) {
+			t.Fatalf("Current names %v: %v", got, err)
+		}
+		r, err := tgt.Push(bs[0], Options{})
+		if err != nil || r.Status != Pushed {
+			t.Fatalf("push over the damaged version: %+v %v", r, err)
+		}
+		if cur, err := tgt.Current(); err != nil || cur.Digest != bs[0].Digest {
+			t.Fatalf("after the repair: %v", err)
+		}
+		if r, err := tgt.Push(bs[0], Options{}); err != nil || r.Status != UpToDate {
+			t.Fatalf("a second push: %+v %v", r, err)
+		}
+	})
+
+	t.Run("rollback to a damaged version is refused", func(t *testing.T) {
+		t.Parallel()
+		tgt := File{Dir: t.TempDir()}
+		pushed(t, tgt, bs[0], bs[1])
+		tamperVersion(t, tgt, bs[0].Digest, "lds.yaml")
+		_, err := tgt.Rollback("")
+		if err == nil || !strings.Contains(err.Error(), "does not verify") || !strings.Contains(err.Error(), "lds.yaml") {
+			t.Fatalf("rollback to a tampered version: %v", err)
+		}
+		if cur, err := tgt.Current(); err != nil || cur.Digest != bs[1].Digest {
+			t.Fatalf("the refused rollback changed the target: %v", err)
+		}
+	})
+
+	t.Run("a version directory holding another bundle", func(t *testing.T) {
+		t.Parallel()
+		tgt := File{Dir: t.TempDir()}
+		pushed(t, tgt, bs[0], bs[1])
+		// Swap the two version directories' contents: each verifies on its
+		// own, neither is the version its name says.
+		a, b := filepath.Join(tgt.Dir, versionDir(bs[0].Digest)), filepath.Join(tgt.Dir, versionDir(bs[1].Digest))
+		if err := os.Rename(a, a+".x"); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(b, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(a+".x", b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tgt.Current(); err == nil || !strings.Contains(err.Error(), "not the version its name says") {
+			t.Fatalf("Current: %v", err)
+		}
+		if _, err := tgt.Rollback(bs[0].Digest); err == nil {
+			t.Fatal("rolled back to a directory holding another bundle")
+		}
+		if _, err := tgt.Push(bs[1], Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if cur, err := tgt.Current(); err != nil || cur.Digest != bs[1].Digest {
+			t.Fatalf("after the repair: %v", err)
+		}
+	})
+
+	t.Run("rollback of a target nothing was pushed to", func(t *testing.T) {
+		t.Parallel()
+		_, err := File{Dir: filepath.Join(t.TempDir(), "missing")}.Rollback("")
+		if !errors.Is(err, ErrNoTarget) {
+			t.Fatalf("rollback of a missing target: %v", err)
+		}
+	})
 }
