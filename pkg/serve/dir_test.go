@@ -62,7 +62,7 @@ func TestPushTarget(t *testing.T) {
 	if got := s.servedVersion(t, "edge"); got != b1.Digest {
 		t.Errorf("after a broken bundle the version is %s, want the last good %s", got, b1.Digest)
 	}
-	if !containsLine(s.log.String(), "keeping the last good version", "gateway=edge", "cds.yaml: content does not match the manifest") {
+	if !containsLine(s.log.String(), "keeping the last good version", "gateway=edge", "damaged bundle: cds.yaml differs from the sha256 the manifest lists for it") {
 		t.Errorf("the log does not say why the bundle was refused")
 	}
 	if code, _ := s.get(t, "/readyz"); code != http.StatusOK {
@@ -177,7 +177,7 @@ func TestReadyzNames(t *testing.T) {
 	eventually(t, "/readyz to name the broken gateway", func() bool {
 		code, body := s.get(t, "/readyz")
 		return code == http.StatusServiceUnavailable && strings.Contains(body, `gateway "edge" has no version served: `) &&
-			strings.Contains(body, "lds.yaml: content does not match the manifest")
+			strings.Contains(body, "damaged bundle: lds.yaml differs from the sha256 the manifest lists for it")
 	})
 }
 
