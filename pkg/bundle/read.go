@@ -30,8 +30,8 @@ import (
 
 // Problem is one thing wrong with one file of a bundle.
 type Problem struct {
-	File   string // as the reader sees it: xds/lds.yaml in a compile output, lds.yaml in a target
-	Detail string
+	File   string `json:"file"` // as the reader sees it: xds/lds.yaml in a compile output, lds.yaml in a target
+	Detail string `json:"detail"`
 }
 
 // DamagedError is a bundle whose content is not what its manifest says,

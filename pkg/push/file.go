@@ -134,7 +134,7 @@ func (t File) Push(b *bundle.Bundle, opts Options) (Result, error) {
 	if t.steps == nil {
 		t.steps = stepsFromEnv()
 	}
-	res := Result{Digest: b.Digest}
+	res := Result{Gateway: b.Gateway, Digest: b.Digest}
 	if err := checkExpected(b.Digest, opts.ExpectDigest); err != nil {
 		return res, err
 	}
@@ -193,7 +193,9 @@ func (t File) Push(b *bundle.Bundle, opts Options) (Result, error) {
 // plan adds what a push of b over cur needs the user to know.
 func (t File) plan(cur, b *bundle.Bundle, res Result, dryRun bool) (Result, error) {
 	if dir := b.Manifest.XDSDirectory; dir != "" && filepath.Clean(t.Dir) != dir {
-		res.Detail = append(res.Detail, fmt.Sprintf("the bundle's bootstrap reads %s, not %s: Envoy must use a bootstrap made for this directory (spec.xds.directory)", dir, t.Dir))
+		res.Detail = append(res.Detail,
+			fmt.Sprintf("the bundle's bootstrap reads %s, not %s: an Envoy started with its bootstrap-xds.yaml will not see this push", dir, t.Dir),
+			fmt.Sprintf("push to file://%s instead, or set spec.xds.directory of gateway %s to %s and compile again (a trial push that no Envoy reads can ignore this)", dir, b.Gateway, t.Dir))
 	}
 	res.Detail = append(res.Detail, restartNote(cur, b)...)
 	if dryRun {
@@ -252,7 +254,7 @@ func (t File) Rollback(digest string) (Result, error) {
 			return Result{}, errors.New("no earlier version to roll back to")
 		}
 	}
-	res := Result{Digest: digest, Previous: cur.Digest}
+	res := Result{Gateway: cur.Gateway, Digest: digest, Previous: cur.Digest}
 	if digest == cur.Digest {
 		res.Status = UpToDate
 		// A rollback killed after its swap left the history behind.
@@ -272,6 +274,7 @@ func (t File) Rollback(digest string) (Result, error) {
 	if err := t.record(entryFor(old, "rollback")); err != nil {
 		return res, err
 	}
+	res.Gateway = old.Gateway
 	res.Status = RolledBack
 	return res, nil
 }

@@ -173,7 +173,7 @@ func held(cms []ConfigMap) (*bundle.Bundle, error) {
 // needs. Route configurations and secrets go first, listeners and clusters
 // (in the first ConfigMap) last, so what a listener names exists before it.
 func (k *Kube) Push(ctx context.Context, b *bundle.Bundle, opts Options, force bool) (Result, error) {
-	res := Result{Digest: b.Digest}
+	res := Result{Gateway: b.Gateway, Digest: b.Digest}
 	if err := checkExpected(b.Digest, opts.ExpectDigest); err != nil {
 		return res, err
 	}
