@@ -316,11 +316,11 @@ type statusJSON struct {
 	Target  string           `json:"target"`
 	Empty   bool             `json:"empty"`
 	Damaged []bundle.Problem `json:"damaged,omitempty"`
-	Gateway string       `json:"gateway,omitempty"`
-	Digest  string       `json:"digest,omitempty"`
-	Commit  string       `json:"commit,omitempty"`
-	Dirty   bool         `json:"dirty,omitempty"`
-	History []push.Entry `json:"history,omitempty"`
+	Gateway string           `json:"gateway,omitempty"`
+	Digest  string           `json:"digest,omitempty"`
+	Commit  string           `json:"commit,omitempty"`
+	Dirty   bool             `json:"dirty,omitempty"`
+	History []push.Entry     `json:"history,omitempty"`
 }
 
 func runStatus(cmd *cobra.Command, f statusFlags) error {
