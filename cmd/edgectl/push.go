@@ -71,13 +71,17 @@ func newPushCmd() *cobra.Command {
 		Use:   "push [BUNDLE|SOURCE] --to TARGET",
 		Short: "Deliver a bundle to a directory Envoy watches, or to Kubernetes",
 		Long: `Push delivers one gateway's bundle: a directory written by compile
-(OUT/<gateway>), or a repository compiled on the spot (SOURCE, with --gateway
-when it has several gateways).
+(OUT/<gateway>, or OUT itself when it holds one gateway or --gateway names
+one), or a repository compiled on the spot (SOURCE, with --gateway when it
+has several gateways). A bundle directory is trusted only by its digest,
+recomputed from its files: one that does not verify is refused (exit 3),
+naming the files at fault.
 
 file:///DIR writes the layout kubelet gives a mounted ConfigMap: the files
 behind a ..data symlink that is swapped atomically, so Envoy (reading DIR with
 path_config_source and watched_directory) sees the old bundle or the new one,
-never a mix. Earlier versions are kept for rollback (--keep).
+never a mix. Earlier versions are kept for rollback (--keep); one that no
+longer verifies is replaced when pushed again.
 
 k8s://[context/]namespace/name applies ConfigMaps by server-side apply (field
 manager edgectl), split under the 1 MiB limit, labelled, with the digest in an
@@ -87,7 +91,8 @@ A target that already holds the bundle is left alone ("up to date").
 --expect-digest refuses any other bundle: CI pushes exactly what was reviewed.
 
 Exit codes: 0 pushed or up to date, 1 edgectl or the target failed, 2 usage
-error, 3 the bundle was refused (errors, or not the expected digest).`,
+error, 3 the bundle was refused (errors, damaged, or not the expected
+digest).`,
 		Example: `  edgectl compile -o out && edgectl push out/edge --to file:///etc/envoy/xds
   edgectl push out/edge --to k8s://edge/envoy-config --expect-digest sha256:3f2a…
   edgectl push --to k8s://prod/edge/envoy-config --dry-run`,
@@ -297,11 +302,14 @@ func newStatusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status --to TARGET",
 		Short: "Say which bundle a target holds",
-		Long: `Status reads what a target holds, verifies it (every file against the
-manifest, every resource against its hash, the digest), and prints the
+		Long: `Status reads what a target holds, verifies it (the digest recomputed from
+the files Envoy reads, and every file against the manifest), and prints the
 gateway, the digest, the commit it was compiled from, and, for file://
 targets, the versions kept for rollback. Envoy's /config_dump shows the same
-digest as the version_info of every xDS resource it loaded.`,
+digest as the version_info of every xDS resource it loaded.
+
+A damaged target (a file edited, added or missing) fails with exit 1 and
+names each damaged file; a push of a good bundle repairs it.`,
 		Example: `  edgectl status --to file:///etc/envoy/xds
   edgectl status --to k8s://edge/envoy-config -o json`,
 		Args: args(cobra.NoArgs),
