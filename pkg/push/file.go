@@ -232,12 +232,24 @@ func (t File) Rollback(digest string) (Result, error) {
 		return Result{}, err
 	}
 	defer unlock()
+	// A damaged current version may be rolled back from: it is what the
+	// ..data link names.
+	curDigest := ""
 	cur, err := t.Current()
-	if err != nil {
+	var damaged *bundle.DamagedError
+	switch {
+	case errors.As(err, &damaged):
+		name, lerr := os.Readlink(filepath.Join(t.Dir, dataLink))
+		if lerr != nil {
+			return Result{}, fmt.Errorf("read the current version: %w", err)
+		}
+		curDigest = "sha256:" + strings.TrimPrefix(name, versionPref)
+	case err != nil:
 		return Result{}, fmt.Errorf("read the current version: %w", err)
-	}
-	if cur == nil {
+	case cur == nil:
 		return Result{}, fmt.Errorf("roll back %s: %w", t.Dir, ErrNoTarget)
+	default:
+		curDigest = cur.Digest
 	}
 	hist, err := t.History()
 	if err != nil {
@@ -245,7 +257,7 @@ func (t File) Rollback(digest string) (Result, error) {
 	}
 	if digest == "" {
 		for _, e := range hist {
-			if e.Digest != cur.Digest {
+			if e.Digest != curDigest {
 				digest = e.Digest
 				break
 			}
@@ -254,9 +266,12 @@ func (t File) Rollback(digest string) (Result, error) {
 			return Result{}, errors.New("no earlier version to roll back to")
 		}
 	}
-	res := Result{Gateway: cur.Gateway, Digest: digest, Previous: cur.Digest}
-	if digest == cur.Digest {
-		res.Status = UpToDate
+	res := Result{Digest: digest, Previous: curDigest}
+	if digest == curDigest {
+		if cur == nil {
+			return res, fmt.Errorf("version %s is the current one, and does not verify: %w", digest, damaged)
+		}
+		res.Gateway, res.Status = cur.Gateway, UpToDate
 		// A rollback killed after its swap left the history behind.
 		return res, t.tidy(cur, "rollback")
 	}

@@ -240,6 +240,23 @@ func TestFileTargetTampered(t *testing.T) {
 		}
 	})
 
+	t.Run("rollback away from a damaged current version", func(t *testing.T) {
+		t.Parallel()
+		tgt := File{Dir: t.TempDir()}
+		pushed(t, tgt, bs[0], bs[1])
+		tamperVersion(t, tgt, bs[1].Digest, "lds.yaml")
+		if _, err := tgt.Rollback(bs[1].Digest); err == nil || !strings.Contains(err.Error(), "does not verify") {
+			t.Fatalf("rollback to the damaged current version: %v", err)
+		}
+		r, err := tgt.Rollback("")
+		if err != nil || r.Status != RolledBack || r.Gateway != bs[0].Gateway || r.Previous != bs[1].Digest {
+			t.Fatalf("rollback from a damaged version: %+v %v", r, err)
+		}
+		if cur, err := tgt.Current(); err != nil || cur.Digest != bs[0].Digest {
+			t.Fatalf("after the rollback: %v", err)
+		}
+	})
+
 	t.Run("a version directory holding another bundle", func(t *testing.T) {
 		t.Parallel()
 		tgt := File{Dir: t.TempDir()}
