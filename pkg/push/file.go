@@ -140,7 +140,7 @@ func (t File) Push(b *bundle.Bundle, opts Options) (Result, error) {
 	}
 	if opts.DryRun {
 		if _, err := os.Stat(t.Dir); errors.Is(err, fs.ErrNotExist) {
-			return t.plan(nil, b, res, true)
+			return t.plan(nil, b, res, true), nil
 		}
 	} else {
 		t.steps.do("create the target directory")
@@ -153,11 +153,7 @@ func (t File) Push(b *bundle.Bundle, opts Options) (Result, error) {
 		return res, err
 	}
 	defer unlock()
-	cur, err := t.Current()
-	if err != nil {
-		res.Detail = append(res.Detail, fmt.Sprintf("the target's current version did not verify, and is replaced: %v", err))
-		cur = nil
-	}
+	cur, curErr := t.Current() // a damaged version is pushed over
 	if cur != nil {
 		res.Previous = cur.Digest
 	}
@@ -169,16 +165,19 @@ func (t File) Push(b *bundle.Bundle, opts Options) (Result, error) {
 		// A push killed after its swap left the history behind.
 		return res, t.tidy(b, "push")
 	}
-	res, err = t.plan(cur, b, res, opts.DryRun)
-	if err != nil || opts.DryRun {
-		return res, err
+	res = t.plan(cur, b, res, opts.DryRun)
+	if opts.DryRun {
+		return res, nil
 	}
 	repaired, err := t.writeVersion(b)
 	if err != nil {
 		return res, err
 	}
-	if repaired != nil {
+	switch {
+	case repaired != nil:
 		res.Detail = append(res.Detail, fmt.Sprintf("the target's copy of this version did not verify, and was replaced: %v", repaired))
+	case curErr != nil:
+		res.Detail = append(res.Detail, fmt.Sprintf("the version the target served did not verify, and this push replaced it: %v", curErr))
 	}
 	if err := t.activate(b.Digest, names(b.Delivered())); err != nil {
 		return res, err
@@ -191,7 +190,7 @@ func (t File) Push(b *bundle.Bundle, opts Options) (Result, error) {
 }
 
 // plan adds what a push of b over cur needs the user to know.
-func (t File) plan(cur, b *bundle.Bundle, res Result, dryRun bool) (Result, error) {
+func (t File) plan(cur, b *bundle.Bundle, res Result, dryRun bool) Result {
 	if dir := b.Manifest.XDSDirectory; dir != "" && filepath.Clean(t.Dir) != dir {
 		res.Detail = append(res.Detail,
 			fmt.Sprintf("the bundle's bootstrap reads %s, not %s: an Envoy started with its bootstrap-xds.yaml will not see this push", dir, t.Dir),
@@ -201,7 +200,7 @@ func (t File) plan(cur, b *bundle.Bundle, res Result, dryRun bool) (Result, erro
 	if dryRun {
 		res.Status = WouldPush
 	}
-	return res, nil
+	return res
 }
 
 func entryFor(b *bundle.Bundle, action string) Entry {

@@ -226,6 +226,28 @@ func TestFileTargetTampered(t *testing.T) {
 		}
 	})
 
+	t.Run("a damaged current version is pushed over by another bundle", func(t *testing.T) {
+		t.Parallel()
+		tgt := File{Dir: t.TempDir()}
+		pushed(t, tgt, bs[0])
+		tamperVersion(t, tgt, bs[0].Digest, "cds.yaml")
+		r, err := tgt.Push(bs[1], Options{})
+		if err != nil || r.Status != Pushed || r.Previous != "" {
+			t.Fatalf("push over a damaged version: %+v %v", r, err)
+		}
+		if !slices.ContainsFunc(r.Detail, func(d string) bool {
+			return strings.Contains(d, "the version the target served did not verify") && strings.Contains(d, "cds.yaml")
+		}) {
+			t.Errorf("the damage is not reported: %q", r.Detail)
+		}
+		if cur, err := tgt.Current(); err != nil || cur.Digest != bs[1].Digest {
+			t.Fatalf("after the push: %v", err)
+		}
+		if _, err := tgt.Rollback(""); err == nil || !strings.Contains(err.Error(), "does not verify") {
+			t.Fatalf("rollback to the damaged version: %v", err)
+		}
+	})
+
 	t.Run("rollback to a damaged version is refused", func(t *testing.T) {
 		t.Parallel()
 		tgt := File{Dir: t.TempDir()}
