@@ -3,7 +3,6 @@ package bundle
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -148,6 +147,9 @@ func verify(files map[string][]byte, delivered bool) (*Bundle, error) {
 		if !fs.ValidPath(f.Path) || strings.Contains(f.Path, `\`) || f.Path == ManifestFile || listed[name(f.Path)] {
 			return nil, fmt.Errorf("manifest: invalid or repeated path %q", f.Path)
 		}
+		if f.Path != StaticBootstrapFile && f.Path != FilesBootstrapFile && path.Dir(f.Path) != XDSDir {
+			probs = append(probs, Problem{name(f.Path), "is listed in the manifest, but is no file of a bundle"})
+		}
 		listed[name(f.Path)] = true
 		if delivered && f.Path == StaticBootstrapFile {
 			staticSum = f.SHA256
@@ -181,7 +183,10 @@ func verify(files map[string][]byte, delivered bool) (*Bundle, error) {
 	probs = append(probs, xprobs...)
 	dynamic := b.File(FilesBootstrapFile)
 	if staticSum == "" || dynamic == nil {
-		return nil, errors.Join(&DamagedError{probs}, errors.New("bundle lacks a bootstrap"))
+		if len(probs) == 0 {
+			probs = append(probs, Problem{ManifestFile, "lists no " + StaticBootstrapFile + " or no " + FilesBootstrapFile})
+		}
+		return nil, &DamagedError{probs}
 	}
 	faulty := map[string]bool{}
 	for _, p := range probs {
@@ -228,6 +233,13 @@ func (b *Bundle) index(name func(string) string) ([]ResourceEntry, *xds.Resource
 		dr, msgs, err := readDiscoveryFile(f.Path, f.Data)
 		if err != nil {
 			probs = append(probs, Problem{name(f.Path), "does not parse: " + err.Error()})
+			continue
+		}
+		// Encode writes lds.yaml and cds.yaml, and one file for each route
+		// configuration or secret: any other file would escape the digest.
+		shared := f.Path == XDSDir+"/"+xds.LDSFile || f.Path == XDSDir+"/"+xds.CDSFile
+		if !shared && len(msgs) != 1 {
+			probs = append(probs, Problem{name(f.Path), fmt.Sprintf("holds %d resources, not one", len(msgs))})
 			continue
 		}
 		var items [][]byte

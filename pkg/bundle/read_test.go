@@ -119,6 +119,23 @@ var tampers = []tamper{
 		files: []string{"xds/rds-extra.yaml"},
 	},
 	{
+		name: "a file listed in the manifest, outside the digest",
+		edit: func(t *testing.T, files map[string][]byte, m *bundle.Manifest, flat bool) {
+			files["notes.txt"] = []byte("hello")
+			m.Files = append(m.Files, bundle.FileEntry{Path: "notes.txt", SHA256: shaOf(files["notes.txt"]), Size: 5})
+		},
+		files: []string{"notes.txt"},
+	},
+	{
+		name: "an empty route file listed in the manifest",
+		edit: func(t *testing.T, files map[string][]byte, m *bundle.Manifest, flat bool) {
+			k := key("xds/rds-extra.yaml", flat)
+			files[k] = []byte("version_info: " + m.Digest + "\nresources: []\ntype_url: type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n")
+			m.Files = append(m.Files, bundle.FileEntry{Path: "xds/rds-extra.yaml", SHA256: shaOf(files[k]), Size: len(files[k])})
+		},
+		files: []string{"xds/rds-extra.yaml"},
+	},
+	{
 		name: "a file missing",
 		edit: func(t *testing.T, files map[string][]byte, m *bundle.Manifest, flat bool) {
 			delete(files, key("xds/cds.yaml", flat))
