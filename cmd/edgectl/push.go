@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/edgectl/edgectl/pkg/bundle"
 	"github.com/edgectl/edgectl/pkg/push"
+	"github.com/edgectl/edgectl/pkg/source"
 )
 
 type targetFlags struct {
@@ -27,9 +30,17 @@ func (f *targetFlags) bind(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.context, "context", "", "kubeconfig context for k8s:// targets (default: the current one)")
 }
 
+// bindFile binds --to for a command that works on file:// targets only.
+func (f *targetFlags) bindFile(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.to, "to", "", "the file:///path target (required)")
+}
+
 func (f targetFlags) parse() (push.Target, error) {
 	if f.to == "" {
 		return push.Target{}, usageErrorf("missing --to: file:///path or k8s://[context/]namespace/name")
+	}
+	if strings.HasPrefix(f.to, "file:/") && !strings.HasPrefix(f.to, "file://") {
+		return push.Target{}, usageErrorf("--to %q: write file:///path, with three slashes", f.to)
 	}
 	t, err := push.ParseTarget(f.to)
 	if err != nil {
@@ -60,13 +71,17 @@ func newPushCmd() *cobra.Command {
 		Use:   "push [BUNDLE|SOURCE] --to TARGET",
 		Short: "Deliver a bundle to a directory Envoy watches, or to Kubernetes",
 		Long: `Push delivers one gateway's bundle: a directory written by compile
-(OUT/<gateway>), or a repository compiled on the spot (SOURCE, with --gateway
-when it has several gateways).
+(OUT/<gateway>, or OUT itself when it holds one gateway or --gateway names
+one), or a repository compiled on the spot (SOURCE, with --gateway when it
+has several gateways). A bundle directory is trusted only by its digest,
+recomputed from its files: one that does not verify is refused (exit 3),
+naming the files at fault.
 
 file:///DIR writes the layout kubelet gives a mounted ConfigMap: the files
 behind a ..data symlink that is swapped atomically, so Envoy (reading DIR with
 path_config_source and watched_directory) sees the old bundle or the new one,
-never a mix. Earlier versions are kept for rollback (--keep).
+never a mix. Earlier versions are kept for rollback (--keep); one that no
+longer verifies is replaced when pushed again.
 
 k8s://[context/]namespace/name applies ConfigMaps by server-side apply (field
 manager edgectl), split under the 1 MiB limit, labelled, with the digest in an
@@ -76,7 +91,8 @@ A target that already holds the bundle is left alone ("up to date").
 --expect-digest refuses any other bundle: CI pushes exactly what was reviewed.
 
 Exit codes: 0 pushed or up to date, 1 edgectl or the target failed, 2 usage
-error, 3 the bundle was refused (errors, or not the expected digest).`,
+error, 3 the bundle was refused (errors, damaged, or not the expected
+digest).`,
 		Example: `  edgectl compile -o out && edgectl push out/edge --to file:///etc/envoy/xds
   edgectl push out/edge --to k8s://edge/envoy-config --expect-digest sha256:3f2a…
   edgectl push --to k8s://prod/edge/envoy-config --dry-run`,
@@ -98,13 +114,26 @@ error, 3 the bundle was refused (errors, or not the expected digest).`,
 // gateway's bundle.
 func loadBundle(cmd *cobra.Command, pf projectFlags, gateway string, a []string) (*bundle.Bundle, error) {
 	if len(a) == 1 && pf.rev == "" {
-		if _, err := os.Stat(filepath.Join(a[0], bundle.ManifestFile)); err == nil {
-			b, err := bundle.Read(os.DirFS(a[0]))
+		dir := a[0]
+		if _, err := os.Stat(filepath.Join(dir, source.OutputMarker)); err == nil {
+			// A compile output (OUT, holding OUT/<gateway>): never the
+			// repository it was compiled from.
+			var err error
+			if dir, err = outputGateway(dir, gateway); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, bundle.ManifestFile)); err == nil {
+			b, err := bundle.Read(os.DirFS(dir))
+			var damaged *bundle.DamagedError
+			if errors.As(err, &damaged) {
+				return nil, &exitError{code: exitRejected, err: fmt.Errorf("read bundle %s: %w", dir, err)}
+			}
 			if err != nil {
-				return nil, fmt.Errorf("read bundle %s: %w", a[0], err)
+				return nil, fmt.Errorf("read bundle %s: %w", dir, err)
 			}
 			if gateway != "" && gateway != b.Gateway {
-				return nil, usageErrorf("--gateway %s, but %s holds gateway %s", gateway, a[0], b.Gateway)
+				return nil, usageErrorf("--gateway %s, but %s holds gateway %s", gateway, dir, b.Gateway)
 			}
 			return b, nil
 		}
@@ -125,6 +154,37 @@ func loadBundle(cmd *cobra.Command, pf projectFlags, gateway string, a []string)
 		return nil, usageErrorf("the repository has %d gateways (%s); name one with --gateway", len(names), strings.Join(names, ", "))
 	}
 	return bs[0], nil
+}
+
+// outputGateway picks the bundle directory of a compile output: the
+// gateway asked for, or the only one.
+func outputGateway(out, gateway string) (string, error) {
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		return "", fmt.Errorf("read compile output: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(out, e.Name(), bundle.ManifestFile)); e.IsDir() && err == nil {
+			names = append(names, e.Name())
+		}
+	}
+	switch {
+	case gateway != "" && slices.Contains(names, gateway):
+		return filepath.Join(out, gateway), nil
+	case gateway == "" && len(names) == 1:
+		return filepath.Join(out, names[0]), nil
+	case len(names) == 0:
+		return "", fmt.Errorf("%s is a compile output without bundles", out)
+	}
+	var dirs []string
+	for _, n := range names {
+		dirs = append(dirs, filepath.Join(out, n))
+	}
+	if gateway != "" {
+		return "", usageErrorf("%s is a compile output without gateway %q; it holds %s", out, gateway, strings.Join(dirs, ", "))
+	}
+	return "", usageErrorf("%s is a compile output with %d gateways: push one of %s (or add --gateway)", out, len(names), strings.Join(dirs, ", "))
 }
 
 func runPush(cmd *cobra.Command, f pushFlags, a []string) error {
@@ -156,10 +216,10 @@ func runPush(cmd *cobra.Command, f pushFlags, a []string) error {
 	if err != nil {
 		return err
 	}
-	return printResult(cmd, f.output, f.target.to, b.Gateway, res)
+	return printResult(cmd, f.output, f.target.to, res)
 }
 
-func printResult(cmd *cobra.Command, output, to, gateway string, res push.Result) error {
+func printResult(cmd *cobra.Command, output, to string, res push.Result) error {
 	out := cmd.OutOrStdout()
 	if output == "json" {
 		enc := json.NewEncoder(out)
@@ -171,7 +231,7 @@ func printResult(cmd *cobra.Command, output, to, gateway string, res push.Result
 			Digest   string   `json:"digest"`
 			Previous string   `json:"previous,omitempty"`
 			Detail   []string `json:"detail,omitempty"`
-		}{to, gateway, res.Status, res.Digest, res.Previous, res.Detail})
+		}{to, res.Gateway, res.Status, res.Digest, res.Previous, res.Detail})
 	}
 	fmt.Fprintf(out, "%s: %s %s", to, res.Status, res.Digest)
 	if res.Previous != "" && res.Previous != res.Digest {
@@ -205,7 +265,7 @@ bundle again (edgectl compile --rev <commit>, then push).`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRollback(cmd, f) },
 	}
-	f.target.bind(cmd)
+	f.target.bindFile(cmd)
 	cmd.Flags().StringVar(&f.digest, "digest", "", "the version to serve (default: the one before the current)")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
 	return cmd
@@ -223,10 +283,13 @@ func runRollback(cmd *cobra.Command, f rollbackFlags) error {
 		return usageErrorf("rollback works on file:// targets; for Kubernetes, push the earlier bundle again")
 	}
 	res, err := push.File{Dir: t.Path}.Rollback(f.digest)
+	if errors.Is(err, push.ErrNoTarget) {
+		return fmt.Errorf("%s: nothing was pushed there, so there is nothing to roll back (check --to)", f.target.to)
+	}
 	if err != nil {
 		return err
 	}
-	return printResult(cmd, f.output, f.target.to, "", res)
+	return printResult(cmd, f.output, f.target.to, res)
 }
 
 type statusFlags struct {
@@ -239,11 +302,14 @@ func newStatusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status --to TARGET",
 		Short: "Say which bundle a target holds",
-		Long: `Status reads what a target holds, verifies it (every file against the
-manifest, every resource against its hash, the digest), and prints the
+		Long: `Status reads what a target holds, verifies it (the digest recomputed from
+the files Envoy reads, and every file against the manifest), and prints the
 gateway, the digest, the commit it was compiled from, and, for file://
 targets, the versions kept for rollback. Envoy's /config_dump shows the same
-digest as the version_info of every xDS resource it loaded.`,
+digest as the version_info of every xDS resource it loaded.
+
+A damaged target (a file edited, added or missing) fails with exit 1 and
+names each damaged file; a push of a good bundle repairs it.`,
 		Example: `  edgectl status --to file:///etc/envoy/xds
   edgectl status --to k8s://edge/envoy-config -o json`,
 		Args: args(cobra.NoArgs),
@@ -255,13 +321,14 @@ digest as the version_info of every xDS resource it loaded.`,
 }
 
 type statusJSON struct {
-	Target  string       `json:"target"`
-	Empty   bool         `json:"empty"`
-	Gateway string       `json:"gateway,omitempty"`
-	Digest  string       `json:"digest,omitempty"`
-	Commit  string       `json:"commit,omitempty"`
-	Dirty   bool         `json:"dirty,omitempty"`
-	History []push.Entry `json:"history,omitempty"`
+	Target  string           `json:"target"`
+	Empty   bool             `json:"empty"`
+	Damaged []bundle.Problem `json:"damaged,omitempty"`
+	Gateway string           `json:"gateway,omitempty"`
+	Digest  string           `json:"digest,omitempty"`
+	Commit  string           `json:"commit,omitempty"`
+	Dirty   bool             `json:"dirty,omitempty"`
+	History []push.Entry     `json:"history,omitempty"`
 }
 
 func runStatus(cmd *cobra.Command, f statusFlags) error {
@@ -277,20 +344,25 @@ func runStatus(cmd *cobra.Command, f statusFlags) error {
 	switch t.Scheme {
 	case "file":
 		ft := push.File{Dir: t.Path}
-		if b, err = ft.Current(); err != nil {
-			return fmt.Errorf("%s holds a damaged bundle: %w", f.target.to, err)
-		}
-		if st.History, err = ft.History(); err != nil {
-			return err
+		b, err = ft.Current()
+		var herr error
+		if st.History, herr = ft.History(); err == nil {
+			err = herr
 		}
 	case "k8s":
 		var kt *push.Kube
 		if kt, err = push.NewKube(t, f.target.kubeconfig, f.target.context); err != nil {
 			return err
 		}
-		if b, err = kt.Current(context.Background()); err != nil {
-			return err
-		}
+		b, err = kt.Current(context.Background())
+	}
+	var damaged *bundle.DamagedError
+	if errors.As(err, &damaged) {
+		st.Damaged = damaged.Problems
+		return printDamaged(cmd, f.output, st)
+	}
+	if err != nil {
+		return err
 	}
 	st.Empty = b == nil
 	if b != nil {
@@ -314,12 +386,36 @@ func runStatus(cmd *cobra.Command, f statusFlags) error {
 		}
 		fmt.Fprintf(out, "  compiled from commit %s%s\n", st.Commit, dirty)
 	}
-	for i, e := range st.History {
+	printHistory(out, st.History)
+	return nil
+}
+
+func printHistory(out io.Writer, hist []push.Entry) {
+	for i, e := range hist {
 		mark := "  "
 		if i == 0 {
 			mark = "* "
 		}
 		fmt.Fprintf(out, "%s%s  %s  %s\n", mark, e.PushedAt.Format("2006-01-02 15:04:05Z"), e.Action, e.Digest)
 	}
-	return nil
+}
+
+// printDamaged reports a target whose bundle does not verify, file by
+// file, and fails: Envoy may be reading it.
+func printDamaged(cmd *cobra.Command, output string, st statusJSON) error {
+	out := cmd.OutOrStdout()
+	if output == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(st); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(out, "%s: damaged: what Envoy reads is not the bundle its manifest names\n", st.Target)
+		for _, p := range st.Damaged {
+			fmt.Fprintf(out, "  %s %s\n", p.File, p.Detail)
+		}
+		printHistory(out, st.History)
+	}
+	return fmt.Errorf("%s holds a damaged bundle; push a good bundle to repair it", st.Target)
 }

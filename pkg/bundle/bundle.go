@@ -57,7 +57,7 @@ type Bundle struct {
 	Manifest *Manifest
 	Files    []File // sorted by path, manifest.json included
 
-	// resources are the xDS resources ReadDelivered parsed to verify them,
+	// resources are the xDS resources Read or ReadDelivered parsed to verify them,
 	// kept so Resources does not parse them again.
 	resources *xds.Resources
 }
@@ -275,16 +275,7 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 
 	for _, f := range files {
 		g.Go(func() error {
-			var js bytes.Buffer
-			fmt.Fprintf(&js, `{"version_info":%q,"resources":[`, digest)
-			for i, item := range f.items {
-				if i > 0 {
-					js.WriteByte(',')
-				}
-				js.Write(item)
-			}
-			fmt.Fprintf(&js, `],"type_url":%q}`, f.typeURL)
-			y, err := jsonToYAML(js.Bytes())
+			y, err := discoveryFile(digest, f.typeURL, f.items)
 			mu.Lock()
 			out[f.path] = y
 			mu.Unlock()

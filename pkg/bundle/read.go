@@ -3,27 +3,125 @@ package bundle
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strings"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+
+	"github.com/edgectl/edgectl/pkg/xds"
 )
 
-// Read loads the bundle in fsys (rooted at the bundle directory) and checks
-// that every file matches the manifest.
-func Read(fsys fs.FS) (*Bundle, error) {
-	return read(func(p string) ([]byte, error) { return fs.ReadFile(fsys, p) }, false)
+// Every reader of a bundle (push, serve, status, rollback) comes through
+// verify, the one place that decides whether a bundle is what its digest
+// says. The proof is the digest recomputed from the content, exactly as
+// Encode computes it: every resource parsed and re-encoded canonically,
+// every xDS file rebuilt byte for byte from its resources, both
+// bootstraps hashed. The manifest's per-file and per-resource hashes are
+// checked too, but only to name the files at fault: whoever edits a file
+// can edit its hash.
+
+// Problem is one thing wrong with one file of a bundle.
+type Problem struct {
+	File   string `json:"file"` // as the reader sees it: xds/lds.yaml in a compile output, lds.yaml in a target
+	Detail string `json:"detail"`
 }
 
-// read loads a bundle, file by manifest path, and checks every file and
-// the digest. A delivered bundle has no static bootstrap: its hash comes
-// from the manifest.
-func read(readFile func(path string) ([]byte, error), delivered bool) (*Bundle, error) {
-	mj, err := readFile(ManifestFile)
+// DamagedError is a bundle whose content is not what its manifest says,
+// with every file at fault.
+type DamagedError struct {
+	Problems []Problem
+}
+
+func (e *DamagedError) Error() string {
+	var b strings.Builder
+	b.WriteString("damaged bundle")
+	for i, p := range e.Problems {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s %s", p.File, p.Detail)
+	}
+	return b.String()
+}
+
+// Files names the files at fault, sorted, once each.
+func (e *DamagedError) Files() []string {
+	var out []string
+	for _, p := range e.Problems {
+		out = append(out, p.File)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Read loads the bundle in fsys, a compile output's bundle directory, and
+// verifies it (see verify). A file the manifest does not list is an error.
+func Read(fsys fs.FS) (*Bundle, error) {
+	files := map[string][]byte{}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir():
+			return nil
+		case !d.Type().IsRegular():
+			files[p] = nil // reported as not listed, or as not matching
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		files[p] = data
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("read manifest: %w", err)
+		return nil, fmt.Errorf("read bundle: %w", err)
+	}
+	return verify(files, false)
+}
+
+// ReadDelivered loads a bundle as a target holds it (see Delivered): the
+// flat files of fsys's top directory, every one of which the manifest must
+// list. It verifies the bundle like Read.
+func ReadDelivered(fsys fs.FS) (*Bundle, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("read bundle: %w", err)
+	}
+	files := map[string][]byte{}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			files[e.Name()] = nil
+			continue
+		}
+		if files[e.Name()], err = fs.ReadFile(fsys, e.Name()); err != nil {
+			return nil, fmt.Errorf("read bundle: %w", err)
+		}
+	}
+	return VerifyDelivered(files)
+}
+
+// VerifyDelivered verifies a delivered bundle held in memory, file name to
+// content (a ConfigMap's data).
+func VerifyDelivered(files map[string][]byte) (*Bundle, error) {
+	return verify(files, true)
+}
+
+// verify builds a bundle from its files and checks it, collecting every
+// problem before it answers. A delivered bundle is flat and lacks the
+// static bootstrap: that file's hash comes from the manifest (Envoy never
+// reads it from a target).
+func verify(files map[string][]byte, delivered bool) (*Bundle, error) {
+	mj, ok := files[ManifestFile]
+	if !ok {
+		return nil, fmt.Errorf("read manifest: no %s", ManifestFile)
 	}
 	var m Manifest
 	dec := json.NewDecoder(bytes.NewReader(mj))
@@ -34,48 +132,223 @@ func read(readFile func(path string) ([]byte, error), delivered bool) (*Bundle, 
 	if m.Kind != "BundleManifest" || m.SchemaVersion != SchemaVersion {
 		return nil, fmt.Errorf("manifest: unsupported kind %q or schema version %d", m.Kind, m.SchemaVersion)
 	}
+	// name is how the reader sees a file of the manifest.
+	name := func(p string) string {
+		if delivered {
+			return path.Base(p)
+		}
+		return p
+	}
+	var probs []Problem
 	b := &Bundle{Gateway: m.Gateway, Digest: m.Digest, Manifest: &m, Files: []File{{Path: ManifestFile, Data: mj}}}
+	listed := map[string]bool{ManifestFile: true}
 	staticSum := ""
 	for _, f := range m.Files {
-		if !fs.ValidPath(f.Path) || strings.Contains(f.Path, `\`) {
-			return nil, fmt.Errorf("manifest: invalid path %q", f.Path)
+		if !fs.ValidPath(f.Path) || strings.Contains(f.Path, `\`) || f.Path == ManifestFile || listed[name(f.Path)] {
+			return nil, fmt.Errorf("manifest: invalid or repeated path %q", f.Path)
+		}
+		if f.Path != StaticBootstrapFile && f.Path != FilesBootstrapFile && path.Dir(f.Path) != XDSDir {
+			probs = append(probs, Problem{name(f.Path), "is listed in the manifest, but is no file of a bundle"})
+		}
+		listed[name(f.Path)] = true
+		if delivered && f.Path == StaticBootstrapFile {
+			staticSum = f.SHA256
+			continue
+		}
+		data, ok := files[name(f.Path)]
+		switch {
+		case !ok:
+			probs = append(probs, Problem{name(f.Path), "is missing"})
+			continue
+		case data == nil:
+			probs = append(probs, Problem{name(f.Path), "is not a regular file"})
+			continue
+		case sum(data) != f.SHA256:
+			probs = append(probs, Problem{name(f.Path), "differs from the sha256 the manifest lists for it"})
 		}
 		if f.Path == StaticBootstrapFile {
-			staticSum = f.SHA256
-			if delivered {
-				continue
-			}
-		}
-		data, err := readFile(f.Path)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", f.Path, err)
-		}
-		if got := sum(data); got != f.SHA256 {
-			return nil, fmt.Errorf("%s: content does not match the manifest (sha256 %s, want %s)", f.Path, got, f.SHA256)
+			staticSum = sum(data)
 		}
 		b.Files = append(b.Files, File{Path: f.Path, Data: data})
 	}
-	slices.SortFunc(b.Files, func(x, y File) int { return strings.Compare(x.Path, y.Path) })
-	if err := b.verifyDigest(staticSum); err != nil {
-		return nil, err
+	for _, n := range sortedKeys(files) {
+		if !listed[n] {
+			probs = append(probs, Problem{n, "is not listed in the manifest"})
+		}
 	}
+	slices.SortFunc(b.Files, func(x, y File) int { return strings.Compare(x.Path, y.Path) })
+
+	// The proof: the digest of the content as Encode computes it.
+	entries, res, xprobs := b.index(name)
+	probs = append(probs, xprobs...)
+	dynamic := b.File(FilesBootstrapFile)
+	if staticSum == "" || dynamic == nil {
+		if len(probs) == 0 {
+			probs = append(probs, Problem{ManifestFile, "lists no " + StaticBootstrapFile + " or no " + FilesBootstrapFile})
+		}
+		return nil, &DamagedError{probs}
+	}
+	faulty := map[string]bool{}
+	for _, p := range probs {
+		faulty[p.File] = true
+	}
+	probs = append(probs, compareIndex(m.Resources, entries, name, faulty)...)
+	// With no file at fault, a wrong digest is the manifest's.
+	if got := digestOf(entries, staticSum, sum(dynamic)); got != m.Digest && len(probs) == 0 {
+		probs = append(probs, Problem{ManifestFile, fmt.Sprintf("says digest %s, but the content's digest is %s", m.Digest, got)})
+	}
+	if len(probs) > 0 {
+		return nil, &DamagedError{probs}
+	}
+	b.resources = res
 	return b, nil
 }
 
-// verifyDigest recomputes the digest from the resource index and the
-// bootstraps' hashes.
-func (b *Bundle) verifyDigest(staticSum string) error {
-	dynamic := b.File(FilesBootstrapFile)
-	if staticSum == "" || dynamic == nil {
-		return errors.New("bundle lacks a bootstrap")
+func sortedKeys(m map[string][]byte) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
 	}
-	sorted := slices.IsSortedFunc(b.Manifest.Resources, func(x, y ResourceEntry) int {
-		return strings.Compare(x.Type+"\x00"+x.Name, y.Type+"\x00"+y.Name)
+	slices.Sort(out)
+	return out
+}
+
+// index parses every xDS file of b, re-encodes each resource canonically
+// and rebuilds each file from its resources and its version: a file that
+// is not byte for byte what Encode would write is at fault, and so is one
+// whose version is not the manifest's digest. It returns the resource
+// index of the content, sorted as the digest wants it.
+func (b *Bundle) index(name func(string) string) ([]ResourceEntry, *xds.Resources, []Problem) {
+	var entries []ResourceEntry
+	var probs []Problem
+	var stale []string // files whose version_info is not the manifest's digest
+	versions := map[string]bool{}
+	xdsFiles := 0
+	r := &xds.Resources{}
+	for _, f := range b.Files {
+		if !strings.HasPrefix(f.Path, XDSDir+"/") {
+			continue
+		}
+		xdsFiles++
+		dr, msgs, err := readDiscoveryFile(f.Path, f.Data)
+		if err != nil {
+			probs = append(probs, Problem{name(f.Path), "does not parse: " + err.Error()})
+			continue
+		}
+		// Encode writes lds.yaml and cds.yaml, and one file for each route
+		// configuration or secret: any other file would escape the digest.
+		shared := f.Path == XDSDir+"/"+xds.LDSFile || f.Path == XDSDir+"/"+xds.CDSFile
+		if !shared && len(msgs) != 1 {
+			probs = append(probs, Problem{name(f.Path), fmt.Sprintf("holds %d resources, not one", len(msgs))})
+			continue
+		}
+		var items [][]byte
+		ok := true
+		for _, msg := range msgs {
+			js, err := anyJSON(msg)
+			if err != nil {
+				probs = append(probs, Problem{name(f.Path), err.Error()})
+				ok = false
+				break
+			}
+			items = append(items, js)
+			typ, want := "", ""
+			switch msg := msg.(type) {
+			case *listenerv3.Listener:
+				typ, want = "Listener", xds.LDSFile
+				r.Listeners = append(r.Listeners, msg)
+			case *clusterv3.Cluster:
+				typ, want = "Cluster", xds.CDSFile
+				r.Clusters = append(r.Clusters, msg)
+			case *routev3.RouteConfiguration:
+				typ, want = "RouteConfiguration", xds.RouteFile(msg.Name)
+				r.Routes = append(r.Routes, msg)
+			case *tlsv3.Secret:
+				typ, want = "Secret", xds.SecretFile(msg.Name)
+				r.Secrets = append(r.Secrets, msg)
+			}
+			rn := msg.(interface{ GetName() string }).GetName()
+			if typ == "" || XDSDir+"/"+want != f.Path || TypeURL(msg) != dr.TypeUrl {
+				probs = append(probs, Problem{name(f.Path), fmt.Sprintf("holds %s %q, which Envoy does not read from this file", msg.ProtoReflect().Descriptor().FullName(), rn)})
+				ok = false
+				continue
+			}
+			entries = append(entries, ResourceEntry{Type: typ, Name: rn, File: f.Path, SHA256: sum(js)})
+		}
+		if !ok {
+			continue
+		}
+		if want, err := discoveryFile(dr.VersionInfo, dr.TypeUrl, items); err != nil || !bytes.Equal(want, f.Data) {
+			probs = append(probs, Problem{name(f.Path), "is not the file edgectl writes for its resources"})
+		}
+		if dr.VersionInfo != b.Digest {
+			stale = append(stale, name(f.Path))
+			versions[dr.VersionInfo] = true
+		}
+	}
+	switch {
+	case len(stale) > 0 && len(stale) == xdsFiles && len(versions) == 1:
+		// Every file agrees: the manifest is what was changed.
+		probs = append(probs, Problem{ManifestFile, fmt.Sprintf("says digest %s, but its xDS files carry version %s", b.Digest, slices.Collect(maps.Keys(versions))[0])})
+	default:
+		for _, f := range stale {
+			probs = append(probs, Problem{f, "carries a version_info that is not the bundle's digest"})
+		}
+	}
+	slices.SortFunc(entries, func(a, b ResourceEntry) int {
+		return strings.Compare(a.Type+"\x00"+a.Name, b.Type+"\x00"+b.Name)
 	})
-	if !sorted || digestOf(b.Manifest.Resources, staticSum, sum(dynamic)) != b.Digest {
-		return errors.New("the manifest's digest does not match its content")
+	return entries, r, probs
+}
+
+// compareIndex names the files whose resources differ from the manifest's
+// resource index, a few resources each. Files already at fault are not
+// named again.
+func compareIndex(listed, got []ResourceEntry, name func(string) string, faulty map[string]bool) []Problem {
+	key := func(e ResourceEntry) string { return e.Type + "\x00" + e.Name }
+	want := map[string]ResourceEntry{}
+	for _, e := range listed {
+		want[key(e)] = e
 	}
-	return nil
+	differ := map[string][]string{}
+	for _, e := range got {
+		w, ok := want[key(e)]
+		delete(want, key(e))
+		if !ok || w != e {
+			differ[e.File] = append(differ[e.File], fmt.Sprintf("%s %q", e.Type, e.Name))
+		}
+	}
+	for _, e := range listed {
+		if _, ok := want[key(e)]; ok {
+			differ[e.File] = append(differ[e.File], fmt.Sprintf("%s %q", e.Type, e.Name))
+		}
+	}
+	var probs []Problem
+	for _, f := range slices.Sorted(maps.Keys(differ)) {
+		if faulty[name(f)] {
+			continue
+		}
+		rs := differ[f]
+		if len(rs) > 3 {
+			rs = append(rs[:3:3], fmt.Sprintf("%d more", len(differ[f])-3))
+		}
+		probs = append(probs, Problem{name(f), "differs from the manifest's resource index (" + strings.Join(rs, ", ") + ")"})
+	}
+	return probs
+}
+
+// discoveryFile is an xDS file as Encode writes it.
+func discoveryFile(digest, typeURL string, items [][]byte) ([]byte, error) {
+	var js bytes.Buffer
+	fmt.Fprintf(&js, `{"version_info":%q,"resources":[`, digest)
+	for i, item := range items {
+		if i > 0 {
+			js.WriteByte(',')
+		}
+		js.Write(item)
+	}
+	fmt.Fprintf(&js, `],"type_url":%q}`, typeURL)
+	return jsonToYAML(js.Bytes())
 }
 
 // Delivered is what a target holds of a bundle: the manifest, the dynamic
@@ -91,18 +364,4 @@ func (b *Bundle) Delivered() []File {
 	}
 	slices.SortFunc(out, func(x, y File) int { return strings.Compare(x.Path, y.Path) })
 	return out
-}
-
-// ReadDelivered reads a bundle as a target holds it (see Delivered), with
-// read returning a flat file by name, and verifies all of it: every file
-// against the manifest, every resource against its hash, and the digest.
-func ReadDelivered(readFlat func(name string) ([]byte, error)) (*Bundle, error) {
-	b, err := read(func(p string) ([]byte, error) { return readFlat(path.Base(p)) }, true)
-	if err != nil {
-		return nil, err
-	}
-	if b.resources, err = b.Resources(); err != nil {
-		return nil, err
-	}
-	return b, nil
 }

@@ -23,8 +23,8 @@ import (
 // messages, and checks each against the hash the manifest records for it:
 // what a server or a push delivers is what was compiled.
 //
-// The resources of a bundle read by ReadDelivered were checked then, and
-// are returned as they are: callers must not change them.
+// The resources of a bundle read by Read or ReadDelivered were verified
+// then, and are returned as they are: callers must not change them.
 func (b *Bundle) Resources() (*xds.Resources, error) {
 	if b.resources != nil {
 		return b.resources, nil
@@ -35,7 +35,7 @@ func (b *Bundle) Resources() (*xds.Resources, error) {
 		if !strings.HasPrefix(f.Path, XDSDir+"/") {
 			continue
 		}
-		msgs, err := readDiscoveryFile(f.Path, f.Data)
+		_, msgs, err := readDiscoveryFile(f.Path, f.Data)
 		if err != nil {
 			return nil, err
 		}
@@ -101,24 +101,25 @@ func (b *Bundle) checkResource(file string, m proto.Message) error {
 	return fmt.Errorf("%s: resource %q is not in the manifest", file, name)
 }
 
-func readDiscoveryFile(path string, data []byte) ([]proto.Message, error) {
+// readDiscoveryFile reads an xDS file and the resources in it.
+func readDiscoveryFile(path string, data []byte) (*discoveryv3.DiscoveryResponse, []proto.Message, error) {
 	js, err := yamlToJSON(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var dr discoveryv3.DiscoveryResponse
 	if err := protojson.Unmarshal(js, &dr); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	out := make([]proto.Message, 0, len(dr.Resources))
 	for _, a := range dr.Resources {
 		m, err := a.UnmarshalNew()
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
 		}
 		out = append(out, m)
 	}
-	return out, nil
+	return &dr, out, nil
 }
 
 // yamlToJSON converts the YAML edgectl writes back to JSON.

@@ -3,7 +3,6 @@ package bundle_test
 import (
 	"context"
 	"os"
-	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -51,15 +50,5 @@ func TestResourcesRoundTrip(t *testing.T) {
 	check("secret", len(got.Secrets), func(i int) bool { return proto.Equal(got.Secrets[i], want.Secrets[i]) })
 	if _, err := b.Bootstrap(bundle.FilesBootstrapFile); err != nil {
 		t.Error(err)
-	}
-	// A file changed after compiling, with its hash forged in the manifest,
-	// is still caught: each resource is held to the manifest's own record.
-	for i, f := range b.Files {
-		if f.Path == "xds/cds.yaml" {
-			b.Files[i].Data = []byte(strings.Replace(string(f.Data), "port_value: 8080", "port_value: 8081", 1))
-		}
-	}
-	if _, err := b.Resources(); err == nil {
-		t.Error("a tampered cluster passed")
 	}
 }

@@ -3,17 +3,12 @@ package push
 import (
 	"context"
 	"errors"
-	"fmt"
-	"math"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/edgectl/edgectl/internal/genrepo"
 	"github.com/edgectl/edgectl/pkg/bundle"
@@ -146,123 +141,179 @@ func TestConcurrentPushesDoNotInterleave(t *testing.T) {
 	}
 }
 
-// crashHelper is the child process of TestPushSurvivesSIGKILL: it pushes
-// one bundle directory to one target and exits.
-func TestMain(m *testing.M) {
-	if dir := os.Getenv("EDGECTL_CRASH_PUSH_TARGET"); dir != "" {
-		b, err := bundle.Read(os.DirFS(os.Getenv("EDGECTL_CRASH_PUSH_BUNDLE")))
-		if err == nil && os.Getenv("EDGECTL_CRASH_PUSH_NOOP") == "" {
-			_, err = File{Dir: dir}.Push(b, Options{})
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
-// TestPushSurvivesSIGKILL kills a pushing process with SIGKILL at random
-// instants, at least 200 times. After each kill the target must hold the
-// complete old bundle or the complete new one: every file Envoy reads
-// matches the manifest, every resource its hash, and the digest holds.
-func TestPushSurvivesSIGKILL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("kills 200 processes")
-	}
-	bs := bundles(t, 2000, 2)
-	out := t.TempDir()
-	if err := bundle.WriteOutput(out, bs[:1]); err != nil {
-		t.Fatal(err)
-	}
-	dirs := []string{filepath.Join(t.TempDir(), "v0"), filepath.Join(t.TempDir(), "v1")}
-	for i, b := range bs {
-		if err := bundle.WriteOutput(dirs[i], []*bundle.Bundle{b}); err != nil {
-			t.Fatal(err)
-		}
-		dirs[i] = filepath.Join(dirs[i], b.Gateway)
-	}
-	exe, err := os.Executable()
+// tamperVersion edits one file of a version directory in a target, the
+// way someone with write access to it might.
+func tamperVersion(t *testing.T, tgt File, digest, name string) {
+	t.Helper()
+	p := filepath.Join(tgt.Dir, versionDir(digest), name)
+	data, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	target := t.TempDir()
-	push := func(i int, env ...string) *exec.Cmd {
-		cmd := exec.Command(exe, "-test.run=^$")
-		cmd.Env = append(append(os.Environ(), "EDGECTL_CRASH_PUSH_TARGET="+target, "EDGECTL_CRASH_PUSH_BUNDLE="+dirs[i]), env...)
-		return cmd
+	if err := os.WriteFile(p, []byte(strings.Replace(string(data), "8080", "8081", 1)), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	timed := func(cmd *exec.Cmd) time.Duration {
-		start := time.Now()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%v\n%s", err, out)
+}
+
+// TestFileTargetTampered: a version directory is trusted only if it
+// verifies, wherever the target reads it.
+func TestFileTargetTampered(t *testing.T) {
+	t.Parallel()
+	bs := bundles(t, 5, 2)
+	damagedFiles := func(err error) []string {
+		var d *bundle.DamagedError
+		if !errors.As(err, &d) {
+			return nil
 		}
-		return time.Since(start)
+		return d.Files()
 	}
-	// The kills aim at the push itself: from the end of the child's start
-	// (reading the bundle) to a little after a whole push would finish.
-	timed(push(0))
-	startup := min(timed(push(1, "EDGECTL_CRASH_PUSH_NOOP=1")), timed(push(1, "EDGECTL_CRASH_PUSH_NOOP=1")))
-	full := min(timed(push(1)), timed(push(0)))
-	r := rand.New(rand.NewPCG(1, 2))
-	const trials = 200
-	completed, flipped := 0, 0
-	// Half the kills land anywhere in the push; the other half between the
-	// latest kill that left the old bundle and the earliest that let the
-	// push finish, where the swap is. Those bounds follow the machine's
-	// load, which moves the swap around.
-	lastOld, firstDone := time.Duration(0), time.Duration(math.MaxInt64)
-	for trial := range trials {
-		before, err := File{Dir: target}.Current()
-		if err != nil {
+	pushed := func(t *testing.T, tgt File, bs ...*bundle.Bundle) {
+		t.Helper()
+		for _, b := range bs {
+			if _, err := tgt.Push(b, Options{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	t.Run("a kept version is verified before it is reused", func(t *testing.T) {
+		t.Parallel()
+		tgt := File{Dir: t.TempDir()}
+		pushed(t, tgt, bs[0], bs[1])
+		tamperVersion(t, tgt, bs[0].Digest, "lds.yaml")
+		r, err := tgt.Push(bs[0], Options{ExpectDigest: bs[0].Digest})
+		if err != nil || r.Status != Pushed {
+			t.Fatalf("push of the genuine bundle: %+v %v", r, err)
+		}
+		if !slices.ContainsFunc(r.Detail, func(d string) bool { return strings.Contains(d, "lds.yaml") && strings.Contains(d, "replaced") }) {
+			t.Errorf("the repair is not reported: %q", r.Detail)
+		}
+		cur, err := tgt.Current()
+		if err != nil || cur.Digest != bs[0].Digest {
+			t.Fatalf("after the repair: %v", err)
+		}
+		got, _ := os.ReadFile(filepath.Join(tgt.Dir, "lds.yaml"))
+		if string(got) != string(bs[0].File("xds/lds.yaml")) {
+			t.Error("Envoy still reads the tampered lds.yaml")
+		}
+	})
+
+	t.Run("a damaged current version is named, and repaired by a push", func(t *testing.T) {
+		t.Parallel()
+		tgt := File{Dir: t.TempDir()}
+		pushed(t, tgt, bs[0])
+		tamperVersion(t, tgt, bs[0].Digest, "lds.yaml")
+		_, err := tgt.Current()
+		if got := damagedFiles(err); !slices.Equal(got, []string{"lds.yaml"}) {
+			t.Fatalf("Current names %v: %v", got, err)
+		}
+		if err := os.WriteFile(filepath.Join(tgt.Dir, dataLink, "notes.txt"), []byte("hi"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		next := 0
-		if before.Digest == bs[0].Digest {
-			next = 1
+		_, err = tgt.Current()
+		if got := damagedFiles(err); !slices.Equal(got, []string{"lds.yaml", "notes.txt"}) {
+			t.Fatalf("Current names %v: %v", got, err)
 		}
-		cmd := push(next)
-		if err := cmd.Start(); err != nil {
+		r, err := tgt.Push(bs[0], Options{})
+		if err != nil || r.Status != Pushed {
+			t.Fatalf("push over the damaged version: %+v %v", r, err)
+		}
+		if cur, err := tgt.Current(); err != nil || cur.Digest != bs[0].Digest {
+			t.Fatalf("after the repair: %v", err)
+		}
+		if r, err := tgt.Push(bs[0], Options{}); err != nil || r.Status != UpToDate {
+			t.Fatalf("a second push: %+v %v", r, err)
+		}
+	})
+
+	t.Run("a damaged current version is pushed over by another bundle", func(t *testing.T) {
+		t.Parallel()
+		tgt := File{Dir: t.TempDir()}
+		pushed(t, tgt, bs[0])
+		tamperVersion(t, tgt, bs[0].Digest, "cds.yaml")
+		r, err := tgt.Push(bs[1], Options{})
+		if err != nil || r.Status != Pushed || r.Previous != "" {
+			t.Fatalf("push over a damaged version: %+v %v", r, err)
+		}
+		if !slices.ContainsFunc(r.Detail, func(d string) bool {
+			return strings.Contains(d, "the version the target served did not verify") && strings.Contains(d, "cds.yaml")
+		}) {
+			t.Errorf("the damage is not reported: %q", r.Detail)
+		}
+		if cur, err := tgt.Current(); err != nil || cur.Digest != bs[1].Digest {
+			t.Fatalf("after the push: %v", err)
+		}
+		if _, err := tgt.Rollback(""); err == nil || !strings.Contains(err.Error(), "does not verify") {
+			t.Fatalf("rollback to the damaged version: %v", err)
+		}
+	})
+
+	t.Run("rollback to a damaged version is refused", func(t *testing.T) {
+		t.Parallel()
+		tgt := File{Dir: t.TempDir()}
+		pushed(t, tgt, bs[0], bs[1])
+		tamperVersion(t, tgt, bs[0].Digest, "lds.yaml")
+		_, err := tgt.Rollback("")
+		if err == nil || !strings.Contains(err.Error(), "does not verify") || !strings.Contains(err.Error(), "lds.yaml") {
+			t.Fatalf("rollback to a tampered version: %v", err)
+		}
+		if cur, err := tgt.Current(); err != nil || cur.Digest != bs[1].Digest {
+			t.Fatalf("the refused rollback changed the target: %v", err)
+		}
+	})
+
+	t.Run("rollback away from a damaged current version", func(t *testing.T) {
+		t.Parallel()
+		tgt := File{Dir: t.TempDir()}
+		pushed(t, tgt, bs[0], bs[1])
+		tamperVersion(t, tgt, bs[1].Digest, "lds.yaml")
+		if _, err := tgt.Rollback(bs[1].Digest); err == nil || !strings.Contains(err.Error(), "does not verify") {
+			t.Fatalf("rollback to the damaged current version: %v", err)
+		}
+		r, err := tgt.Rollback("")
+		if err != nil || r.Status != RolledBack || r.Gateway != bs[0].Gateway || r.Previous != bs[1].Digest {
+			t.Fatalf("rollback from a damaged version: %+v %v", r, err)
+		}
+		if cur, err := tgt.Current(); err != nil || cur.Digest != bs[0].Digest {
+			t.Fatalf("after the rollback: %v", err)
+		}
+	})
+
+	t.Run("a version directory holding another bundle", func(t *testing.T) {
+		t.Parallel()
+		tgt := File{Dir: t.TempDir()}
+		pushed(t, tgt, bs[0], bs[1])
+		// Swap the two version directories' contents: each verifies on its
+		// own, neither is the version its name says.
+		a, b := filepath.Join(tgt.Dir, versionDir(bs[0].Digest)), filepath.Join(tgt.Dir, versionDir(bs[1].Digest))
+		if err := os.Rename(a, a+".x"); err != nil {
 			t.Fatal(err)
 		}
-		window := max(full-startup, time.Millisecond)
-		delay := startup*8/10 + time.Duration(r.Int64N(int64(window)*13/10))
-		if trial%2 == 1 && firstDone > lastOld && firstDone != math.MaxInt64 {
-			delay = lastOld + time.Duration(r.Int64N(int64(firstDone-lastOld)))
+		if err := os.Rename(b, a); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(delay)
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		done := cmd.Wait() == nil
-		if done {
-			completed++
-			firstDone = min(firstDone, delay)
+		if err := os.Rename(a+".x", b); err != nil {
+			t.Fatal(err)
 		}
-		after, err := File{Dir: target}.Current()
-		if err != nil {
-			t.Fatalf("trial %d: the target is damaged: %v", trial, err)
+		if _, err := tgt.Current(); err == nil || !strings.Contains(err.Error(), "not the version its name says") {
+			t.Fatalf("Current: %v", err)
 		}
-		switch after.Digest {
-		case bs[next].Digest:
-			flipped++
-		case before.Digest:
-			lastOld = max(lastOld, delay)
-		default:
-			t.Fatalf("trial %d: the target holds neither bundle", trial)
+		if _, err := tgt.Rollback(bs[0].Digest); err == nil {
+			t.Fatal("rolled back to a directory holding another bundle")
 		}
-	}
-	t.Logf("%d trials: start-up %v, push %v; %d killed before the swap, %d killed after it, %d finished",
-		trials, startup, full-startup, trials-flipped, flipped-completed, completed)
-	// Most kills must interrupt a push in progress, and some must land after
-	// the swap (a short phase), or the test proves nothing.
-	if trials-completed < trials/2 || flipped-completed < 1 {
-		t.Errorf("kills did not spread over the push: %d before the swap, %d after, %d too late", trials-flipped, flipped-completed, completed)
-	}
-	if left, _ := filepath.Glob(filepath.Join(target, ".tmp-*")); len(left) > 3 {
-		t.Errorf("a later push should clear what killed ones left: %v", left)
-	}
-	// And the target still takes pushes after all that.
-	if o, err := push(0).CombinedOutput(); err != nil {
-		t.Fatalf("push after the trials: %v\n%s", err, o)
-	}
+		if _, err := tgt.Push(bs[1], Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if cur, err := tgt.Current(); err != nil || cur.Digest != bs[1].Digest {
+			t.Fatalf("after the repair: %v", err)
+		}
+	})
+
+	t.Run("rollback of a target nothing was pushed to", func(t *testing.T) {
+		t.Parallel()
+		_, err := File{Dir: filepath.Join(t.TempDir(), "missing")}.Rollback("")
+		if !errors.Is(err, ErrNoTarget) {
+			t.Fatalf("rollback of a missing target: %v", err)
+		}
+	})
 }

@@ -160,26 +160,20 @@ func held(cms []ConfigMap) (*bundle.Bundle, error) {
 	if len(cms) == 0 {
 		return nil, nil
 	}
-	data := map[string]string{}
+	data := map[string][]byte{}
 	for _, cm := range cms {
 		for name, v := range cm.Data {
-			data[name] = v
+			data[name] = []byte(v)
 		}
 	}
-	return bundle.ReadDelivered(func(name string) ([]byte, error) {
-		v, ok := data[name]
-		if !ok {
-			return nil, fmt.Errorf("no key %s in the ConfigMaps", name)
-		}
-		return []byte(v), nil
-	})
+	return bundle.VerifyDelivered(data)
 }
 
 // Push applies the bundle's ConfigMaps and deletes shards it no longer
 // needs. Route configurations and secrets go first, listeners and clusters
 // (in the first ConfigMap) last, so what a listener names exists before it.
 func (k *Kube) Push(ctx context.Context, b *bundle.Bundle, opts Options, force bool) (Result, error) {
-	res := Result{Digest: b.Digest}
+	res := Result{Gateway: b.Gateway, Digest: b.Digest}
 	if err := checkExpected(b.Digest, opts.ExpectDigest); err != nil {
 		return res, err
 	}

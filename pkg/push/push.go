@@ -26,7 +26,8 @@ type Options struct {
 
 // Result says what a push did.
 type Result struct {
-	Status   string // "pushed", "up to date", or "would push" on a dry run
+	Gateway  string // the bundle's gateway
+	Status   string // "pushed", "up to date", "would push" on a dry run, "rolled back"
 	Digest   string // the bundle's
 	Previous string // what the target held before, "" if nothing
 	Detail   []string
@@ -36,6 +37,8 @@ const (
 	Pushed    = "pushed"
 	UpToDate  = "up to date"
 	WouldPush = "would push"
+	// RolledBack is the status of a rollback that changed the version.
+	RolledBack = "rolled back"
 )
 
 // restartNote says when a push needs more than the target: Envoy reads its
@@ -70,6 +73,16 @@ func ParseTarget(s string) (Target, error) {
 		p := strings.TrimPrefix(s, "file://")
 		if p == "" {
 			return Target{}, fmt.Errorf("target %q: missing a path (file:///var/lib/envoy/xds)", s)
+		}
+		// file://HOST/PATH: a host part is what two slashes make of the
+		// first directory name, so file://tmp/x would be x relative to
+		// wherever edgectl runs. Only the local host is meant.
+		host, rest, _ := strings.Cut(p, "/")
+		if host == "localhost" {
+			host, p = "", "/"+rest
+		}
+		if host != "" {
+			return Target{}, fmt.Errorf("target %q: a file URL names a host before its path, and %q is not one; write three slashes for a directory: file:///%s", s, host, p)
 		}
 		return Target{Scheme: "file", Path: p}, nil
 	case strings.HasPrefix(s, "k8s://"):

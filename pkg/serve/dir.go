@@ -311,12 +311,7 @@ func readBundle(data string) (*Gateway, error) {
 	if isDir(filepath.Join(data, bundle.XDSDir)) {
 		b, err = bundle.Read(os.DirFS(data))
 	} else {
-		b, err = bundle.ReadDelivered(func(name string) ([]byte, error) {
-			if name != filepath.Base(name) || strings.HasPrefix(name, ".") {
-				return nil, fmt.Errorf("read %q: not a file of a flat bundle", name)
-			}
-			return os.ReadFile(filepath.Join(data, name))
-		})
+		b, err = bundle.ReadDelivered(os.DirFS(data))
 	}
 	if err != nil {
 		return nil, err

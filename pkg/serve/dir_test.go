@@ -1,9 +1,12 @@
 package serve
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,7 +65,7 @@ func TestPushTarget(t *testing.T) {
 	if got := s.servedVersion(t, "edge"); got != b1.Digest {
 		t.Errorf("after a broken bundle the version is %s, want the last good %s", got, b1.Digest)
 	}
-	if !containsLine(s.log.String(), "keeping the last good version", "gateway=edge", "cds.yaml: content does not match the manifest") {
+	if !containsLine(s.log.String(), "keeping the last good version", "gateway=edge", "damaged bundle: cds.yaml differs from the sha256 the manifest lists for it") {
 		t.Errorf("the log does not say why the bundle was refused")
 	}
 	if code, _ := s.get(t, "/readyz"); code != http.StatusOK {
@@ -177,7 +180,7 @@ func TestReadyzNames(t *testing.T) {
 	eventually(t, "/readyz to name the broken gateway", func() bool {
 		code, body := s.get(t, "/readyz")
 		return code == http.StatusServiceUnavailable && strings.Contains(body, `gateway "edge" has no version served: `) &&
-			strings.Contains(body, "lds.yaml: content does not match the manifest")
+			strings.Contains(body, "damaged bundle: lds.yaml differs from the sha256 the manifest lists for it")
 	})
 }
 
@@ -215,5 +218,63 @@ func TestFollowsPush(t *testing.T) {
 	eventually(t, "the rollback", func() bool { return s.servedVersion(t, "edge") == b1.Digest })
 	if n := s.metric(t, `edgectl_serve_source_errors_total{source="bundles `+dir+`"}`); n != 0 {
 		t.Errorf("source errors while following pushes: %v", n)
+	}
+}
+
+// TestReadBundleVerifiesTheDigest: serve reads bundles through the one
+// verifying reader, in both layouts. An edit whose per-file hash was
+// updated in the manifest, or a file the manifest does not list, keeps a
+// bundle from being served.
+func TestReadBundleVerifiesTheDigest(t *testing.T) {
+	t.Parallel()
+	b := compileFiles(t, edgeRepo(map[string]string{"a": "1s"})).Bundles[0]
+	sha := func(data []byte) string {
+		h := sha256.Sum256(data)
+		return hex.EncodeToString(h[:])
+	}
+	for _, layout := range []struct {
+		name  string
+		files []bundle.File
+		cds   string
+	}{
+		{"compile output", b.Files, "xds/cds.yaml"},
+		{"delivered", b.Delivered(), "cds.yaml"},
+	} {
+		write := func(t *testing.T, files []bundle.File) string {
+			dir := t.TempDir()
+			for _, f := range files {
+				p := filepath.Join(dir, filepath.FromSlash(f.Path))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return dir
+		}
+		t.Run(layout.name, func(t *testing.T) {
+			if g, err := readBundle(write(t, layout.files)); err != nil || g.Digest != b.Digest {
+				t.Fatalf("genuine bundle: %v", err)
+			}
+			edited := slices.Clone(layout.files)
+			for i, f := range edited {
+				if f.Path == layout.cds {
+					edited[i].Data = []byte(strings.Replace(string(f.Data), "10.0.0.1", "10.0.0.9", 1))
+					for j, m := range edited {
+						if m.Path == bundle.ManifestFile {
+							edited[j].Data = []byte(strings.Replace(string(m.Data), sha(f.Data), sha(edited[i].Data), 1))
+						}
+					}
+				}
+			}
+			if _, err := readBundle(write(t, edited)); err == nil || !strings.Contains(err.Error(), layout.cds+" differs from the manifest's resource index") {
+				t.Errorf("edited file, hash updated: %v", err)
+			}
+			extra := append(slices.Clone(layout.files), bundle.File{Path: "notes.txt", Data: []byte("hi")})
+			if _, err := readBundle(write(t, extra)); err == nil || !strings.Contains(err.Error(), "notes.txt is not listed in the manifest") {
+				t.Errorf("extra file: %v", err)
+			}
+		})
 	}
 }
