@@ -271,7 +271,7 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 	slices.SortFunc(entries, func(a, b ResourceEntry) int {
 		return strings.Compare(a.Type+"\x00"+a.Name, b.Type+"\x00"+b.Name)
 	})
-	digest := digestOf(entries, sum(out[StaticBootstrapFile]), sum(out[FilesBootstrapFile]))
+	digest := digestOf(in.Gateway, entries, sum(out[StaticBootstrapFile]), sum(out[FilesBootstrapFile]))
 
 	for _, f := range files {
 		g.Go(func() error {
@@ -332,8 +332,11 @@ func checkNoKeys(b *Bundle) error {
 // digestOf hashes the resource index (sorted by type and name) and the
 // hashes of the two bootstraps: everything the xDS files say except the
 // digest itself.
-func digestOf(entries []ResourceEntry, staticSum, dynamicSum string) string {
+func digestOf(gateway string, entries []ResourceEntry, staticSum, dynamicSum string) string {
 	var idx strings.Builder
+	// The gateway's name is part of what the digest vouches for: push and
+	// render name targets and labels after it.
+	fmt.Fprintf(&idx, "gateway %s\n", gateway)
 	for _, e := range entries {
 		fmt.Fprintf(&idx, "resource %s %s %s\n", e.Type, e.Name, e.SHA256)
 	}

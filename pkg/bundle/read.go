@@ -194,14 +194,39 @@ func verify(files map[string][]byte, delivered bool) (*Bundle, error) {
 	}
 	probs = append(probs, compareIndex(m.Resources, entries, name, faulty)...)
 	// With no file at fault, a wrong digest is the manifest's.
-	if got := digestOf(entries, staticSum, sum(dynamic)); got != m.Digest && len(probs) == 0 {
+	if got := digestOf(m.Gateway, entries, staticSum, sum(dynamic)); got != m.Digest && len(probs) == 0 {
 		probs = append(probs, Problem{ManifestFile, fmt.Sprintf("says digest %s, but the content's digest is %s", m.Digest, got)})
+	}
+	if len(probs) == 0 {
+		probs = append(probs, b.checkManifestAgainstBootstrap()...)
 	}
 	if len(probs) > 0 {
 		return nil, &DamagedError{probs}
 	}
 	b.resources = res
 	return b, nil
+}
+
+// checkManifestAgainstBootstrap holds the manifest's node and xDS directory,
+// which serve and push act on, to the dynamic bootstrap, which the digest
+// covers: a manifest edited to hand a bundle to another node cluster is
+// damaged even when its digest is right.
+func (b *Bundle) checkManifestAgainstBootstrap() []Problem {
+	boot, err := b.Bootstrap(FilesBootstrapFile)
+	if err != nil {
+		return []Problem{{FilesBootstrapFile, "is not a valid Envoy bootstrap: " + err.Error()}}
+	}
+	var probs []Problem
+	m := b.Manifest
+	if n := boot.GetNode(); n.GetId() != m.Node.ID || n.GetCluster() != m.Node.Cluster {
+		probs = append(probs, Problem{ManifestFile, fmt.Sprintf("says node %q in cluster %q, but %s says %q in %q",
+			m.Node.ID, m.Node.Cluster, FilesBootstrapFile, n.GetId(), n.GetCluster())})
+	}
+	dir := boot.GetDynamicResources().GetLdsConfig().GetPathConfigSource().GetWatchedDirectory().GetPath()
+	if dir != m.XDSDirectory {
+		probs = append(probs, Problem{ManifestFile, fmt.Sprintf("says xDS directory %q, but %s watches %q", m.XDSDirectory, FilesBootstrapFile, dir)})
+	}
+	return probs
 }
 
 func sortedKeys(m map[string][]byte) []string {

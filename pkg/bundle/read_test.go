@@ -151,6 +151,37 @@ var tampers = []tamper{
 		},
 		files: []string{"manifest.json"},
 	},
+	// The manifest's fields that push, render and serve act on are bound to
+	// the content: the gateway name by the digest, the node and the xDS
+	// directory by the dynamic bootstrap.
+	{
+		name: "gateway renamed in the manifest",
+		edit: func(t *testing.T, files map[string][]byte, m *bundle.Manifest, flat bool) {
+			m.Gateway = "other"
+		},
+		files: []string{"manifest.json"},
+	},
+	{
+		name: "node cluster changed in the manifest",
+		edit: func(t *testing.T, files map[string][]byte, m *bundle.Manifest, flat bool) {
+			m.Node.Cluster = "internal-fleet"
+		},
+		files: []string{"manifest.json"},
+	},
+	{
+		name: "node id changed in the manifest",
+		edit: func(t *testing.T, files map[string][]byte, m *bundle.Manifest, flat bool) {
+			m.Node.ID = "someone-else"
+		},
+		files: []string{"manifest.json"},
+	},
+	{
+		name: "xDS directory changed in the manifest",
+		edit: func(t *testing.T, files map[string][]byte, m *bundle.Manifest, flat bool) {
+			m.XDSDirectory = "/tmp/elsewhere"
+		},
+		files: []string{"manifest.json"},
+	},
 }
 
 // layout writes a bundle's files as a compile output has them, or flat as
