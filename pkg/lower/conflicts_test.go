@@ -1,0 +1,251 @@
+package lower
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/edgectl/edgectl/pkg/diag"
+	"github.com/edgectl/edgectl/pkg/intent"
+	"github.com/edgectl/edgectl/pkg/ir"
+)
+
+// TestConflictsAgreeWithPairwise checks the indexed conflict checks against
+// the algorithm they replaced, which compares every route with every earlier
+// one: on random route sets built to overlap (few path pieces, regexes of
+// every shape the checks treat apart, shared conditions), both must give
+// exactly the same findings in the same order. Half the sets are in
+// precedence order, as lowering passes them; half in random order, which
+// puts regexes and prefixes before exact paths and so reaches every way one
+// match can cover another.
+func TestConflictsAgreeWithPairwise(t *testing.T) {
+	t.Parallel()
+	d := &intent.Doc{File: "vh.yaml", Kind: "VirtualHost", Name: "vh"}
+	for seed := range uint64(600) {
+		r := rand.New(rand.NewPCG(seed, 7))
+		rs := randomRoutes(r, 1+r.IntN(120))
+		if seed%2 == 0 {
+			sortRoutes(rs)
+		}
+		got := &lowerer{}
+		got.conflicts(d, rs)
+		want := &lowerer{}
+		want.pairwiseConflicts(d, rs)
+		if !reflect.DeepEqual(got.diags, want.diags) {
+			var b strings.Builder
+			for _, r := range rs {
+				fmt.Fprintf(&b, "  %v %s\n", r.Origin, Key(&r.Match))
+			}
+			t.Fatalf("seed %d: indexed checks differ from pairwise ones\nroutes:\n%s--- got\n%s--- want\n%s",
+				seed, b.String(), listString(got.diags), listString(want.diags))
+		}
+	}
+}
+
+// TestConflictsFindings checks that the random sets exercise what the
+// equivalence test relies on: both findings occur, from every path kind,
+// and regexes take exact paths.
+func TestConflictsFindings(t *testing.T) {
+	t.Parallel()
+	d := &intent.Doc{File: "vh.yaml", Kind: "VirtualHost", Name: "vh"}
+	seen := map[string]bool{}
+	for seed := range uint64(600) {
+		r := rand.New(rand.NewPCG(seed, 7))
+		rs := randomRoutes(r, 1+r.IntN(120))
+		if seed%2 == 0 {
+			sortRoutes(rs)
+		}
+		byPos := map[diag.Pos]*ir.Route{}
+		for _, r := range rs {
+			byPos[r.Origin] = r
+		}
+		l := &lowerer{}
+		l.conflicts(d, rs)
+		for _, f := range l.diags {
+			a := byPos[f.Related[0].Pos]
+			seen[fmt.Sprintf("%s by %s", f.Rule, a.Match.PathKind)] = true
+			b := byPos[f.Pos]
+			seen[fmt.Sprintf("%s %s by %s", f.Rule, b.Match.PathKind, a.Match.PathKind)] = true
+		}
+	}
+	for _, k := range []ir.PathKind{ir.PathExact, ir.PathPrefix, ir.PathSegment, ir.PathRegex} {
+		for _, rule := range []string{"duplicate-route", "shadowed-route"} {
+			if !seen[fmt.Sprintf("%s by %s", rule, k)] {
+				t.Errorf("no %s by a %s route in the random sets", rule, k)
+			}
+		}
+	}
+	for _, k := range []string{"shadowed-route exact by regex", "shadowed-route regex by prefix", "shadowed-route path-prefix by regex"} {
+		if !seen[k] {
+			t.Errorf("no %s in the random sets", k)
+		}
+	}
+}
+
+func listString(l diag.List) string {
+	var b strings.Builder
+	for _, d := range l {
+		fmt.Fprintf(&b, "%s\n", d)
+		for _, r := range d.Related {
+			fmt.Fprintf(&b, "  %v: note: %s\n", r.Pos, r.Message)
+		}
+	}
+	return b.String()
+}
+
+var (
+	randomPaths = []string{"/", "/a", "/a/", "/a/b", "/a/b/", "/ab", "/a/b/c", "/b", "/b/c", "/a.b"}
+	// Regexes: "literal.*" ones, ones with a literal prefix, ones with
+	// none, one that does not compile.
+	randomRegexes = []string{"/a/.*", "/.*", "/a.*", ".*", "/a/b/.*", "/a/[0-9]+", "/a/b/[a-z]", "(/a|/b)/c",
+		"/a(/.*)?", "/b/c", "/(", "/a/b/c|/b/c", "/A/.*", "(?i)/a/.*"}
+	randomHeaders = []ir.HeaderMatch{
+		{Name: "x-a", StringMatch: ir.StringMatch{Kind: ir.MatchExact, Value: "1"}},
+		{Name: "x-a", StringMatch: ir.StringMatch{Kind: ir.MatchExact, Value: "1", IgnoreCase: true}},
+		{Name: "x-b", StringMatch: ir.StringMatch{Kind: ir.MatchPresent}},
+		{Name: "x-b", StringMatch: ir.StringMatch{Kind: ir.MatchPresent}, Invert: true},
+		{Name: "x-c", StringMatch: ir.StringMatch{Kind: ir.MatchPrefix, Value: "v"}},
+	}
+	randomQuery = []ir.QueryMatch{
+		{Name: "q", StringMatch: ir.StringMatch{Kind: ir.MatchExact, Value: "1"}},
+		{Name: "x-a", StringMatch: ir.StringMatch{Kind: ir.MatchExact, Value: "1"}},
+	}
+	randomMethods = []string{"GET", "HEAD", "POST"}
+)
+
+func randomRoutes(r *rand.Rand, n int) []*ir.Route {
+	teams := []string{"", "shop", "payments"}
+	rs := make([]*ir.Route, n)
+	for i := range rs {
+		m := ir.Match{}
+		switch r.IntN(4) {
+		case 0:
+			m.PathKind, m.Path = ir.PathExact, randomPaths[r.IntN(len(randomPaths))]
+		case 1:
+			m.PathKind, m.Path = ir.PathPrefix, randomPaths[r.IntN(len(randomPaths))]
+		case 2:
+			m.PathKind, m.Path = ir.PathSegment, strings.TrimSuffix(randomPaths[r.IntN(len(randomPaths))], "/")
+			if m.Path == "" {
+				m.Path = "/"
+			}
+		case 3:
+			m.PathKind, m.Path = ir.PathRegex, randomRegexes[r.IntN(len(randomRegexes))]
+		}
+		if r.IntN(3) == 0 {
+			for _, meth := range randomMethods {
+				if r.IntN(2) == 0 {
+					m.Methods = append(m.Methods, meth)
+				}
+			}
+		}
+		// Mostly few conditions; sometimes more than the checks look up
+		// subsets of, repeated ones included.
+		nh := r.IntN(3)
+		if r.IntN(20) == 0 {
+			nh = maxSubsetConds + 2
+		}
+		for range nh {
+			m.Headers = append(m.Headers, randomHeaders[r.IntN(len(randomHeaders))])
+		}
+		for range r.IntN(2) {
+			m.Query = append(m.Query, randomQuery[r.IntN(len(randomQuery))])
+		}
+		rs[i] = &ir.Route{Match: m, Team: teams[r.IntN(len(teams))],
+			Origin: diag.Pos{File: fmt.Sprintf("f%d.yaml", r.IntN(3)), Line: i + 1, Col: 5}}
+	}
+	return rs
+}
+
+// pairwiseConflicts is the conflict check as it was before routes were
+// indexed: every route against every earlier one. It is the reference the
+// indexed checks must agree with.
+func (l *lowerer) pairwiseConflicts(d *intent.Doc, rs []*ir.Route) {
+	first := map[string]*ir.Route{}
+	for j, b := range rs {
+		key := Key(&b.Match)
+		if a, dup := first[key]; dup {
+			other := "another route"
+			if t := team(a.Team, b.Team); t != "" {
+				other = "a route" + t
+			}
+			l.diags.Errorf(b.Origin, "duplicate-route", "this route%s has the same match as %s in %s (%s)", team(b.Team, a.Team), other, d.ID(), describeMatch(&b.Match)).
+				Note(a.Origin, "the other route%s", team(a.Team, b.Team))
+			continue
+		}
+		first[key] = b
+		for _, a := range rs[:j] {
+			if Key(&a.Match) != key && covers(&a.Match, &b.Match) {
+				l.diags.Warnf(b.Origin, "shadowed-route", "this route%s never matches: every request it matches is taken first by the route%s for %s", team(b.Team, a.Team), team(a.Team, b.Team), describeMatch(&a.Match)).
+					Note(a.Origin, "the route%s that takes its requests", team(a.Team, b.Team))
+				break
+			}
+		}
+	}
+}
+
+// covers reports whether every request matching b also matches a. It is
+// conservative: false means "not proven".
+func covers(a, b *ir.Match) bool {
+	if len(a.Methods) > 0 && (len(b.Methods) == 0 || !subset(b.Methods, a.Methods)) {
+		return false
+	}
+	for _, h := range a.Headers {
+		if !slices.ContainsFunc(b.Headers, func(x ir.HeaderMatch) bool { return x == h }) {
+			return false
+		}
+	}
+	for _, q := range a.Query {
+		if !slices.ContainsFunc(b.Query, func(x ir.QueryMatch) bool { return x == q }) {
+			return false
+		}
+	}
+	return pathCovers(a, b)
+}
+
+// pathCovers reports whether a's path condition holds for every path that
+// satisfies b's. Paths always start with "/".
+func pathCovers(a, b *ir.Match) bool {
+	if a.PathKind == ir.PathSegment {
+		// a takes its path and what is below it.
+		below := func(p string) bool { return p == a.Path || strings.HasPrefix(p, a.Path+"/") }
+		switch b.PathKind {
+		case ir.PathExact, ir.PathSegment:
+			return below(b.Path)
+		case ir.PathPrefix:
+			return strings.HasPrefix(b.Path, a.Path+"/")
+		case ir.PathRegex:
+			return strings.HasPrefix(literalPrefix(b.Path), a.Path+"/")
+		}
+		return false
+	}
+	if b.PathKind == ir.PathSegment && a.PathKind == ir.PathPrefix {
+		return strings.HasPrefix(b.Path, a.Path)
+	}
+	switch a.PathKind {
+	case ir.PathPrefix:
+		switch b.PathKind {
+		case ir.PathPrefix, ir.PathExact:
+			return strings.HasPrefix(b.Path, a.Path)
+		case ir.PathRegex:
+			return a.Path == "/" || strings.HasPrefix(literalPrefix(b.Path), a.Path)
+		}
+	case ir.PathExact:
+		return b.PathKind == ir.PathExact && a.Path == b.Path
+	case ir.PathRegex:
+		if b.PathKind == ir.PathExact {
+			re := anchored(a.Path)
+			return re != nil && re.MatchString(b.Path)
+		}
+		if lit, ok := prefixAnything(a.Path); ok {
+			if b.PathKind == ir.PathPrefix {
+				return strings.HasPrefix(b.Path, lit)
+			}
+			return strings.HasPrefix(literalPrefix(b.Path), lit)
+		}
+		return a.Path == b.Path && a.PathKind == b.PathKind
+	}
+	return false
+}
