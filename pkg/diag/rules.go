@@ -47,6 +47,7 @@ var Rules = []Rule{
 	{"unused-routeset", "a route set is included by nothing"},
 	{"policy", "a Rego policy does not compile, or refers to a refused built-in"},
 	{"acknowledgement", "an acknowledgement in edgectl.yaml matches no warning"},
+	{"cross-team-shadow", "a route of one team takes requests from a later route of another team that did not include it"},
 }
 
 // RuleSummary returns the summary of a catalogued rule, or the id itself.

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/edgectl/edgectl/pkg/diag"
-	"github.com/edgectl/edgectl/pkg/intent"
 	"github.com/edgectl/edgectl/pkg/ir"
 )
 
@@ -23,24 +22,20 @@ import (
 // match can cover another.
 func TestConflictsAgreeWithPairwise(t *testing.T) {
 	t.Parallel()
-	d := &intent.Doc{File: "vh.yaml", Kind: "VirtualHost", Name: "vh"}
 	for seed := range uint64(600) {
 		r := rand.New(rand.NewPCG(seed, 7))
 		rs := randomRoutes(r, 1+r.IntN(120))
 		if seed%2 == 0 {
 			sortRoutes(rs)
 		}
-		got := &lowerer{}
-		got.conflicts(d, rs)
-		want := &lowerer{}
-		want.pairwiseConflicts(d, rs)
-		if !reflect.DeepEqual(got.diags, want.diags) {
+		got, want := findConflicts(infosOf(rs)), pairwiseConflicts(rs)
+		if !reflect.DeepEqual(got, want) {
 			var b strings.Builder
 			for _, r := range rs {
 				fmt.Fprintf(&b, "  %v %s\n", r.Origin, Key(&r.Match))
 			}
 			t.Fatalf("seed %d: indexed checks differ from pairwise ones\nroutes:\n%s--- got\n%s--- want\n%s",
-				seed, b.String(), listString(got.diags), listString(want.diags))
+				seed, b.String(), conflictsString(got), conflictsString(want))
 		}
 	}
 }
@@ -50,7 +45,6 @@ func TestConflictsAgreeWithPairwise(t *testing.T) {
 // and regexes take exact paths.
 func TestConflictsFindings(t *testing.T) {
 	t.Parallel()
-	d := &intent.Doc{File: "vh.yaml", Kind: "VirtualHost", Name: "vh"}
 	seen := map[string]bool{}
 	for seed := range uint64(600) {
 		r := rand.New(rand.NewPCG(seed, 7))
@@ -58,17 +52,13 @@ func TestConflictsFindings(t *testing.T) {
 		if seed%2 == 0 {
 			sortRoutes(rs)
 		}
-		byPos := map[diag.Pos]*ir.Route{}
-		for _, r := range rs {
-			byPos[r.Origin] = r
-		}
-		l := &lowerer{}
-		l.conflicts(d, rs)
-		for _, f := range l.diags {
-			a := byPos[f.Related[0].Pos]
-			seen[fmt.Sprintf("%s by %s", f.Rule, a.Match.PathKind)] = true
-			b := byPos[f.Pos]
-			seen[fmt.Sprintf("%s %s by %s", f.Rule, b.Match.PathKind, a.Match.PathKind)] = true
+		for _, c := range findConflicts(infosOf(rs)) {
+			rule := "shadowed-route"
+			if c.dup {
+				rule = "duplicate-route"
+			}
+			seen[fmt.Sprintf("%s by %s", rule, c.a.Match.PathKind)] = true
+			seen[fmt.Sprintf("%s %s by %s", rule, c.b.Match.PathKind, c.a.Match.PathKind)] = true
 		}
 	}
 	for _, k := range []ir.PathKind{ir.PathExact, ir.PathPrefix, ir.PathSegment, ir.PathRegex} {
@@ -85,13 +75,10 @@ func TestConflictsFindings(t *testing.T) {
 	}
 }
 
-func listString(l diag.List) string {
+func conflictsString(cs []conflict) string {
 	var b strings.Builder
-	for _, d := range l {
-		fmt.Fprintf(&b, "%s\n", d)
-		for _, r := range d.Related {
-			fmt.Fprintf(&b, "  %v: note: %s\n", r.Pos, r.Message)
-		}
+	for _, c := range cs {
+		fmt.Fprintf(&b, "%v (%s) by %v (%s), dup=%v\n", c.b.Origin, Key(&c.b.Match), c.a.Origin, Key(&c.a.Match), c.dup)
 	}
 	return b.String()
 }
@@ -160,30 +147,26 @@ func randomRoutes(r *rand.Rand, n int) []*ir.Route {
 }
 
 // pairwiseConflicts is the conflict check as it was before routes were
-// indexed: every route against every earlier one. It is the reference the
-// indexed checks must agree with.
-func (l *lowerer) pairwiseConflicts(d *intent.Doc, rs []*ir.Route) {
+// indexed: every route against every earlier one. It is the reference
+// findConflicts must agree with.
+func pairwiseConflicts(rs []*ir.Route) []conflict {
+	var out []conflict
 	first := map[string]*ir.Route{}
 	for j, b := range rs {
 		key := Key(&b.Match)
 		if a, dup := first[key]; dup {
-			other := "another route"
-			if t := team(a.Team, b.Team); t != "" {
-				other = "a route" + t
-			}
-			l.diags.Errorf(b.Origin, "duplicate-route", "this route%s has the same match as %s in %s (%s)", team(b.Team, a.Team), other, d.ID(), describeMatch(&b.Match)).
-				Note(a.Origin, "the other route%s", team(a.Team, b.Team))
+			out = append(out, conflict{dup: true, a: a, b: b})
 			continue
 		}
 		first[key] = b
 		for _, a := range rs[:j] {
 			if Key(&a.Match) != key && covers(&a.Match, &b.Match) {
-				l.diags.Warnf(b.Origin, "shadowed-route", "this route%s never matches: every request it matches is taken first by the route%s for %s", team(b.Team, a.Team), team(a.Team, b.Team), describeMatch(&a.Match)).
-					Note(a.Origin, "the route%s that takes its requests", team(a.Team, b.Team))
+				out = append(out, conflict{a: a, b: b})
 				break
 			}
 		}
 	}
+	return out
 }
 
 // covers reports whether every request matching b also matches a. It is
@@ -248,4 +231,12 @@ func pathCovers(a, b *ir.Match) bool {
 		return a.Path == b.Path && a.PathKind == b.PathKind
 	}
 	return false
+}
+
+func infosOf(rs []*ir.Route) []*matchInfo {
+	out := make([]*matchInfo, len(rs))
+	for j, r := range rs {
+		out[j] = newMatchInfo(r, j)
+	}
+	return out
 }
