@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/edgectl/edgectl/pkg/diag"
+	"github.com/edgectl/edgectl/pkg/intent"
 	"github.com/edgectl/edgectl/pkg/ir"
 )
 
@@ -239,4 +240,42 @@ func infosOf(rs []*ir.Route) []*matchInfo {
 		out[j] = newMatchInfo(r, j)
 	}
 	return out
+}
+
+// BenchmarkConflicts runs the conflict checks on one virtual host of many
+// routes of the shapes hack/genrepo writes, two teams sharing it.
+func BenchmarkConflicts(b *testing.B) {
+	for _, n := range []int{20000, 100000} {
+		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
+			rs := make([]*ir.Route, n)
+			by := map[*ir.Route]inclusion{}
+			for i := range rs {
+				m := ir.Match{}
+				switch i % 5 {
+				case 0:
+					m = ir.Match{PathKind: ir.PathExact, Path: fmt.Sprintf("/api/v1/resource%d", i), Methods: []string{"GET", "HEAD"}}
+				case 1:
+					m = ir.Match{PathKind: ir.PathRegex, Path: fmt.Sprintf("/api/v2/items%d/[0-9]+", i)}
+				case 2:
+					m = ir.Match{PathKind: ir.PathPrefix, Path: fmt.Sprintf("/api/v3/area%d/", i),
+						Headers: []ir.HeaderMatch{{Name: "x-tenant", StringMatch: ir.StringMatch{Kind: ir.MatchExact, Value: fmt.Sprint(i % 100)}}}}
+				default:
+					m = ir.Match{PathKind: ir.PathPrefix, Path: fmt.Sprintf("/app%d/", i)}
+				}
+				team := []string{"shop", "payments"}[i%2]
+				rs[i] = &ir.Route{Match: m, Team: team, Origin: diag.Pos{File: "vh.yaml", Line: i + 1}}
+				by[rs[i]] = inclusion{teams: []string{"shop", team}}
+			}
+			sortRoutes(rs)
+			d := &intent.Doc{File: "vh.yaml", Kind: "VirtualHost", Name: "vh"}
+			b.ReportAllocs()
+			for b.Loop() {
+				l := &lowerer{}
+				l.conflicts(d, rs, by)
+				if len(l.diags) != 0 {
+					b.Fatalf("findings: %v", l.diags[0])
+				}
+			}
+		})
+	}
 }
