@@ -33,6 +33,9 @@ fuzz:
 	$(GO) test ./pkg/bundle  -run '^$$' -fuzz '^FuzzJSONToYAML$$'    -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/intent  -run '^$$' -fuzz '^FuzzParseFile$$'    -fuzztime $(FUZZTIME)
 
+# Wall time, peak memory and allocations of compiles of generated
+# repositories: 1k and 10k routes (plain and governed), one virtual host of
+# 20k routes, 100k routes over 20 files. LAYOUTS and RUNS choose others.
 bench:
 	hack/bench.sh
 

@@ -1,6 +1,8 @@
 // Command genrepo writes a synthetic routing repository for benchmarks:
 //
 //	go run ./hack/genrepo -routes 10000 -o /tmp/repo10k
+//	go run ./hack/genrepo -routes 20000 -vhosts 1 -o /tmp/one-vhost
+//	go run ./hack/genrepo -routes 100000 -files 20 -o /tmp/20-files
 package main
 
 import (
@@ -15,17 +17,19 @@ func main() {
 	routes := flag.Int("routes", 1000, "number of routes (virtual hosts: N/10, backends: N/5)")
 	out := flag.String("o", "", "directory to write (must not exist or be empty)")
 	seed := flag.Uint64("seed", 1, "random seed; the same seed gives the same repository")
+	vhosts := flag.Int("vhosts", 0, "number of virtual hosts (default N/10); 1 puts every route in one")
+	files := flag.Int("files", 0, "number of files holding the routes (default: one to three virtual hosts a file); more files than virtual hosts splits a virtual host into route sets")
 	governed := flag.Bool("governed", false, "add teams, the seven built-in policies and five repository policies")
 	flag.Parse()
-	if *out == "" || *routes < 1 {
-		fmt.Fprintln(os.Stderr, "usage: genrepo -routes N -o DIR [-seed S]")
+	if *out == "" || *routes < 1 || *vhosts < 0 || *files < 0 {
+		fmt.Fprintln(os.Stderr, "usage: genrepo -routes N -o DIR [-vhosts V] [-files F] [-seed S] [-governed]")
 		os.Exit(2)
 	}
 	if entries, err := os.ReadDir(*out); err == nil && len(entries) > 0 {
 		fmt.Fprintf(os.Stderr, "genrepo: %s is not empty\n", *out)
 		os.Exit(1)
 	}
-	st, err := genrepo.Write(*out, genrepo.Options{Routes: *routes, Seed: *seed, Governed: *governed})
+	st, err := genrepo.Write(*out, genrepo.Options{Routes: *routes, Seed: *seed, VirtualHosts: *vhosts, Files: *files, Governed: *governed})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "genrepo: %v\n", err)
 		os.Exit(1)

@@ -10,12 +10,20 @@ import (
 	"strings"
 )
 
-// Options size a repository. N routes spread over N/10 virtual hosts and
-// N/5 backends, grouped in teams of about 20 virtual hosts, with one to
-// three virtual hosts per file.
+// Options size a repository. N routes spread evenly over N/10 virtual
+// hosts (or VirtualHosts) and N/5 backends, grouped in teams of about 20
+// virtual hosts, with one to three virtual hosts per file (or Files files).
 type Options struct {
 	Routes int
 	Seed   uint64
+	// VirtualHosts, when set, is the number of virtual hosts; 1 puts every
+	// route in one virtual host.
+	VirtualHosts int
+	// Files, when set, is the number of files that hold the routes. With
+	// fewer files than virtual hosts, consecutive virtual hosts share a
+	// file; with more, each virtual host keeps a share of its routes and
+	// includes the rest from route sets, one file each.
+	Files int
 	// Governed adds what a multi-team repository has: teams owning their
 	// directories, hostnames, certificates and backends, all seven
 	// built-in policies and five repository policies.
@@ -45,9 +53,17 @@ func Write(dir string, opts Options) (Stats, error) {
 // Generate returns the repository as file contents by path.
 func Generate(opts Options) (map[string][]byte, Stats) {
 	r := rand.New(rand.NewPCG(opts.Seed, 0x65646765))
-	vhosts := max(1, opts.Routes/10)
-	backends := max(1, opts.Routes/5)
+	routes := max(1, opts.Routes)
+	vhosts := max(1, routes/10)
+	if opts.VirtualHosts > 0 {
+		vhosts = min(opts.VirtualHosts, routes)
+	}
+	backends := max(1, routes/5)
 	teams := max(1, (vhosts+19)/20)
+	nf := min(opts.Files, routes) // files, when chosen
+	if nf > 0 {
+		teams = min(teams, nf)
+	}
 	st := Stats{Teams: teams, VirtualHosts: vhosts, Backends: backends}
 	files := map[string][]byte{}
 
@@ -103,39 +119,113 @@ spec:
 		files[fmt.Sprintf("teams/t%03d/backends.yaml", t)] = []byte(sb.String())
 	}
 
-	routesLeft := opts.Routes
-	for v := 0; v < vhosts; {
-		t := (v / 20) % teams
-		per := 1 + r.IntN(3)
-		var sb strings.Builder
-		first := v
-		for i := 0; i < per && v < vhosts; i, v = i+1, v+1 {
-			n := 10
-			if v == vhosts-1 {
-				n = routesLeft
+	// share splits n items evenly over k parts: the size of part i.
+	share := func(n, k, i int) int { return n/k + btoi(i < n%k) }
+	first := 0 // the index of the first route of the next virtual host
+	if nf <= 0 {
+		for v := 0; v < vhosts; {
+			t := (v / 20) % teams
+			per := 1 + r.IntN(3)
+			var sb strings.Builder
+			firstVH := v
+			for i := 0; i < per && v < vhosts; i, v = i+1, v+1 {
+				n := share(routes, vhosts, v)
+				if i > 0 {
+					sb.WriteString("---\n")
+				}
+				writeVHost(&sb, r, t, v, first, n, nil, teamBackends[t])
+				first += n
 			}
-			routesLeft -= n
-			st.Routes += n
-			if i > 0 {
-				sb.WriteString("---\n")
-			}
-			writeVHost(&sb, r, t, v, n, teamBackends[t])
+			files[fmt.Sprintf("teams/t%03d/vh%05d.yaml", t, firstVH)] = []byte(sb.String())
 		}
-		files[fmt.Sprintf("teams/t%03d/vh%05d.yaml", t, first)] = []byte(sb.String())
+	} else {
+		// File f belongs to team f*teams/F; a virtual host to the team of
+		// its first file, and every file of it lies in that team's directory.
+		teamOf := func(f int) int { return f * teams / nf }
+		if nf <= vhosts {
+			v := 0
+			for f := range nf {
+				t := teamOf(f)
+				var sb strings.Builder
+				for i := range share(vhosts, nf, f) {
+					n := share(routes, vhosts, v)
+					if i > 0 {
+						sb.WriteString("---\n")
+					}
+					writeVHost(&sb, r, t, v, first, n, nil, teamBackends[t])
+					first += n
+					v++
+				}
+				files[fmt.Sprintf("teams/t%03d/f%05d.yaml", t, f)] = []byte(sb.String())
+			}
+		} else {
+			f := 0
+			for v := range vhosts {
+				t := teamOf(f)
+				parts := share(nf, vhosts, v)
+				n := share(routes, vhosts, v)
+				var sets []string
+				at := first + share(n, parts, 0)
+				for p := 1; p < parts; p++ {
+					name := fmt.Sprintf("vh%05d-part%05d", v, p)
+					sets = append(sets, name)
+					var sb strings.Builder
+					k := share(n, parts, p)
+					writeRouteSet(&sb, r, name, at, k, teamBackends[t])
+					at += k
+					files[fmt.Sprintf("teams/t%03d/f%05d.yaml", t, f+p)] = []byte(sb.String())
+				}
+				var sb strings.Builder
+				writeVHost(&sb, r, t, v, first, share(n, parts, 0), sets, teamBackends[t])
+				files[fmt.Sprintf("teams/t%03d/f%05d.yaml", t, f)] = []byte(sb.String())
+				first += n
+				f += parts
+			}
+		}
 	}
+	st.Routes = first
 	st.Files = len(files)
 	return files, st
 }
 
-func writeVHost(sb *strings.Builder, r *rand.Rand, team, v, routes int, backends []string) {
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// writeVHost writes virtual host v with routes first..first+n-1 and
+// includes of the named route sets.
+func writeVHost(sb *strings.Builder, r *rand.Rand, team, v, first, n int, sets []string, backends []string) {
 	fmt.Fprintf(sb, "apiVersion: edgectl.dev/v1alpha1\nkind: VirtualHost\nmetadata: {name: vh%05d}\nspec:\n  gateway: edge\n", v)
 	fmt.Fprintf(sb, "  hostnames: [svc%05d.t%03d.example.com]\n", v, team)
 	if v%2 == 0 {
 		fmt.Fprintf(sb, "  tls: {certificate: t%03d-wildcard}\n", team)
 	}
+	writeRoutes(sb, r, first, n, backends)
+	if len(sets) > 0 {
+		sb.WriteString("  includes:\n")
+		for _, s := range sets {
+			fmt.Fprintf(sb, "  - routeSet: %s\n", s)
+		}
+	}
+}
+
+func writeRouteSet(sb *strings.Builder, r *rand.Rand, name string, first, n int, backends []string) {
+	fmt.Fprintf(sb, "apiVersion: edgectl.dev/v1alpha1\nkind: RouteSet\nmetadata: {name: %s}\nspec:\n", name)
+	writeRoutes(sb, r, first, n, backends)
+}
+
+// writeRoutes writes routes first..first+n-1 of a virtual host. Every
+// route's path is its own, so none conflicts with or shadows another.
+func writeRoutes(sb *strings.Builder, r *rand.Rand, first, n int, backends []string) {
+	if n == 0 {
+		return
+	}
 	sb.WriteString("  routes:\n")
 	pick := func() string { return backends[r.IntN(len(backends))] }
-	for i := range routes {
+	for i := first; i < first+n; i++ {
 		fmt.Fprintf(sb, "  - name: r%d\n    match:\n", i)
 		switch i % 5 {
 		case 0:

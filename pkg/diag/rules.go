@@ -53,6 +53,7 @@ var Rules = []Rule{
 	{"include-consent", "a route set is included by a team or virtual host its team does not let include it"},
 	{"include-plaintext", "a route set of a team that requires TLS would be served over plain HTTP"},
 	{"policy-limit", "a policy ran past its time limit, or a built-in it calls would build a value over its memory limit"},
+	{"cross-team-shadow", "a route of one team takes requests from a later route of another team that did not include it"},
 }
 
 // RuleSummary returns the summary of a catalogued rule, or the id itself.

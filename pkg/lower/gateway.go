@@ -215,12 +215,7 @@ func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
 }
 
 func (l *lowerer) firstVirtualHost(name string) *intent.VirtualHost {
-	for _, vh := range l.m.VirtualHosts {
-		if vh.Doc.Name == name {
-			return vh
-		}
-	}
-	return nil
+	return l.virtualHosts[name]
 }
 
 func (l *lowerer) hostnames(vh *intent.VirtualHost) {

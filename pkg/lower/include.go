@@ -20,7 +20,9 @@ import (
 type scope struct {
 	prefix  string
 	headers []ir.HeaderMatch
-	chain   []string // documents on the way, for cycles
+	chain   []string                // documents on the way, for cycles
+	teams   []string                // the teams of those documents, for cross-team-shadow
+	by      map[*ir.Route]inclusion // records how each route was included
 	at      *intent.Doc
 	atPath  []any // the innermost include, for notes
 	vhost   *intent.VirtualHost
@@ -52,6 +54,8 @@ func (l *lowerer) includes(d *intent.Doc, gb *gatewayBuilder, incs []intent.Incl
 			continue
 		}
 		inner.chain = append(slices.Clone(sc.chain), rs.Doc.ID())
+		inner.teams = append(slices.Clone(sc.teams), rs.Doc.Team)
+		inner.by = sc.by
 		inner.at, inner.atPath = d, at()
 		for j := range rs.Spec.Routes {
 			rt := &rs.Spec.Routes[j]
@@ -76,6 +80,7 @@ func (l *lowerer) includes(d *intent.Doc, gb *gatewayBuilder, incs []intent.Incl
 			}
 			r.Match.Headers = append(slices.Clone(inner.headers), r.Match.Headers...)
 			out = append(out, r)
+			inner.by[r] = inclusion{teams: inner.teams, fence: inner.prefix}
 		}
 		out = append(out, l.includes(rs.Doc, gb, rs.Spec.Includes, inner)...)
 	}
@@ -141,6 +146,14 @@ func hostListed(list []string, h string) bool {
 		}
 	}
 	return false
+}
+
+// inclusion is how a route came into its virtual host: the teams of the
+// documents on its include chain (its own included) and the prefix its
+// route set was given ("" for the virtual host's own routes).
+type inclusion struct {
+	teams []string
+	fence string
 }
 
 // includeScope adds an include's own conditions to the scope around it.

@@ -52,6 +52,7 @@ type lowerer struct {
 	backends     map[string]*intent.Backend
 	certificates map[string]*intent.Certificate
 	routeSets    map[string]*intent.RouteSet
+	virtualHosts map[string]*intent.VirtualHost // the first of each name
 
 	clusters map[string]*ir.Cluster // lowered backends
 	secrets  map[string]*certInfo
@@ -83,7 +84,7 @@ func (l *lowerer) index() {
 	l.routeSets = indexKind(l, l.m.RouteSets, func(r *intent.RouteSet) *intent.Doc { return r.Doc })
 	// Virtual hosts are not referenced by name, but their names become
 	// Envoy virtual host names and must be unique too.
-	indexKind(l, l.m.VirtualHosts, func(v *intent.VirtualHost) *intent.Doc { return v.Doc })
+	l.virtualHosts = indexKind(l, l.m.VirtualHosts, func(v *intent.VirtualHost) *intent.Doc { return v.Doc })
 	l.usedBE = map[string]bool{}
 	l.usedCert = map[string]bool{}
 	l.usedRS = map[string]bool{}

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/edgectl/edgectl/pkg/intent"
 	"github.com/edgectl/edgectl/pkg/ir"
 )
 
@@ -98,33 +97,6 @@ func condition(kind, name string, s ir.StringMatch, invert bool) string {
 	return out
 }
 
-// conflicts reports routes that match the same requests (an error: which one
-// wins would be an accident of precedence) and routes that can never match
-// because an earlier route takes every request they would (a warning).
-func (l *lowerer) conflicts(d *intent.Doc, rs []*ir.Route) {
-	first := map[string]*ir.Route{}
-	for j, b := range rs {
-		key := Key(&b.Match)
-		if a, dup := first[key]; dup {
-			other := "another route"
-			if t := team(a.Team, b.Team); t != "" {
-				other = "a route" + t
-			}
-			l.diags.Errorf(b.Origin, "duplicate-route", "this route%s has the same match as %s in %s (%s)", team(b.Team, a.Team), other, d.ID(), describeMatch(&b.Match)).
-				Note(a.Origin, "the other route%s", team(a.Team, b.Team))
-			continue
-		}
-		first[key] = b
-		for _, a := range rs[:j] {
-			if Key(&a.Match) != key && covers(&a.Match, &b.Match) {
-				l.diags.Warnf(b.Origin, "shadowed-route", "this route%s never matches: every request it matches is taken first by the route%s for %s", team(b.Team, a.Team), team(a.Team, b.Team), describeMatch(&a.Match)).
-					Note(a.Origin, "the route%s that takes its requests", team(a.Team, b.Team))
-				break
-			}
-		}
-	}
-}
-
 // team names the team of a route in a message, when the other route
 // involved belongs to a different team.
 func team(t, other string) string {
@@ -162,25 +134,6 @@ func describeMatch(m *ir.Match) string {
 	return s
 }
 
-// covers reports whether every request matching b also matches a. It is
-// conservative: false means "not proven".
-func covers(a, b *ir.Match) bool {
-	if len(a.Methods) > 0 && (len(b.Methods) == 0 || !subset(b.Methods, a.Methods)) {
-		return false
-	}
-	for _, h := range a.Headers {
-		if !slices.ContainsFunc(b.Headers, func(x ir.HeaderMatch) bool { return x == h }) {
-			return false
-		}
-	}
-	for _, q := range a.Query {
-		if !slices.ContainsFunc(b.Query, func(x ir.QueryMatch) bool { return x == q }) {
-			return false
-		}
-	}
-	return pathCovers(a, b)
-}
-
 func subset(xs, ys []string) bool {
 	for _, x := range xs {
 		if !slices.Contains(ys, x) {
@@ -188,51 +141,6 @@ func subset(xs, ys []string) bool {
 		}
 	}
 	return true
-}
-
-// pathCovers reports whether a's path condition holds for every path that
-// satisfies b's. Paths always start with "/".
-func pathCovers(a, b *ir.Match) bool {
-	if a.PathKind == ir.PathSegment {
-		// a takes its path and what is below it.
-		below := func(p string) bool { return p == a.Path || strings.HasPrefix(p, a.Path+"/") }
-		switch b.PathKind {
-		case ir.PathExact, ir.PathSegment:
-			return below(b.Path)
-		case ir.PathPrefix:
-			return strings.HasPrefix(b.Path, a.Path+"/")
-		case ir.PathRegex:
-			return strings.HasPrefix(literalPrefix(b.Path), a.Path+"/")
-		}
-		return false
-	}
-	if b.PathKind == ir.PathSegment && a.PathKind == ir.PathPrefix {
-		return strings.HasPrefix(b.Path, a.Path)
-	}
-	switch a.PathKind {
-	case ir.PathPrefix:
-		switch b.PathKind {
-		case ir.PathPrefix, ir.PathExact:
-			return strings.HasPrefix(b.Path, a.Path)
-		case ir.PathRegex:
-			return a.Path == "/" || strings.HasPrefix(literalPrefix(b.Path), a.Path)
-		}
-	case ir.PathExact:
-		return b.PathKind == ir.PathExact && a.Path == b.Path
-	case ir.PathRegex:
-		if b.PathKind == ir.PathExact {
-			re := anchored(a.Path)
-			return re != nil && re.MatchString(b.Path)
-		}
-		if lit, ok := prefixAnything(a.Path); ok {
-			if b.PathKind == ir.PathPrefix {
-				return strings.HasPrefix(b.Path, lit)
-			}
-			return strings.HasPrefix(literalPrefix(b.Path), lit)
-		}
-		return a.Path == b.Path && a.PathKind == b.PathKind
-	}
-	return false
 }
 
 // literalPrefix returns the text every match of a regex must start with.

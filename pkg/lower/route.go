@@ -27,14 +27,17 @@ func (l *lowerer) re2Limit() (int, bool) {
 // it includes, and puts them in precedence order.
 func (l *lowerer) routes(vh *intent.VirtualHost, gb *gatewayBuilder, plain bool) []*ir.Route {
 	var out []*ir.Route
+	by := map[*ir.Route]inclusion{}
+	teams := []string{vh.Doc.Team}
 	for i := range vh.Spec.Routes {
 		if r := l.route(vh.Doc, gb, []any{"spec", "routes", i}, &vh.Spec.Routes[i]); r != nil {
 			out = append(out, r)
+			by[r] = inclusion{teams: teams}
 		}
 	}
-	out = append(out, l.includes(vh.Doc, gb, vh.Spec.Includes, scope{chain: []string{vh.Doc.ID()}, vhost: vh, plain: plain})...)
+	out = append(out, l.includes(vh.Doc, gb, vh.Spec.Includes, scope{chain: []string{vh.Doc.ID()}, teams: teams, by: by, vhost: vh, plain: plain})...)
 	sortRoutes(out)
-	l.conflicts(vh.Doc, out)
+	l.conflicts(vh.Doc, out, by)
 	return out
 }
 

@@ -29,9 +29,12 @@ type Violation struct {
 	SchemaLine, SchemaCol int
 }
 
-// maxVisits bounds the work of one check, so that a document which uses
-// YAML aliases to expand exponentially fails instead of hanging.
-const maxVisits = 1 << 20
+// MaxAliasValues bounds what the YAML aliases of one document may stand
+// for, counting each use of an alias with every value inside it, so that a
+// document whose aliases expand exponentially fails instead of hanging.
+// Values written out are not counted: a document without aliases has no
+// size limit here, and the work of checking it grows with its size.
+const MaxAliasValues = 1 << 20
 
 // Check validates a document against the named definition (for example
 // "#Gateway") and returns every violation, in document order.
@@ -40,14 +43,31 @@ func (s *Schema) Check(defName string, doc *yaml.Node) []Violation {
 	if !ok {
 		panic("schema: unknown definition " + defName)
 	}
-	c := &checker{}
+	c := &checker{b: &budget{}}
 	c.check(d.node, doc, doc, "")
+	if b := c.b; b.over {
+		c.out = append(c.out, Violation{Node: b.at, Path: b.path,
+			Message:    fmt.Sprintf("document is too large: its YAML aliases expand beyond %d values", MaxAliasValues),
+			SchemaLine: b.pos.Line(), SchemaCol: b.pos.Column()})
+	}
 	return c.out
 }
 
 type checker struct {
-	out    []Violation
-	visits int
+	out []Violation
+	b   *budget // shared with the checkers of alternatives
+}
+
+// budget counts the values checked inside aliases. Once it is spent, the
+// check stops and reports that alone, at the end: a violation found by a
+// check cut short (say, of an alternative) would be false.
+type budget struct {
+	depth  int // aliases the check is inside
+	values int
+	over   bool
+	at     *yaml.Node
+	path   string
+	pos    token.Pos
 }
 
 func (c *checker) report(at *yaml.Node, path string, n *node, format string, args ...any) {
@@ -67,12 +87,20 @@ func Resolve(n *yaml.Node) *yaml.Node {
 // check validates v against n. key is the node to report missing fields at
 // (the key under which v sits, or v itself at the root).
 func (c *checker) check(n *node, v, key *yaml.Node, path string) {
+	b := c.b
+	if v.Kind == yaml.AliasNode {
+		b.depth++
+		defer func() { b.depth-- }()
+	}
 	v = Resolve(v)
-	if c.visits++; c.visits > maxVisits {
-		if c.visits == maxVisits+1 {
-			c.report(v, path, n, "document is too large (YAML aliases expand beyond %d values)", maxVisits)
-		}
+	if b.over {
 		return
+	}
+	if b.depth > 0 {
+		if b.values++; b.values > MaxAliasValues {
+			b.over, b.at, b.path, b.pos = true, v, path, n.pos
+			return
+		}
 	}
 	switch n.op {
 	case opTop:
@@ -137,10 +165,9 @@ func (c *checker) checkOr(n *node, v, key *yaml.Node, path string) {
 	allLits := true
 	var candidates []*checker
 	for _, a := range n.args {
-		sub := &checker{visits: c.visits}
+		sub := &checker{b: c.b}
 		sub.check(a, v, key, path)
-		if len(sub.out) == 0 {
-			c.visits = sub.visits
+		if len(sub.out) == 0 || c.b.over {
 			return
 		}
 		if a.op == opLit {
@@ -157,7 +184,6 @@ func (c *checker) checkOr(n *node, v, key *yaml.Node, path string) {
 		c.report(v, path, n, "invalid value %s (must be one of %s)", describe(v), strings.Join(lits, ", "))
 	case len(candidates) == 1:
 		c.out = append(c.out, candidates[0].out...)
-		c.visits = candidates[0].visits
 	default:
 		c.report(v, path, n, "invalid value %s (matches none of the allowed forms)", describe(v))
 	}
@@ -285,7 +311,7 @@ func join(path, name string) string {
 // keyCheck applies a pattern's key constraint to a field name.
 func keyCheck(n *node, name string) string {
 	v := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: name}
-	c := &checker{}
+	c := &checker{b: &budget{}}
 	c.check(n, v, v, "")
 	if len(c.out) == 0 {
 		return ""

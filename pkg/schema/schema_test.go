@@ -271,3 +271,51 @@ func TestSeedsAgreeWithCUE(t *testing.T) {
 		}
 	}
 }
+
+// TestAliasLimit checks the limit on what a document's aliases stand for:
+// a document whose aliases expand beyond it gets one finding that says so,
+// and nothing else, wherever the count runs out (here inside header
+// conditions, whose valid names must not be called invalid).
+func TestAliasLimit(t *testing.T) {
+	t.Parallel()
+	s := mustCompile(t)
+	want := fmt.Sprintf("document is too large: its YAML aliases expand beyond %d values", MaxAliasValues)
+	for _, tc := range []struct{ headers, routes int }{{1000, 400}, {997, 400}, {1001, 353}, {250, 5000}, {3, 200000}} {
+		t.Run(fmt.Sprintf("%dx%d", tc.routes, tc.headers), func(t *testing.T) {
+			t.Parallel()
+			var b strings.Builder
+			b.WriteString("apiVersion: edgectl.dev/v1alpha1\nkind: VirtualHost\nmetadata: {name: v}\nspec:\n  gateway: e\n  hostnames: [a.example.com]\n  routes:\n")
+			b.WriteString("  - &r\n    backend: b\n    match:\n      path: {prefix: /a}\n      headers:\n      - &h {name: x-tenant, exact: \"1\"}\n")
+			for range tc.headers - 1 {
+				b.WriteString("      - *h\n")
+			}
+			for range tc.routes - 1 {
+				b.WriteString("  - *r\n")
+			}
+			vs := s.Check("#VirtualHost", firstDoc(t, b.String()))
+			if len(vs) != 1 || vs[0].Message != want {
+				t.Fatalf("violations:\n%s\nwant only: %s", render(vs), want)
+			}
+		})
+	}
+}
+
+// TestLargeDocument checks that a document without aliases is not limited
+// by MaxAliasValues, however many values it has.
+func TestLargeDocument(t *testing.T) {
+	t.Parallel()
+	s := mustCompile(t)
+	var b strings.Builder
+	b.WriteString("apiVersion: edgectl.dev/v1alpha1\nkind: VirtualHost\nmetadata: {name: v}\nspec:\n  gateway: e\n  hostnames: [a.example.com]\n  routes:\n")
+	const routes = 60000
+	for i := range routes {
+		fmt.Fprintf(&b, "  - {name: r%d, backend: b, match: {path: {prefix: /a%d/}, methods: [GET], headers: [{name: x-tenant, exact: \"1\"}]}}\n", i, i)
+	}
+	doc := firstDoc(t, b.String())
+	if n := expandedSize(doc, 0); n <= MaxAliasValues {
+		t.Fatalf("the document has %d values, not more than %d", n, MaxAliasValues)
+	}
+	if vs := s.Check("#VirtualHost", doc); len(vs) != 0 {
+		t.Fatalf("violations:\n%s", render(vs[:min(len(vs), 5)]))
+	}
+}

@@ -137,14 +137,39 @@ func (c *checker) owner(h string) (claim, bool) {
 
 // assign gives each document the team whose paths match its file. A file
 // must match exactly one team.
+//
+// A repository of many files and many teams would make that files × teams
+// glob matches, so teams are indexed by the literal directory their path
+// patterns start with, and a file is matched only against the teams whose
+// directories hold it; the files of several documents are matched once.
 func (c *checker) assign() {
 	reported := map[string]bool{}
-	for _, d := range c.m.Docs {
-		var owners []int
-		for t, team := range c.teams {
-			if glob.Any(team.Paths, d.File) >= 0 {
-				owners = append(owners, t)
+	byDir := map[string][]int{} // literal start of a pattern → teams, ascending
+	for t, team := range c.teams {
+		for _, p := range team.Paths {
+			dir := literalDir(p)
+			if l := byDir[dir]; len(l) == 0 || l[len(l)-1] != t {
+				byDir[dir] = append(l, t)
 			}
+		}
+	}
+	ownersOf := map[string][]int{}
+	for _, d := range c.m.Docs {
+		owners, done := ownersOf[d.File]
+		if !done {
+			var cand []int
+			for k := 0; k <= len(d.File); k++ {
+				if k == 0 || k == len(d.File) || d.File[k] == '/' {
+					cand = append(cand, byDir[d.File[:k]]...)
+				}
+			}
+			slices.Sort(cand)
+			for _, t := range slices.Compact(cand) {
+				if glob.Any(c.teams[t].Paths, d.File) >= 0 {
+					owners = append(owners, t)
+				}
+			}
+			ownersOf[d.File] = owners
 		}
 		switch {
 		case len(owners) == 1:
@@ -162,6 +187,17 @@ func (c *checker) assign() {
 			}
 		}
 	}
+}
+
+// literalDir returns the segments of a pattern before its first segment
+// with a wildcard, or the whole pattern if it has none: every path the
+// pattern matches is that path or lies below it ("a/**" matches "a").
+func literalDir(pattern string) string {
+	i := strings.IndexAny(pattern, "*?[\\")
+	if i < 0 {
+		return pattern
+	}
+	return pattern[:max(0, strings.LastIndex(pattern[:i], "/"))]
 }
 
 func (c *checker) teamNames(idx []int) string {
