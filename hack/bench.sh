@@ -38,7 +38,7 @@ fi
 measure() {
 	local repo=$1 best="" worst=0 peak=0
 	for i in $(seq "$RUNS"); do
-		read -r secs kb < <($TIME -f '%e %M' "$work/edgectl" compile "$repo" -o "$work/out" 2>&1 >/dev/null | tail -1)
+		read -r secs kb < <($TIME -f '%e %M' "$work/edgectl" compile "$repo" --out-dir "$work/out" 2>&1 >/dev/null | tail -1)
 		[[ -z $best ]] || awk "BEGIN{exit !($secs >= $best)}" || best=$secs
 		[[ -n $best ]] || best=$secs
 		awk "BEGIN{exit !($secs > $worst)}" && worst=$secs
@@ -69,6 +69,6 @@ for layout in $LAYOUTS; do
 done
 echo
 echo "machine: $(nproc) cores, $(go version | cut -d' ' -f3), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d)"
-echo "wall: best and worst of $RUNS runs of 'edgectl compile REPO -o OUT' (validate + compile + write); peak RSS: the largest"
+echo "wall: best and worst of $RUNS runs of 'edgectl compile REPO --out-dir OUT' (validate + compile + write); peak RSS: the largest"
 echo "layouts: go run ./hack/genrepo -routes N [-vhosts V] [-files F] [-governed]"
 echo "allocations: go test ./pkg/compile -bench BenchmarkCompile -benchmem (one run)"
