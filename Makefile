@@ -31,6 +31,7 @@ fuzz:
 	$(GO) test ./pkg/schema  -run '^$$' -fuzz '^FuzzAgreesWithCUE$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/compile -run '^$$' -fuzz '^FuzzCompile$$'       -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/bundle  -run '^$$' -fuzz '^FuzzJSONToYAML$$'    -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/bundle  -run '^$$' -fuzz '^FuzzVerifyDelivered$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/intent  -run '^$$' -fuzz '^FuzzParseFile$$'    -fuzztime $(FUZZTIME)
 
 # Wall time, peak memory and allocations of compiles of generated

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"path"
@@ -128,6 +129,9 @@ func verify(files map[string][]byte, delivered bool) (*Bundle, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("parse manifest: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("parse manifest: data after the manifest's JSON object")
 	}
 	if m.Kind != "BundleManifest" || m.SchemaVersion != SchemaVersion {
 		return nil, fmt.Errorf("manifest: unsupported kind %q or schema version %d", m.Kind, m.SchemaVersion)

@@ -1,11 +1,13 @@
 package bundle_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -294,4 +296,49 @@ func writeFiles(t *testing.T, dir string, files map[string][]byte) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// FuzzVerifyDelivered feeds the reader a delivered bundle with one file
+// replaced by arbitrary bytes. The reader must never panic, and may accept
+// only the original content: every file is rebuilt from the resources and
+// held to a digest the fuzzer cannot forge, so any other bytes it accepted
+// would be content that escapes the digest.
+func FuzzVerifyDelivered(f *testing.F) {
+	b, err := example()
+	if err != nil {
+		f.Fatal(err)
+	}
+	orig := map[string][]byte{}
+	var names []string
+	for _, file := range b.Delivered() {
+		orig[file.Path] = file.Data
+		names = append(names, file.Path)
+	}
+	slices.Sort(names)
+	for i, n := range names {
+		f.Add(uint8(i), orig[n])
+		f.Add(uint8(i), append(slices.Clone(orig[n]), "\n# comment\n"...))
+		f.Add(uint8(i), []byte(strings.Replace(string(orig[n]), "edge", "edgf", 1)))
+	}
+	f.Add(uint8(0), []byte(`{"kind":"BundleManifest","schemaVersion":1,"files":[{"path":"../x"}]}`))
+	f.Add(uint8(slices.Index(names, bundle.ManifestFile)), append(slices.Clone(orig[bundle.ManifestFile]), `{"more": 1}`...))
+	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
+		name := names[int(which)%len(names)]
+		files := maps.Clone(orig)
+		files[name] = data
+		got, err := bundle.VerifyDelivered(files)
+		if err != nil {
+			return
+		}
+		if got.Digest != b.Digest || got.Gateway != b.Gateway || got.Manifest.Node != b.Manifest.Node || got.Manifest.XDSDirectory != b.Manifest.XDSDirectory {
+			t.Fatalf("accepted %s changed to %q: digest %s, gateway %q, node %v, directory %q", name, data,
+				got.Digest, got.Gateway, got.Manifest.Node, got.Manifest.XDSDirectory)
+		}
+		// The manifest's description (provenance, counts, the per-file
+		// hashes' formatting) is outside the digest; every other file must
+		// be exactly what was compiled.
+		if name != bundle.ManifestFile && !bytes.Equal(data, orig[name]) {
+			t.Fatalf("accepted %s changed to %q", name, data)
+		}
+	})
 }
