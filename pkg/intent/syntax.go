@@ -416,7 +416,18 @@ func failingLine(t *text, from int, msg string) int {
 		_, m := firstError(t.data[:end])
 		return m == msg
 	}
+	// The line is nearly always a few lines past the parser's: gallop
+	// forward from there, so a large file costs a few parses, not one
+	// per halving of everything after it.
 	lo, hi := max(from-1, 1), len(t.lines)
+	for step := 1; lo < hi; step *= 2 {
+		n := min(lo+step-1, hi)
+		if fails(n) {
+			hi = n
+			break
+		}
+		lo = n + 1
+	}
 	for lo < hi {
 		mid := (lo + hi) / 2
 		if fails(mid) {
