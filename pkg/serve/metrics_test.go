@@ -121,6 +121,10 @@ const (
 	ack  answer = iota
 	nack        // rejects the clusters of every version but the first
 	hold        // answers nothing
+	// partial acknowledges the listeners of every version but the first
+	// and holds their clusters back; then it asks for secrets, whose
+	// response shows the acknowledgement was received.
+	partial
 )
 
 // adsClient is a raw ADS stream of an Envoy of node cluster "edge" that
@@ -190,6 +194,7 @@ func dialADS(t *testing.T, addr string, delta bool, how answer) *adsClient {
 	}
 	go func() {
 		accepted := map[string]string{}
+		askedSecrets := false
 		for {
 			resp, err := stream.Recv()
 			if err != nil {
@@ -202,8 +207,15 @@ func dialADS(t *testing.T, addr string, delta bool, how answer) *adsClient {
 			} else {
 				accepted[resp.TypeUrl] = resp.VersionInfo
 			}
-			if how != hold && stream.Send(req) != nil {
+			held := how == hold || how == partial && resp.TypeUrl == resourcev3.ClusterType && resp.VersionInfo != first
+			if !held && stream.Send(req) != nil {
 				return
+			}
+			if how == partial && resp.TypeUrl == resourcev3.ListenerType && resp.VersionInfo != first && !askedSecrets {
+				askedSecrets = true
+				if stream.Send(&discoveryv3.DiscoveryRequest{TypeUrl: resourcev3.SecretType}) != nil {
+					return
+				}
 			}
 			c.answered <- [2]string{resp.TypeUrl, resp.VersionInfo}
 		}
@@ -219,6 +231,13 @@ func (c *adsClient) await(t *testing.T, version string) {
 	if c.delta {
 		want = want[:1]
 	}
+	c.awaitTypes(t, version, want...)
+}
+
+// awaitTypes waits until the client has answered a response of version
+// for each type.
+func (c *adsClient) awaitTypes(t *testing.T, version string, want ...string) {
+	t.Helper()
 	got := map[string]bool{}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -259,6 +278,7 @@ func TestPushDuration(t *testing.T) {
 		{"a delta stream rejects", []client{{false, ack}, {true, nack}}, 1, 1},
 		{"every stream rejects", []client{{false, nack}}, 0, 1},
 		{"one holds until it leaves", []client{{false, ack}, {false, hold}}, 0, 0},
+		{"one acknowledges a type until it leaves", []client{{false, ack}, {false, partial}}, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -289,7 +309,11 @@ func TestPushDuration(t *testing.T) {
 
 			v2 := publish("2s")
 			for i, c := range clients {
-				if tt.clients[i].how != hold {
+				switch tt.clients[i].how {
+				case hold:
+				case partial:
+					c.awaitTypes(t, v2, resourcev3.SecretType)
+				default:
 					c.await(t, v2)
 				}
 			}
@@ -316,7 +340,7 @@ func TestPushDuration(t *testing.T) {
 				t.Errorf("%v pushes observed, want none", n)
 			}
 			for i, c := range tt.clients {
-				if c.how == hold {
+				if c.how == hold || c.how == partial {
 					// Leaving releases the version it held back.
 					clients[i].cancel()
 					eventually(t, "the push to be observed once the holder left", func() bool { return s.metric(t, pushes) == 1 })
