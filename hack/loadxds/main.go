@@ -309,7 +309,9 @@ func memory(httpAddr string, pid int) (Memory, error) {
 		if !ok {
 			continue
 		}
-		n, _ := strconv.ParseInt(val, 10, 64)
+		// The Prometheus client writes large values as floats (1.5e+09).
+		f, _ := strconv.ParseFloat(val, 64)
+		n := int64(f)
 		switch name {
 		case "go_memstats_heap_inuse_bytes":
 			m.HeapInuse = n

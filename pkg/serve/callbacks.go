@@ -20,15 +20,16 @@ type streamKey struct {
 // client rejecting a version. It never changes what is served: the cache
 // must not be touched from a callback.
 type observer struct {
-	log     *slog.Logger
-	metrics *metrics
+	log        *slog.Logger
+	metrics    *metrics
+	deliveries *deliveries
 
 	mu   sync.Mutex
 	sent map[streamKey]map[string]string // type URL → version last sent, for NACK reports
 }
 
-func newObserver(log *slog.Logger, m *metrics) *observer {
-	return &observer{log: log, metrics: m, sent: map[streamKey]map[string]string{}}
+func newObserver(log *slog.Logger, m *metrics, d *deliveries) *observer {
+	return &observer{log: log, metrics: m, deliveries: d, sent: map[streamKey]map[string]string{}}
 }
 
 func (o *observer) callbacks() serverv3.Callbacks {
@@ -39,13 +40,18 @@ func (o *observer) callbacks() serverv3.Callbacks {
 		},
 		StreamClosedFunc: func(id int64, n *corev3.Node) { o.closed(streamKey{sotw, id}, n) },
 		StreamRequestFunc: func(id int64, req *discoveryv3.DiscoveryRequest) error {
-			if req.GetErrorDetail() != nil {
-				o.nack(streamKey{sotw, id}, req.GetNode(), req.GetTypeUrl(), req.GetVersionInfo(), req.GetResponseNonce(), req.GetErrorDetail().GetMessage())
+			k := streamKey{sotw, id}
+			o.node(k, req.GetNode())
+			switch {
+			case req.GetErrorDetail() != nil:
+				o.nack(k, req.GetNode(), req.GetTypeUrl(), req.GetVersionInfo(), req.GetResponseNonce(), req.GetErrorDetail().GetMessage())
+			case req.GetResponseNonce() != "":
+				o.deliveries.ack(k, req.GetTypeUrl(), req.GetVersionInfo(), req.GetResponseNonce())
 			}
 			return nil
 		},
 		StreamResponseFunc: func(_ context.Context, id int64, _ *discoveryv3.DiscoveryRequest, resp *discoveryv3.DiscoveryResponse) {
-			o.response(streamKey{sotw, id}, resp.GetTypeUrl(), resp.GetVersionInfo())
+			o.response(streamKey{sotw, id}, resp.GetTypeUrl(), resp.GetVersionInfo(), resp.GetNonce())
 		},
 		DeltaStreamOpenFunc: func(_ context.Context, id int64, _ string) error {
 			o.open(streamKey{delta, id})
@@ -53,32 +59,46 @@ func (o *observer) callbacks() serverv3.Callbacks {
 		},
 		DeltaStreamClosedFunc: func(id int64, n *corev3.Node) { o.closed(streamKey{delta, id}, n) },
 		StreamDeltaRequestFunc: func(id int64, req *discoveryv3.DeltaDiscoveryRequest) error {
-			if req.GetErrorDetail() != nil {
-				o.nack(streamKey{delta, id}, req.GetNode(), req.GetTypeUrl(), "", req.GetResponseNonce(), req.GetErrorDetail().GetMessage())
+			k := streamKey{delta, id}
+			// Only a delta stream's first request names its node.
+			o.node(k, req.GetNode())
+			switch {
+			case req.GetErrorDetail() != nil:
+				o.nack(k, req.GetNode(), req.GetTypeUrl(), "", req.GetResponseNonce(), req.GetErrorDetail().GetMessage())
+			case req.GetResponseNonce() != "":
+				o.deliveries.ack(k, req.GetTypeUrl(), "", req.GetResponseNonce())
 			}
 			return nil
 		},
 		StreamDeltaResponseFunc: func(id int64, _ *discoveryv3.DeltaDiscoveryRequest, resp *discoveryv3.DeltaDiscoveryResponse) {
-			o.response(streamKey{delta, id}, resp.GetTypeUrl(), resp.GetSystemVersionInfo())
+			o.response(streamKey{delta, id}, resp.GetTypeUrl(), resp.GetSystemVersionInfo(), resp.GetNonce())
 		},
 	}
 }
 
 func (o *observer) open(k streamKey) {
-	o.metrics.streams[k.protocol].Add(1)
+	o.metrics.streams[k.protocol].Inc()
 	o.log.Debug("stream opened", "protocol", protocols[k.protocol], "stream", k.id)
 }
 
 func (o *observer) closed(k streamKey, n *corev3.Node) {
-	o.metrics.streams[k.protocol].Add(-1)
+	o.metrics.streams[k.protocol].Dec()
+	o.deliveries.closed(k)
 	o.mu.Lock()
 	delete(o.sent, k)
 	o.mu.Unlock()
 	o.log.Debug("stream closed", "protocol", protocols[k.protocol], "stream", k.id, "node", n.GetId(), "node_cluster", n.GetCluster())
 }
 
-func (o *observer) response(k streamKey, typeURL, version string) {
-	o.metrics.responses[k.protocol][typeIndex(typeURL)].Add(1)
+func (o *observer) node(k streamKey, n *corev3.Node) {
+	if n != nil {
+		o.deliveries.node(k, n.GetCluster())
+	}
+}
+
+func (o *observer) response(k streamKey, typeURL, version, nonce string) {
+	o.metrics.responses[k.protocol][typeIndex(typeURL)].Inc()
+	o.deliveries.response(k, typeURL, version, nonce)
 	o.mu.Lock()
 	m := o.sent[k]
 	if m == nil {
@@ -93,7 +113,10 @@ func (o *observer) response(k streamKey, typeURL, version string) {
 // (the version was validated before it was served), so it is said once per
 // rejection and serving goes on; the client keeps its last good version.
 func (o *observer) nack(k streamKey, n *corev3.Node, typeURL, accepted, nonce, msg string) {
-	o.metrics.nacks[k.protocol][typeIndex(typeURL)].Add(1)
+	o.metrics.nacks[k.protocol][typeIndex(typeURL)].Inc()
+	if gateway, ok := o.deliveries.nack(k, nonce); ok {
+		o.metrics.gatewayNACKs.WithLabelValues(gateway).Inc()
+	}
 	o.mu.Lock()
 	rejected := o.sent[k][typeURL]
 	o.mu.Unlock()

@@ -120,7 +120,7 @@ spec:
 	eventually(t, "both gateways", func() bool {
 		return s.servedVersion(t, "edge") == digest(r1, "edge") && s.servedVersion(t, "second") == digest(r1, "second")
 	})
-	if n := s.metric(t, `edgectl_serve_gateway_version{gateway="second",node_cluster="second-fleet"`); n != 1 {
+	if n := s.metric(t, `edgectl_serve_gateway_version{gateway="second",node_cluster="second-fleet"}`); n != 1 {
 		t.Errorf("second's node cluster is not second-fleet")
 	}
 

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -52,7 +53,7 @@ func TestGitSource(t *testing.T) {
 			name := src.String()
 			want1 := digest(compileFiles(t, files1), "edge")
 			eventually(t, "the first commit", func() bool { return s.servedVersion(t, "edge") == want1 })
-			if n := s.metric(t, `edgectl_serve_source_revision{source=`+q(name)+`,revision="`+c1+`"}`); n != 1 {
+			if n := s.metric(t, `edgectl_serve_source_revision{source=`+strconv.Quote(name)+`,revision="`+c1+`"}`); n != 1 {
 				t.Errorf("the served commit is not %s", c1)
 			}
 			if code, _ := s.get(t, "/readyz"); code != 200 {
@@ -67,9 +68,9 @@ func TestGitSource(t *testing.T) {
 			broken := edgeRepo(map[string]string{"a": "1s"})
 			broken["edge.yaml"] = strings.Replace(broken["edge.yaml"], "protocol: HTTP}", "protocol: HTTTP}", 1)
 			c2 := commitFiles(repo, tt.sub, broken)
-			errors := `edgectl_serve_source_errors_total{source=` + q(name) + `}`
+			errors := `edgectl_serve_source_errors_total{source=` + strconv.Quote(name) + `}`
 			eventually(t, "the broken commit to be reported", func() bool { return s.metric(t, errors) == 1 })
-			if n := s.metric(t, `edgectl_serve_source_rejected_revision{source=`+q(name)+`,revision="`+c2+`"}`); n != 1 {
+			if n := s.metric(t, `edgectl_serve_source_rejected_revision{source=`+strconv.Quote(name)+`,revision="`+c2+`"}`); n != 1 {
 				t.Errorf("the rejected commit %s is not in the metrics", c2)
 			}
 			if got := s.servedVersion(t, "edge"); got != want1 {
@@ -87,7 +88,7 @@ func TestGitSource(t *testing.T) {
 			c3 := commitFiles(repo, tt.sub, files3)
 			want3 := digest(compileFiles(t, files3), "edge")
 			eventually(t, "the fixed commit", func() bool { return s.servedVersion(t, "edge") == want3 })
-			if n := s.metric(t, `edgectl_serve_source_revision{source=`+q(name)+`,revision="`+c3+`"}`); n != 1 {
+			if n := s.metric(t, `edgectl_serve_source_revision{source=`+strconv.Quote(name)+`,revision="`+c3+`"}`); n != 1 {
 				t.Errorf("the served commit is not %s", c3)
 			}
 			if n := s.metric(t, `edgectl_serve_source_rejected_revision{`); n != -1 {

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -16,6 +15,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/edgectl/edgectl/pkg/bundle"
 	"github.com/edgectl/edgectl/pkg/compile"
@@ -106,36 +109,90 @@ func (s *server) get(t testing.TB, path string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// metric returns the value of the series whose name and labels start with
-// prefix (for example `edgectl_serve_nacks_total{protocol="sotw",type="cluster"}`),
-// or -1 when there is none.
-func (s *server) metric(t testing.TB, prefix string) float64 {
+// metrics scrapes /metrics and parses it with the Prometheus text parser.
+func (s *server) metrics(t testing.TB) map[string]*dto.MetricFamily {
 	t.Helper()
-	_, body := s.get(t, "/metrics")
-	sc := bufio.NewScanner(strings.NewReader(body))
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") || !strings.HasPrefix(line, prefix) {
+	code, body := s.get(t, "/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics: %d %s", code, body)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse /metrics: %v\n%s", err, body)
+	}
+	return mfs
+}
+
+// metric returns the value of the first series a selector matches, or -1
+// when none does. A selector is a metric name and some of its labels, as
+// PromQL writes them: `edgectl_serve_nacks_total{protocol="sotw",type="cluster"}`.
+// Histograms give their count.
+func (s *server) metric(t testing.TB, selector string) float64 {
+	t.Helper()
+	name, labels := parseSelector(t, selector)
+	mf := s.metrics(t)[name]
+	for _, m := range mf.GetMetric() {
+		if !hasLabels(m, labels) {
 			continue
 		}
-		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		if err != nil {
-			t.Fatalf("metric line %q: %v", line, err)
+		switch mf.GetType() {
+		case dto.MetricType_COUNTER:
+			return m.GetCounter().GetValue()
+		case dto.MetricType_GAUGE:
+			return m.GetGauge().GetValue()
+		case dto.MetricType_HISTOGRAM:
+			return float64(m.GetHistogram().GetSampleCount())
+		default:
+			return m.GetUntyped().GetValue()
 		}
-		return v
 	}
 	return -1
+}
+
+func parseSelector(t testing.TB, sel string) (string, map[string]string) {
+	t.Helper()
+	name, rest, _ := strings.Cut(sel, "{")
+	labels := map[string]string{}
+	rest = strings.TrimSuffix(rest, "}")
+	for rest != "" {
+		k, after, ok := strings.Cut(rest, "=")
+		if !ok {
+			t.Fatalf("selector %q: no value for %q", sel, rest)
+		}
+		v, err := strconv.QuotedPrefix(after)
+		if err != nil {
+			t.Fatalf("selector %q: %v", sel, err)
+		}
+		labels[k], _ = strconv.Unquote(v)
+		rest = strings.TrimPrefix(after[len(v):], ",")
+	}
+	return name, labels
+}
+
+func hasLabels(m *dto.Metric, want map[string]string) bool {
+	n := 0
+	for _, lp := range m.GetLabel() {
+		if v, ok := want[lp.GetName()]; ok {
+			if v != lp.GetValue() {
+				return false
+			}
+			n++
+		}
+	}
+	return n == len(want)
 }
 
 // servedVersion is the version served to a gateway, from /metrics.
 func (s *server) servedVersion(t testing.TB, gateway string) string {
 	t.Helper()
-	_, body := s.get(t, "/metrics")
-	prefix := fmt.Sprintf("edgectl_serve_gateway_version{gateway=%q,", gateway)
-	for line := range strings.Lines(body) {
-		if rest, ok := strings.CutPrefix(line, prefix); ok {
-			_, v, _ := strings.Cut(rest, `version="`)
-			return v[:strings.IndexByte(v, '"')]
+	for _, m := range s.metrics(t)["edgectl_serve_gateway_version"].GetMetric() {
+		l := map[string]string{}
+		for _, lp := range m.GetLabel() {
+			l[lp.GetName()] = lp.GetValue()
+		}
+		if l["gateway"] == gateway {
+			return l["version"]
 		}
 	}
 	return ""

@@ -2,23 +2,18 @@ package serve
 
 import (
 	"bufio"
-	"bytes"
-	"fmt"
-	"io"
-	"maps"
 	"os"
-	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// Resource types as metric labels, in output order.
+// Resource types as metric labels.
 var typeLabels = []string{"listener", "route", "cluster", "endpoint", "secret", "other"}
 
 func typeIndex(typeURL string) int {
@@ -46,163 +41,165 @@ const (
 
 var protocols = [2]string{"sotw", "delta"}
 
-// metrics are the server's counters. They are written in the Prometheus
-// text format by hand: a client library would be the only user of its
-// dependencies.
+// pushBuckets bound the push duration histogram, in seconds: a version
+// reaches a few Envoys in milliseconds and a fleet of a thousand in
+// seconds; past a minute it is stuck, and the exact time no longer matters.
+var pushBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60}
+
+// metrics are the server's Prometheus metrics, on a registry of the
+// server's own: servers in one process (tests) do not share them.
 type metrics struct {
-	streams   [2]atomic.Int64
-	responses [2][6]atomic.Int64
-	nacks     [2][6]atomic.Int64
+	reg *prometheus.Registry
 
-	mu      sync.Mutex
-	sources map[string]*sourceMetrics
+	streams   [2]prometheus.Gauge
+	responses [2][6]prometheus.Counter
+	nacks     [2][6]prometheus.Counter
+
+	gatewayNACKs *prometheus.CounterVec
+	push         *prometheus.HistogramVec
+
+	sourceErrors    *prometheus.CounterVec
+	sourceLastError *prometheus.GaugeVec
+
+	mu             sync.Mutex // a source's revision series change together
+	sourceRevision *prometheus.GaugeVec
+	sourceRejected *prometheus.GaugeVec
 }
 
-type sourceMetrics struct {
-	errors    int64
-	lastError time.Time
-	revision  string // served
-	rejected  string // the newest revision that failed, until one succeeds
-}
+// servedVersion is one series of the version gauge.
+type servedVersion struct{ gateway, nodeCluster, version string }
 
-func newMetrics() *metrics { return &metrics{sources: map[string]*sourceMetrics{}} }
-
-func (m *metrics) source(name string) *sourceMetrics {
-	sm := m.sources[name]
-	if sm == nil {
-		sm = &sourceMetrics{}
-		m.sources[name] = sm
+// newMetrics registers every metric; versions lists what is served when
+// /metrics is scraped.
+func newMetrics(versions func() []servedVersion) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	streams := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "edgectl_serve_streams",
+		Help: "Open xDS streams: connected clients.",
+	}, []string{"protocol"})
+	responses := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "edgectl_serve_responses_total",
+		Help: "xDS responses sent.",
+	}, []string{"protocol", "type"})
+	nacks := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "edgectl_serve_nacks_total",
+		Help: "xDS responses a client rejected.",
+	}, []string{"protocol", "type"})
+	// Every series exists from the start, at zero: a rate over a series
+	// that appears with its first event misses that event.
+	for p, proto := range protocols {
+		m.streams[p] = streams.WithLabelValues(proto)
+		for t, typ := range typeLabels {
+			m.responses[p][t] = responses.WithLabelValues(proto, typ)
+			m.nacks[p][t] = nacks.WithLabelValues(proto, typ)
+		}
 	}
-	return sm
+	m.gatewayNACKs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "edgectl_serve_gateway_nacks_total",
+		Help: "xDS responses a client of a gateway rejected.",
+	}, []string{"gateway"})
+	m.push = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "edgectl_serve_push_duration_seconds",
+		Help:    "From a gateway's new version being set to every stream of the gateway connected then having acknowledged it.",
+		Buckets: pushBuckets,
+	}, []string{"gateway"})
+	m.sourceErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "edgectl_serve_source_errors_total",
+		Help: "Failed reads of a source: broken or unreadable bundles, failed fetches and compiles.",
+	}, []string{"source"})
+	m.sourceLastError = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "edgectl_serve_source_last_error_timestamp_seconds",
+		Help: "When a source last failed, in seconds since the epoch (0: never).",
+	}, []string{"source"})
+	m.sourceRevision = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "edgectl_serve_source_revision",
+		Help: "The commit whose bundles a git source serves (always 1).",
+	}, []string{"source", "revision"})
+	m.sourceRejected = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "edgectl_serve_source_rejected_revision",
+		Help: "The newest commit of a git source that failed to compile, until a newer one compiles (always 1).",
+	}, []string{"source", "revision"})
+	m.reg.MustRegister(
+		versionCollector{versions: versions, desc: prometheus.NewDesc("edgectl_serve_gateway_version",
+			"The bundle digest served to a gateway's clients (always 1).", []string{"gateway", "node_cluster", "version"}, nil)},
+		streams, responses, nacks, m.gatewayNACKs, m.push,
+		m.sourceErrors, m.sourceLastError, m.sourceRevision, m.sourceRejected,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		peakMemoryCollector{desc: prometheus.NewDesc("process_resident_memory_max_bytes",
+			"Peak resident set size (VmHWM).", nil, nil)},
+	)
+	return m
 }
 
 func (m *metrics) sourceError(name, revision string, at time.Time) {
+	m.sourceErrors.WithLabelValues(name).Inc()
+	m.sourceLastError.WithLabelValues(name).Set(float64(at.UnixMilli()) / 1000)
+	if revision == "" {
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	sm := m.source(name)
-	sm.errors++
-	sm.lastError = at
-	if revision != "" {
-		sm.rejected = revision
-	}
+	m.sourceRejected.DeletePartialMatch(prometheus.Labels{"source": name})
+	m.sourceRejected.WithLabelValues(name, revision).Set(1)
 }
 
 func (m *metrics) sourceServed(name, revision string) {
+	// The error series exist, at zero, once a source has been read.
+	m.sourceErrors.WithLabelValues(name)
+	m.sourceLastError.WithLabelValues(name)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	sm := m.source(name)
-	sm.revision = revision
+	m.sourceRevision.DeletePartialMatch(prometheus.Labels{"source": name})
 	if revision != "" {
-		sm.rejected = ""
+		m.sourceRevision.WithLabelValues(name, revision).Set(1)
+		m.sourceRejected.DeletePartialMatch(prometheus.Labels{"source": name})
 	}
 }
 
-// servedVersion is one line of the version gauge.
-type servedVersion struct{ gateway, nodeCluster, version string }
-
-// write prints every metric. versions are sorted by the caller.
-func (m *metrics) write(w io.Writer, versions []servedVersion) {
-	var b bytes.Buffer
-	header := func(name, typ, help string) {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
-	}
-	header("edgectl_serve_gateway_version", "gauge", "The bundle digest served to a gateway's clients (always 1).")
-	for _, v := range versions {
-		fmt.Fprintf(&b, "edgectl_serve_gateway_version{gateway=%s,node_cluster=%s,version=%s} 1\n", q(v.gateway), q(v.nodeCluster), q(v.version))
-	}
-	header("edgectl_serve_streams", "gauge", "Open xDS streams: connected clients.")
-	for p, name := range protocols {
-		fmt.Fprintf(&b, "edgectl_serve_streams{protocol=%s} %d\n", q(name), m.streams[p].Load())
-	}
-	header("edgectl_serve_responses_total", "counter", "xDS responses sent.")
-	for p, name := range protocols {
-		for t, typ := range typeLabels {
-			fmt.Fprintf(&b, "edgectl_serve_responses_total{protocol=%s,type=%s} %d\n", q(name), q(typ), m.responses[p][t].Load())
-		}
-	}
-	header("edgectl_serve_nacks_total", "counter", "xDS responses a client rejected.")
-	for p, name := range protocols {
-		for t, typ := range typeLabels {
-			fmt.Fprintf(&b, "edgectl_serve_nacks_total{protocol=%s,type=%s} %d\n", q(name), q(typ), m.nacks[p][t].Load())
-		}
-	}
-
-	m.mu.Lock()
-	names := slices.Sorted(maps.Keys(m.sources))
-	srcs := make([]sourceMetrics, len(names))
-	for i, n := range names {
-		srcs[i] = *m.sources[n]
-	}
-	m.mu.Unlock()
-	header("edgectl_serve_source_errors_total", "counter", "Failed reads of a source: broken or unreadable bundles, failed fetches and compiles.")
-	for i, n := range names {
-		fmt.Fprintf(&b, "edgectl_serve_source_errors_total{source=%s} %d\n", q(n), srcs[i].errors)
-	}
-	header("edgectl_serve_source_last_error_timestamp_seconds", "gauge", "When a source last failed, in seconds since the epoch (0: never).")
-	for i, n := range names {
-		var ts float64
-		if t := srcs[i].lastError; !t.IsZero() {
-			ts = float64(t.UnixMilli()) / 1000
-		}
-		fmt.Fprintf(&b, "edgectl_serve_source_last_error_timestamp_seconds{source=%s} %s\n", q(n), strconv.FormatFloat(ts, 'f', -1, 64))
-	}
-	header("edgectl_serve_source_revision", "gauge", "The commit whose bundles a git source serves (always 1).")
-	for i, n := range names {
-		if r := srcs[i].revision; r != "" {
-			fmt.Fprintf(&b, "edgectl_serve_source_revision{source=%s,revision=%s} 1\n", q(n), q(r))
-		}
-	}
-	header("edgectl_serve_source_rejected_revision", "gauge", "The newest commit of a git source that failed to compile, until a newer one compiles (always 1).")
-	for i, n := range names {
-		if r := srcs[i].rejected; r != "" {
-			fmt.Fprintf(&b, "edgectl_serve_source_rejected_revision{source=%s,revision=%s} 1\n", q(n), q(r))
-		}
-	}
-
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	header("go_memstats_heap_inuse_bytes", "gauge", "Bytes in in-use heap spans.")
-	fmt.Fprintf(&b, "go_memstats_heap_inuse_bytes %d\n", ms.HeapInuse)
-	header("go_memstats_sys_bytes", "gauge", "Bytes of memory obtained from the OS.")
-	fmt.Fprintf(&b, "go_memstats_sys_bytes %d\n", ms.Sys)
-	if rss, hwm, ok := procMemory(); ok {
-		header("process_resident_memory_bytes", "gauge", "Resident set size (VmRSS).")
-		fmt.Fprintf(&b, "process_resident_memory_bytes %d\n", rss)
-		header("process_resident_memory_max_bytes", "gauge", "Peak resident set size (VmHWM).")
-		fmt.Fprintf(&b, "process_resident_memory_max_bytes %d\n", hwm)
-	}
-	w.Write(b.Bytes())
+// versionCollector reads the served versions at each scrape, so a version
+// replaced leaves no series behind.
+type versionCollector struct {
+	versions func() []servedVersion
+	desc     *prometheus.Desc
 }
 
-// q quotes a label value as the text format wants it.
-func q(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-	return `"` + r.Replace(s) + `"`
+func (c versionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c versionCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, v := range c.versions() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, 1, v.gateway, v.nodeCluster, v.version)
+	}
 }
 
-// procMemory reads VmRSS and VmHWM from /proc/self/status, in bytes.
-func procMemory() (rss, hwm int64, ok bool) {
+// peakMemoryCollector adds what the process collector leaves out: the peak
+// resident set size, which tells how much memory serve needs at its worst
+// (a new version to every stream at once).
+type peakMemoryCollector struct{ desc *prometheus.Desc }
+
+func (c peakMemoryCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c peakMemoryCollector) Collect(ch chan<- prometheus.Metric) {
+	if hwm, ok := peakMemory(); ok {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(hwm))
+	}
+}
+
+// peakMemory reads VmHWM from /proc/self/status, in bytes.
+func peakMemory() (int64, bool) {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
-		return 0, 0, false
+		return 0, false
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		k, v, found := strings.Cut(sc.Text(), ":")
-		if !found {
+		v, ok := strings.CutPrefix(sc.Text(), "VmHWM:")
+		if !ok {
 			continue
 		}
 		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		if err != nil {
-			continue
-		}
-		switch k {
-		case "VmRSS":
-			rss = kb * 1024
-		case "VmHWM":
-			hwm = kb * 1024
-		}
+		return kb * 1024, err == nil
 	}
-	return rss, hwm, rss > 0
+	return 0, false
 }

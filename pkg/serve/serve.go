@@ -19,6 +19,7 @@ import (
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
 )
@@ -65,13 +66,14 @@ type Options struct {
 
 // Server is an ADS server fed by sources.
 type Server struct {
-	opts     Options
-	log      *slog.Logger
-	cache    cachev3.SnapshotCache
-	watcher  cachev3.Cache
-	metrics  *metrics
-	observer *observer
-	draining atomic.Bool
+	opts       Options
+	log        *slog.Logger
+	cache      cachev3.SnapshotCache
+	watcher    cachev3.Cache
+	metrics    *metrics
+	deliveries *deliveries
+	observer   *observer
+	draining   atomic.Bool
 
 	applyMu sync.Mutex // one load is applied at a time
 
@@ -101,13 +103,15 @@ func New(opts Options) *Server {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{opts: opts, log: log, metrics: newMetrics(), served: map[string]*version{}}
+	s := &Server{opts: opts, log: log, served: map[string]*version{}}
+	s.metrics = newMetrics(s.versions)
+	s.deliveries = newDeliveries(s.metrics)
 	s.cache = cachev3.NewSnapshotCache(true, nodeHash{}, nil)
 	s.watcher = nackGuard{SnapshotCache: s.cache, hash: nodeHash{}}
 	if opts.withoutNACKGuard {
 		s.watcher = s.cache
 	}
-	s.observer = newObserver(log, s.metrics)
+	s.observer = newObserver(log, s.metrics, s.deliveries)
 	return s
 }
 
@@ -246,11 +250,14 @@ func (s *Server) apply(ctx context.Context, st *sourceState, l Load) {
 			continue
 		}
 		built := time.Since(start)
+		s.deliveries.set(g.NodeCluster, g.Name, g.Digest, time.Now())
 		if err := s.cache.SetSnapshot(ctx, snapshotKey(grpcFlavour, g.NodeCluster), v.proxyless); err != nil {
+			s.deliveries.abandon(g.NodeCluster)
 			s.sourceError(st, l.Revision, g.Name, fmt.Errorf("set snapshot: %w", err))
 			continue
 		}
 		if err := s.cache.SetSnapshot(ctx, snapshotKey(envoyFlavour, g.NodeCluster), v.envoy); err != nil {
+			s.deliveries.abandon(g.NodeCluster)
 			s.sourceError(st, l.Revision, g.Name, fmt.Errorf("set snapshot: %w", err))
 			continue
 		}
@@ -351,12 +358,14 @@ func (s *Server) Handler() http.Handler {
 		}
 		io.WriteString(w, "ready\n")
 	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		s.metrics.write(w, s.versions())
-	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{ErrorLog: metricsLog{s.log}}))
 	return mux
 }
+
+// metricsLog logs what goes wrong while gathering metrics.
+type metricsLog struct{ log *slog.Logger }
+
+func (l metricsLog) Println(v ...any) { l.log.Error("gather metrics", "error", fmt.Sprint(v...)) }
 
 // versions lists what is served, sorted.
 func (s *Server) versions() []servedVersion {
