@@ -78,8 +78,10 @@ your Envoys reach, or behind a proxy that terminates TLS.
 Beside --listen (gRPC), --http serves /healthz (the process is up), /readyz
 (200 once every gateway of the source has a version served, 503 with the
 reasons before) and /metrics (Prometheus text: the version served per
-gateway, open streams, responses, NACKs, source errors and the time of the
-last, the commit served and the commit rejected, memory).
+gateway, open streams, responses, NACKs per gateway, how long a version
+takes until every stream of its gateway has acknowledged it, source errors
+and the time of the last, the commit served and the commit rejected, and
+the Go runtime and process figures).
 
 A NACK (a client rejecting a version) is logged and counted, and the version
 is not sent to that client again until a new one replaces it. SIGINT or
