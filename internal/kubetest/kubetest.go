@@ -246,24 +246,31 @@ func (c *Cluster) Kubeconfig(t testing.TB, token string) string {
 // context named "test", and returns its path.
 func (c *Cluster) KubeconfigUser(t testing.TB, user map[string]any) string {
 	t.Helper()
-	cfg := map[string]any{
-		"apiVersion": "v1",
-		"kind":       "Config",
-		"clusters": []any{map[string]any{"name": "test", "cluster": map[string]any{
-			"server":                     c.URL,
-			"certificate-authority-data": base64.StdEncoding.EncodeToString(c.CAPEM),
-		}}},
-		"users":           []any{map[string]any{"name": "test", "user": user}},
-		"contexts":        []any{map[string]any{"name": "test", "context": map[string]any{"cluster": "test", "user": "test"}}},
-		"current-context": "test",
-	}
-	// JSON is YAML.
-	data, err := json.Marshal(cfg)
+	// JSON is YAML: the user goes in as a flow mapping.
+	u, err := json.Marshal(user)
 	if err != nil {
-		t.Fatalf("kubetest: encode kubeconfig: %v", err)
+		t.Fatalf("kubetest: encode kubeconfig user: %v", err)
 	}
+	// YAML accepts Go-quoted ASCII strings as double-quoted scalars.
+	cfg := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster:
+    server: %s
+    certificate-authority-data: %s
+users:
+- name: test
+  user: %s
+contexts:
+- name: test
+  context:
+    cluster: test
+    user: test
+current-context: test
+`, strconv.Quote(c.URL), base64.StdEncoding.EncodeToString(c.CAPEM), u)
 	path := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatalf("kubetest: write kubeconfig: %v", err)
 	}
 	return path

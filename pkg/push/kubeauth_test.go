@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/edgectl/edgectl/internal/kubetest"
 	"github.com/edgectl/edgectl/pkg/bundle"
@@ -182,20 +183,17 @@ func testKubeAuth(t *testing.T, c *kubetest.Cluster, b *bundle.Bundle) {
 // another.
 func writeSplit(t *testing.T, kubeconfig, rest, users string) {
 	t.Helper()
-	data, err := os.ReadFile(kubeconfig)
+	cfg, err := clientcmd.LoadFromFile(kubeconfig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cfg map[string]any
-	if err := json.Unmarshal(data, &cfg); err != nil {
+	u := clientcmdapi.NewConfig()
+	u.AuthInfos = cfg.AuthInfos
+	cfg.AuthInfos = nil
+	if err := clientcmd.WriteToFile(*cfg, rest); err != nil {
 		t.Fatal(err)
 	}
-	u := map[string]any{"apiVersion": "v1", "kind": "Config", "users": cfg["users"]}
-	delete(cfg, "users")
-	for path, v := range map[string]any{rest: cfg, users: u} {
-		out, _ := json.Marshal(v)
-		if err := os.WriteFile(path, out, 0o600); err != nil {
-			t.Fatal(err)
-		}
+	if err := clientcmd.WriteToFile(*u, users); err != nil {
+		t.Fatal(err)
 	}
 }
