@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -82,7 +83,7 @@ func testKubeAuth(t *testing.T, c *kubetest.Cluster, b *bundle.Bundle) {
 		}
 		k, err := newKube(cfg, Target{Scheme: "k8s", Namespace: c.Namespace(t), Name: "envoy-config"})
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		if _, err := k.Push(ctx, b, Options{}, false); err != nil {
 			return err
@@ -113,6 +114,26 @@ func testKubeAuth(t *testing.T, c *kubetest.Cluster, b *bundle.Bundle) {
 		err = pushWith(t, loadingRules(c.KubeconfigUser(t, execUser(t, "fail"))), "", noPod)
 		if err == nil || !strings.Contains(err.Error(), "failed with exit code 1") {
 			t.Fatalf("push when the plugin fails: %v", err)
+		}
+	})
+
+	t.Run("auth provider", func(t *testing.T) {
+		// The test API server trusts no OIDC issuer: it answers 401 to the
+		// provider's ID token, where a request with no credentials at all
+		// would be anonymous and get 403.
+		claims := base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"https://issuer.invalid","sub":"ci","exp":4102444800}`))
+		user := map[string]any{"auth-provider": map[string]any{"name": "oidc", "config": map[string]any{
+			"idp-issuer-url": "https://issuer.invalid",
+			"client-id":      "edgectl",
+			"id-token":       "eyJhbGciOiJSUzI1NiJ9." + claims + ".c2ln",
+		}}}
+		err := pushWith(t, loadingRules(c.KubeconfigUser(t, user)), "", noPod)
+		if err == nil || !strings.Contains(err.Error(), "Unauthorized") {
+			t.Fatalf("push with an OIDC ID token the server does not trust: %v", err)
+		}
+		err = pushWith(t, loadingRules(c.KubeconfigUser(t, map[string]any{})), "", noPod)
+		if err == nil || !strings.Contains(err.Error(), "forbidden") || !strings.Contains(err.Error(), "system:anonymous") {
+			t.Fatalf("push with no credentials: %v", err)
 		}
 	})
 

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
+	// The kubeconfig auth providers kubectl knows: oidc, and the removed
+	// azure and gcp ones, which say to use an exec plugin instead.
+	_ "k8s.io/client-go/plugin/pkg/client/auth"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
