@@ -26,7 +26,7 @@ type targetFlags struct {
 
 func (f *targetFlags) bind(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.to, "to", "", "where Envoy reads its configuration: file:///path or k8s://[context/]namespace/name (required)")
-	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig for k8s:// targets (default $KUBECONFIG, then ~/.kube/config)")
+	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig for k8s:// targets (default: the files of $KUBECONFIG merged, then ~/.kube/config, then the pod's service account)")
 	cmd.Flags().StringVar(&f.context, "context", "", "kubeconfig context for k8s:// targets (default: the current one)")
 }
 

@@ -238,6 +238,19 @@ func (c *Cluster) waitReady(procs ...*process) error {
 // token, with a single context named "test", and returns its path.
 func (c *Cluster) Kubeconfig(t testing.TB, token string) string {
 	t.Helper()
+	return c.KubeconfigUser(t, map[string]any{"token": token})
+}
+
+// KubeconfigUser writes a kubeconfig for this cluster whose user is user
+// (the fields of a kubeconfig user: token, exec, ...), with a single
+// context named "test", and returns its path.
+func (c *Cluster) KubeconfigUser(t testing.TB, user map[string]any) string {
+	t.Helper()
+	// JSON is YAML: the user goes in as a flow mapping.
+	u, err := json.Marshal(user)
+	if err != nil {
+		t.Fatalf("kubetest: encode kubeconfig user: %v", err)
+	}
 	// YAML accepts Go-quoted ASCII strings as double-quoted scalars.
 	cfg := fmt.Sprintf(`apiVersion: v1
 kind: Config
@@ -248,15 +261,14 @@ clusters:
     certificate-authority-data: %s
 users:
 - name: test
-  user:
-    token: %s
+  user: %s
 contexts:
 - name: test
   context:
     cluster: test
     user: test
 current-context: test
-`, strconv.Quote(c.URL), base64.StdEncoding.EncodeToString(c.CAPEM), strconv.QuoteToASCII(token))
+`, strconv.Quote(c.URL), base64.StdEncoding.EncodeToString(c.CAPEM), u)
 	path := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatalf("kubetest: write kubeconfig: %v", err)

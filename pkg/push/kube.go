@@ -1,16 +1,19 @@
 package push
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
 
 	"github.com/edgectl/edgectl/pkg/bundle"
 )
@@ -33,26 +36,31 @@ const (
 
 // Kube is a Kubernetes target: ConfigMaps in a namespace.
 type Kube struct {
-	api       *apiClient
+	api       corev1client.ConfigMapInterface
 	Namespace string
 	Name      string
 }
 
-// NewKube connects to the cluster of a kubeconfig context.
+// NewKube connects to the cluster of a kubeconfig context, found as
+// kubectl finds it (see restConfig), or to the cluster edgectl runs in.
 func NewKube(t Target, kubeconfigFlag, contextFlag string) (*Kube, error) {
-	path, err := kubeconfigPath(kubeconfigFlag)
-	if err != nil {
-		return nil, err
-	}
 	ctx := t.Context
 	if ctx == "" {
 		ctx = contextFlag
 	}
-	api, err := loadKubeconfig(path, ctx)
+	cfg, err := restConfig(loadingRules(kubeconfigFlag), ctx, thisPod)
 	if err != nil {
 		return nil, err
 	}
-	return &Kube{api: api, Namespace: t.Namespace, Name: t.Name}, nil
+	return newKube(cfg, t)
+}
+
+func newKube(cfg *rest.Config, t Target) (*Kube, error) {
+	core, err := corev1client.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to Kubernetes: %w", err)
+	}
+	return &Kube{api: core.ConfigMaps(t.Namespace), Namespace: t.Namespace, Name: t.Name}, nil
 }
 
 // ConfigMap is the object edgectl applies.
@@ -216,108 +224,75 @@ func (k *Kube) Push(ctx context.Context, b *bundle.Bundle, opts Options, force b
 	return res, nil
 }
 
-func (k *Kube) path(name string) string {
-	p := "/api/v1/namespaces/" + url.PathEscape(k.Namespace) + "/configmaps"
-	if name != "" {
-		p += "/" + url.PathEscape(name)
-	}
-	return p
-}
-
 func (k *Kube) list(ctx context.Context) ([]ConfigMap, error) {
-	q := url.Values{"labelSelector": {LabelManagedBy + "=edgectl," + LabelBundle + "=" + k.Name}}
-	var list struct {
-		Items []ConfigMap `json:"items"`
+	sel := LabelManagedBy + "=edgectl," + LabelBundle + "=" + k.Name
+	list, err := k.api.List(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		return nil, k.explain("list", "", err)
 	}
-	if err := k.do(ctx, http.MethodGet, k.path("")+"?"+q.Encode(), "", nil, &list); err != nil {
-		return nil, err
+	out := make([]ConfigMap, 0, len(list.Items))
+	for _, cm := range list.Items {
+		out = append(out, ConfigMap{
+			APIVersion: "v1", Kind: "ConfigMap",
+			Metadata: ObjectMeta{Name: cm.Name, Namespace: cm.Namespace, Labels: cm.Labels, Annotations: cm.Annotations},
+			Data:     cm.Data,
+		})
 	}
-	slices.SortFunc(list.Items, func(a, b ConfigMap) int { return strings.Compare(a.Metadata.Name, b.Metadata.Name) })
-	return list.Items, nil
+	slices.SortFunc(out, func(a, b ConfigMap) int { return strings.Compare(a.Metadata.Name, b.Metadata.Name) })
+	return out, nil
 }
 
 func (k *Kube) apply(ctx context.Context, cm ConfigMap, dryRun, force bool) error {
-	q := url.Values{"fieldManager": {FieldManager}}
-	if force {
-		q.Set("force", "true")
-	}
-	if dryRun {
-		q.Set("dryRun", "All")
-	}
-	body, err := json.Marshal(cm)
-	if err != nil {
-		return err
-	}
-	return k.do(ctx, http.MethodPatch, k.path(cm.Metadata.Name)+"?"+q.Encode(), "application/apply-patch+yaml", body, nil)
+	ac := corev1ac.ConfigMap(cm.Metadata.Name, cm.Metadata.Namespace).
+		WithLabels(cm.Metadata.Labels).
+		WithAnnotations(cm.Metadata.Annotations).
+		WithData(cm.Data)
+	_, err := k.api.Apply(ctx, ac, metav1.ApplyOptions{FieldManager: FieldManager, Force: force, DryRun: dryRunAll(dryRun)})
+	return k.explain("apply", cm.Metadata.Name, err)
 }
 
 func (k *Kube) delete(ctx context.Context, name string, dryRun bool) error {
-	p := k.path(name)
-	if dryRun {
-		p += "?dryRun=All"
-	}
-	return k.do(ctx, http.MethodDelete, p, "", nil, nil)
-}
-
-// status is the API server's error body.
-type status struct {
-	Message string `json:"message"`
-	Reason  string `json:"reason"`
-	Details struct {
-		Causes []struct {
-			Reason  string `json:"reason"`
-			Message string `json:"message"`
-			Field   string `json:"field"`
-		} `json:"causes"`
-	} `json:"details"`
-}
-
-func (k *Kube) do(ctx context.Context, method, path, contentType string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, k.api.server+path, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := k.api.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode/100 == 2 {
-		if out != nil {
-			return json.Unmarshal(data, out)
-		}
+	err := k.api.Delete(ctx, name, metav1.DeleteOptions{DryRun: dryRunAll(dryRun)})
+	if apierrors.IsNotFound(err) {
 		return nil
 	}
-	var st status
-	_ = json.Unmarshal(data, &st)
-	what := fmt.Sprintf("%s ConfigMap in %s", strings.ToLower(method), k.Namespace)
-	switch resp.StatusCode {
+	return k.explain("delete", name, err)
+}
+
+func dryRunAll(dryRun bool) []string {
+	if dryRun {
+		return []string{metav1.DryRunAll}
+	}
+	return nil
+}
+
+// explain turns what the API server refused into what to do about it.
+func (k *Kube) explain(verb, name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	what := fmt.Sprintf("%s ConfigMaps in %s", verb, k.Namespace)
+	if name != "" {
+		what = fmt.Sprintf("%s ConfigMap %s in %s", verb, name, k.Namespace)
+	}
+	var api apierrors.APIStatus
+	if !errors.As(err, &api) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	st := api.Status()
+	switch st.Code {
 	case http.StatusConflict:
 		var fields []string
-		for _, c := range st.Details.Causes {
-			fields = append(fields, c.Field+" ("+c.Message+")")
+		if st.Details != nil {
+			for _, c := range st.Details.Causes {
+				fields = append(fields, c.Field+" ("+c.Message+")")
+			}
 		}
 		return fmt.Errorf("%s: another field manager owns fields edgectl would change: %s; push with --force-conflicts to take them over", what, strings.Join(fields, "; "))
 	case http.StatusForbidden:
 		return fmt.Errorf("%s: forbidden: %s", what, st.Message)
 	case http.StatusUnprocessableEntity, http.StatusRequestEntityTooLarge:
 		return fmt.Errorf("%s: refused as invalid or too large: %s", what, st.Message)
-	case http.StatusNotFound:
-		if method == http.MethodDelete {
-			return nil
-		}
 	}
-	msg := st.Message
-	if msg == "" {
-		msg = strings.TrimSpace(string(data))
-	}
-	return fmt.Errorf("%s: %s: %s", what, resp.Status, msg)
+	return fmt.Errorf("%s: %w", what, err)
 }

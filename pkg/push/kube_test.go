@@ -154,6 +154,8 @@ func TestKubeTarget(t *testing.T) {
 			t.Fatalf("push without RBAC: %v", err)
 		}
 	})
+
+	testKubeAuth(t, c, small[0])
 }
 
 // TestConfigMapsRefuseAFileTooLarge checks the error comes before the API
