@@ -16,7 +16,7 @@ var Rules = []Rule{
 	{"document", "a YAML document lacks apiVersion or kind, or names an unknown one"},
 	{"schema", "a value does not satisfy the schema of its kind"},
 	{"private-key", "PEM private key material is in the repository"},
-	{"symlink", "a symlink leads outside the repository, or to a directory edgectl does not follow"},
+	{"symlink", "a symlink leads outside the repository, to nothing, into a loop, or to a directory edgectl does not follow"},
 	{"project", "edgectl.yaml is missing or invalid"},
 	{"duplicate-name", "two documents of one kind share a name"},
 	{"unknown-reference", "a reference names a document that does not exist"},
