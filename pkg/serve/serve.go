@@ -3,6 +3,7 @@ package serve
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
 )
 
@@ -58,6 +60,9 @@ type Options struct {
 	MaxConcurrentStreams uint32
 	// ShutdownTimeout bounds the graceful stop; zero means 10s.
 	ShutdownTimeout time.Duration
+	// TLS, when set, secures the xDS listener (see TLSConfig); nil serves
+	// plaintext gRPC, with a warning at start.
+	TLS *tls.Config
 
 	// withoutNACKGuard serves from go-control-plane's cache as it is, for
 	// the test that shows the storm the guard prevents.
@@ -124,13 +129,17 @@ func (s *Server) Serve(ctx context.Context, grpcL, httpL net.Listener, sources .
 	xdsCtx, stopXDS := context.WithCancel(context.Background())
 	defer stopXDS()
 	xs := serverv3.NewServer(xdsCtx, s.watcher, s.observer.callbacks())
-	gs := grpc.NewServer(
+	gopts := []grpc.ServerOption{
 		grpc.MaxConcurrentStreams(s.opts.MaxConcurrentStreams),
 		// Envoy's and gRPC's xDS clients may ping idle connections; so may
 		// load balancers in between.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
-	)
+	}
+	if s.opts.TLS != nil {
+		gopts = append(gopts, grpc.Creds(credentials.NewTLS(s.opts.TLS)))
+	}
+	gs := grpc.NewServer(gopts...)
 	discoveryv3.RegisterAggregatedDiscoveryServiceServer(gs, xs)
 	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 
@@ -156,7 +165,10 @@ func (s *Server) Serve(ctx context.Context, grpcL, httpL net.Listener, sources .
 			}
 		})
 	}
-	s.log.Info("listening", "xds", grpcL.Addr().String(), "http", httpL.Addr().String())
+	s.log.Info("listening", "xds", grpcL.Addr().String(), "http", httpL.Addr().String(), "tls", s.opts.TLS != nil)
+	if s.opts.TLS == nil {
+		s.log.Warn("the xDS port is plaintext: any client that reaches it can ask for any gateway's configuration", "xds", grpcL.Addr().String())
+	}
 
 	var err error
 	select {
