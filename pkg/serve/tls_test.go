@@ -147,9 +147,9 @@ func tlsServer(t *testing.T, files TLSFiles) (*server, *syncBuffer) {
 }
 
 // askListeners opens an ADS stream with creds, asks for the listeners of
-// node cluster mesh as a gRPC client, and returns how many came, or the
-// error the stream ended with.
-func askListeners(t *testing.T, addr string, creds credentials.TransportCredentials) (int, error) {
+// a node cluster as Envoy, and returns how many came, or the error the
+// stream ended with.
+func askListeners(t *testing.T, addr, cluster string, creds credentials.TransportCredentials) (int, error) {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
@@ -163,7 +163,7 @@ func askListeners(t *testing.T, addr string, creds credentials.TransportCredenti
 		return 0, err
 	}
 	err = stream.Send(&discoveryv3.DiscoveryRequest{
-		Node:    &corev3.Node{Id: "tls-test", Cluster: "mesh", UserAgentName: "gRPC Go"},
+		Node:    &corev3.Node{Id: "tls-test", Cluster: cluster, UserAgentName: "envoy"},
 		TypeUrl: resource.ListenerType,
 	})
 	if err != nil {
@@ -269,7 +269,7 @@ func TestTLSRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n, err := askListeners(t, tt.server.xds, tt.creds)
+			n, err := askListeners(t, tt.server.xds, "mesh", tt.creds)
 			switch {
 			case tt.ok && err != nil:
 				t.Fatalf("refused: %v", err)
@@ -359,7 +359,7 @@ func TestTLSRotation(t *testing.T) {
 		t.Fatalf("after the second rotation: serial %d, want 3", got)
 	}
 	// The server still serves xDS over the new certificate.
-	if n, err := askListeners(t, s.xds, clientTLS(t, ca, "", "")); err != nil || n == 0 {
+	if n, err := askListeners(t, s.xds, "mesh", clientTLS(t, ca, "", "")); err != nil || n == 0 {
 		t.Fatalf("after rotation: %d listeners, %v", n, err)
 	}
 }
