@@ -63,6 +63,12 @@ type Options struct {
 	// TLS, when set, secures the xDS listener (see TLSConfig); nil serves
 	// plaintext gRPC, with a warning at start.
 	TLS *tls.Config
+	// Identities, when not nil, limits each client to the node clusters
+	// its certificate's names are given here; every other stream, and any
+	// stream without a verified client certificate, is ended with
+	// PermissionDenied. It needs a TLS config that verifies client
+	// certificates.
+	Identities Identities
 
 	// withoutNACKGuard serves from go-control-plane's cache as it is, for
 	// the test that shows the storm the guard prevents.
@@ -128,7 +134,11 @@ func New(opts Options) *Server {
 func (s *Server) Serve(ctx context.Context, grpcL, httpL net.Listener, sources ...Source) error {
 	xdsCtx, stopXDS := context.WithCancel(context.Background())
 	defer stopXDS()
-	xs := serverv3.NewServer(xdsCtx, s.watcher, s.observer.callbacks())
+	callbacks := s.observer.callbacks()
+	if s.opts.Identities != nil {
+		callbacks = newIdentityGuard(s.opts.Identities, s.log, s.metrics.identityRefused, s.gatewayOf).wrap(callbacks)
+	}
+	xs := serverv3.NewServer(xdsCtx, s.watcher, callbacks)
 	gopts := []grpc.ServerOption{
 		grpc.MaxConcurrentStreams(s.opts.MaxConcurrentStreams),
 		// Envoy's and gRPC's xDS clients may ping idle connections; so may
@@ -378,6 +388,16 @@ func (s *Server) Handler() http.Handler {
 type metricsLog struct{ log *slog.Logger }
 
 func (l metricsLog) Println(v ...any) { l.log.Error("gather metrics", "error", fmt.Sprint(v...)) }
+
+// gatewayOf names the gateway served to a node cluster, or "".
+func (s *Server) gatewayOf(nodeCluster string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v := s.served[nodeCluster]; v != nil {
+		return v.gateway
+	}
+	return ""
+}
 
 // versions lists what is served, sorted.
 func (s *Server) versions() []servedVersion {
