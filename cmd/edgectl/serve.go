@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,6 +34,8 @@ type serveFlags struct {
 	tlsCert  string
 	tlsKey   string
 	clientCA string
+	identity []string
+	idFile   string
 }
 
 func newServeCmd() *cobra.Command {
@@ -86,6 +90,15 @@ last good pair, with an error logged). Without TLS the xDS port is
 plaintext and any client that reaches it can ask for any gateway's
 configuration: the server warns at start.
 
+With mTLS, --identity SAN=CLUSTER[,CLUSTER...] (repeatable) or
+--identity-file FILE (one such line per mapping, read at start; lines
+starting with # are comments) says
+which node clusters a client may ask for, by the DNS or URI names of its
+certificate. A stream whose node.cluster its certificate's names do not
+allow is ended with PermissionDenied, logged and counted in
+edgectl_serve_identity_refused_total{gateway}. Without them, any client
+with a certificate from --client-ca may ask for any gateway.
+
 Beside --listen (gRPC), --http serves /healthz (the process is up), /readyz
 (200 once every gateway of the source has a version served, 503 with the
 reasons before) and /metrics (Prometheus text: the version served per
@@ -121,6 +134,8 @@ Logs go to stderr, one line per event.`,
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve xDS over TLS with this certificate (PEM; reloaded when it changes)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
 	fl.StringVar(&f.clientCA, "client-ca", "", "with --tls-cert: require client certificates signed by these CAs (PEM), mutual TLS")
+	fl.StringArrayVar(&f.identity, "identity", nil, "with --client-ca: SAN=CLUSTER[,CLUSTER...]: a client certificate with this DNS or URI name may ask for these node clusters (repeatable)")
+	fl.StringVar(&f.idFile, "identity-file", "", "with --client-ca: read --identity lines from this file, one per line")
 	fl.StringVar(&f.logLevel, "log-level", "info", "least severe log lines shown: debug, info, warn or error")
 	return cmd
 }
@@ -138,6 +153,12 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		return usageErrorf("--tls-cert and --tls-key go together")
 	case f.clientCA != "" && f.tlsCert == "":
 		return usageErrorf("--client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first")
+	case (len(f.identity) > 0 || f.idFile != "") && f.clientCA == "":
+		return usageErrorf("--identity and --identity-file need --client-ca: identities are client certificates")
+	}
+	ids, err := serveIdentities(f.identity, f.idFile)
+	if err != nil {
+		return err
 	}
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(f.logLevel))
@@ -165,7 +186,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		<-ctx.Done()
 		stop() // a second signal ends the process at once
 	}()
-	return serve.New(serve.Options{Logger: log, TLS: tlsConf}).Serve(ctx, grpcL, httpL, src)
+	return serve.New(serve.Options{Logger: log, TLS: tlsConf, Identities: ids}).Serve(ctx, grpcL, httpL, src)
 }
 
 // serveSource checks the source flags: exactly one source, and the flags
@@ -218,4 +239,61 @@ func serveSource(cmd *cobra.Command, f serveFlags) (serve.Source, error) {
 		CacheDir: cacheDir,
 		Compile:  compile.Options{Edgectl: buildInfo()},
 	}, nil
+}
+
+// serveIdentities reads the --identity mappings and the lines of
+// --identity-file; nil when there are none.
+func serveIdentities(flags []string, file string) (serve.Identities, error) {
+	if len(flags) == 0 && file == "" {
+		return nil, nil
+	}
+	ids := serve.Identities{}
+	add := func(where, line string) error {
+		san, clusters, ok := cutLast(line, "=")
+		san = strings.TrimSpace(san)
+		if !ok || san == "" {
+			return usageErrorf("%s: %q: want SAN=CLUSTER[,CLUSTER...]", where, line)
+		}
+		for c := range strings.SplitSeq(clusters, ",") {
+			c = strings.TrimSpace(c)
+			if c == "" {
+				return usageErrorf("%s: %q: an empty node cluster", where, line)
+			}
+			if !slices.Contains(ids[san], c) {
+				ids[san] = append(ids[san], c)
+			}
+		}
+		return nil
+	}
+	for _, fl := range flags {
+		if err := add("--identity", fl); err != nil {
+			return nil, err
+		}
+	}
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("read identities: %w", err)
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			if err := add(fmt.Sprintf("%s:%d", file, i+1), line); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return ids, nil
+}
+
+// cutLast cuts s around the last sep: a URI name may hold "=", a node
+// cluster does not.
+func cutLast(s, sep string) (before, after string, found bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
 }
