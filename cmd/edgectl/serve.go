@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,6 +31,11 @@ type serveFlags struct {
 	subdir   string
 	cacheDir string
 	logLevel string
+	tlsCert  string
+	tlsKey   string
+	clientCA string
+	identity []string
+	idFile   string
 }
 
 func newServeCmd() *cobra.Command {
@@ -72,8 +80,24 @@ Clusters with upstream TLS are left out of that form, with a warning.
 Envoy's bootstrap needs node.cluster, a static cluster reaching --listen
 over HTTP/2, and dynamic_resources with ads_config (api_type GRPC or
 DELTA_GRPC, transport_api_version V3) and lds_config and cds_config set to
-{ads: {}}. The xDS server speaks plaintext gRPC: keep it on a network only
-your Envoys reach, or behind a proxy that terminates TLS.
+{ads: {}}; edgectl bootstrap prints one.
+
+--tls-cert and --tls-key serve xDS over TLS; --client-ca also requires
+every client to present a certificate signed by one of its CAs (mTLS). The
+files are read again on each new connection, so a rotated certificate is
+used without a restart (a certificate replaced before its key keeps the
+last good pair, with an error logged). Without TLS the xDS port is
+plaintext and any client that reaches it can ask for any gateway's
+configuration: the server warns at start.
+
+With mTLS, --identity SAN=CLUSTER[,CLUSTER...] (repeatable) or
+--identity-file FILE (one such line per mapping, read at start; lines
+starting with # are comments) says
+which node clusters a client may ask for, by the DNS or URI names of its
+certificate. A stream whose node.cluster its certificate's names do not
+allow is ended with PermissionDenied, logged and counted in
+edgectl_serve_identity_refused_total{gateway}. Without them, any client
+with a certificate from --client-ca may ask for any gateway.
 
 Beside --listen (gRPC), --http serves /healthz (the process is up), /readyz
 (200 once every gateway of the source has a version served, 503 with the
@@ -92,7 +116,8 @@ Logs go to stderr, one line per event.`,
 		Example: `  edgectl serve --bundles out
   edgectl serve --bundles /etc/edgectl/bundles --listen :18000 --http :9090
   edgectl serve --git https://github.com/acme/routing --ref main --interval 30s
-  edgectl serve --git file:///srv/git/routing.git --subdir edge --cache-dir /var/cache/edgectl`,
+  edgectl serve --git file:///srv/git/routing.git --subdir edge --cache-dir /var/cache/edgectl
+  edgectl serve --bundles out --tls-cert /etc/edgectl/tls.crt --tls-key /etc/edgectl/tls.key --client-ca /etc/edgectl/fleet-ca.crt`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f) },
 	}
@@ -106,6 +131,11 @@ Logs go to stderr, one line per event.`,
 	fl.DurationVar(&f.interval, "interval", 30*time.Second, "with --git: time between fetches")
 	fl.StringVar(&f.subdir, "subdir", "", "with --git: the project directory inside the repository")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "with --git: where the clone is kept (default: the user cache directory, edgectl/serve)")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve xDS over TLS with this certificate (PEM; reloaded when it changes)")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
+	fl.StringVar(&f.clientCA, "client-ca", "", "with --tls-cert: require client certificates signed by these CAs (PEM), mutual TLS")
+	fl.StringArrayVar(&f.identity, "identity", nil, "with --client-ca: SAN=CLUSTER[,CLUSTER...]: a client certificate with this DNS or URI name may ask for these node clusters (repeatable)")
+	fl.StringVar(&f.idFile, "identity-file", "", "with --client-ca: read --identity lines from this file, one per line")
 	fl.StringVar(&f.logLevel, "log-level", "info", "least severe log lines shown: debug, info, warn or error")
 	return cmd
 }
@@ -118,9 +148,28 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return err
 	}
+	switch {
+	case (f.tlsCert == "") != (f.tlsKey == ""):
+		return usageErrorf("--tls-cert and --tls-key go together")
+	case f.clientCA != "" && f.tlsCert == "":
+		return usageErrorf("--client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first")
+	case (len(f.identity) > 0 || f.idFile != "") && f.clientCA == "":
+		return usageErrorf("--identity and --identity-file need --client-ca: identities are client certificates")
+	}
+	ids, err := serveIdentities(f.identity, f.idFile)
+	if err != nil {
+		return err
+	}
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(f.logLevel))
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	var tlsConf *tls.Config
+	if f.tlsCert != "" {
+		tlsConf, err = serve.TLSConfig(serve.TLSFiles{Cert: f.tlsCert, Key: f.tlsKey, ClientCA: f.clientCA}, log)
+		if err != nil {
+			return err
+		}
+	}
 
 	grpcL, err := net.Listen("tcp", f.listen)
 	if err != nil {
@@ -137,7 +186,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		<-ctx.Done()
 		stop() // a second signal ends the process at once
 	}()
-	return serve.New(serve.Options{Logger: log}).Serve(ctx, grpcL, httpL, src)
+	return serve.New(serve.Options{Logger: log, TLS: tlsConf, Identities: ids}).Serve(ctx, grpcL, httpL, src)
 }
 
 // serveSource checks the source flags: exactly one source, and the flags
@@ -190,4 +239,61 @@ func serveSource(cmd *cobra.Command, f serveFlags) (serve.Source, error) {
 		CacheDir: cacheDir,
 		Compile:  compile.Options{Edgectl: buildInfo()},
 	}, nil
+}
+
+// serveIdentities reads the --identity mappings and the lines of
+// --identity-file; nil when there are none.
+func serveIdentities(flags []string, file string) (serve.Identities, error) {
+	if len(flags) == 0 && file == "" {
+		return nil, nil
+	}
+	ids := serve.Identities{}
+	add := func(where, line string) error {
+		san, clusters, ok := cutLast(line, "=")
+		san = strings.TrimSpace(san)
+		if !ok || san == "" {
+			return usageErrorf("%s: %q: want SAN=CLUSTER[,CLUSTER...]", where, line)
+		}
+		for c := range strings.SplitSeq(clusters, ",") {
+			c = strings.TrimSpace(c)
+			if c == "" {
+				return usageErrorf("%s: %q: an empty node cluster", where, line)
+			}
+			if !slices.Contains(ids[san], c) {
+				ids[san] = append(ids[san], c)
+			}
+		}
+		return nil
+	}
+	for _, fl := range flags {
+		if err := add("--identity", fl); err != nil {
+			return nil, err
+		}
+	}
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("read identities: %w", err)
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			if err := add(fmt.Sprintf("%s:%d", file, i+1), line); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return ids, nil
+}
+
+// cutLast cuts s around the last sep: a URI name may hold "=", a node
+// cluster does not.
+func cutLast(s, sep string) (before, after string, found bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
 }

@@ -32,7 +32,7 @@ func newObserver(log *slog.Logger, m *metrics, d *deliveries) *observer {
 	return &observer{log: log, metrics: m, deliveries: d, sent: map[streamKey]map[string]string{}}
 }
 
-func (o *observer) callbacks() serverv3.Callbacks {
+func (o *observer) callbacks() serverv3.CallbackFuncs {
 	return serverv3.CallbackFuncs{
 		StreamOpenFunc: func(_ context.Context, id int64, _ string) error {
 			o.open(streamKey{sotw, id})

@@ -55,8 +55,9 @@ type metrics struct {
 	responses [2][6]prometheus.Counter
 	nacks     [2][6]prometheus.Counter
 
-	gatewayNACKs *prometheus.CounterVec
-	push         *prometheus.HistogramVec
+	gatewayNACKs    *prometheus.CounterVec
+	push            *prometheus.HistogramVec
+	identityRefused *prometheus.CounterVec
 
 	sourceErrors    *prometheus.CounterVec
 	sourceLastError *prometheus.GaugeVec
@@ -103,6 +104,10 @@ func newMetrics(versions func() []servedVersion) *metrics {
 		Help:    "From a gateway's new version being set to every stream of the gateway connected then having acknowledged it.",
 		Buckets: pushBuckets,
 	}, []string{"gateway"})
+	m.identityRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "edgectl_serve_identity_refused_total",
+		Help: "xDS streams ended because the client's certificate does not allow the node cluster they asked for, by the gateway of that node cluster (empty when none has it).",
+	}, []string{"gateway"})
 	m.sourceErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "edgectl_serve_source_errors_total",
 		Help: "Failed reads of a source: broken or unreadable bundles, failed fetches and compiles.",
@@ -122,7 +127,7 @@ func newMetrics(versions func() []servedVersion) *metrics {
 	m.reg.MustRegister(
 		versionCollector{versions: versions, desc: prometheus.NewDesc("edgectl_serve_gateway_version",
 			"The bundle digest served to a gateway's clients (always 1).", []string{"gateway", "node_cluster", "version"}, nil)},
-		streams, responses, nacks, m.gatewayNACKs, m.push,
+		streams, responses, nacks, m.gatewayNACKs, m.push, m.identityRefused,
 		m.sourceErrors, m.sourceLastError, m.sourceRevision, m.sourceRejected,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -3,6 +3,7 @@ package serve
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
 )
 
@@ -58,6 +60,15 @@ type Options struct {
 	MaxConcurrentStreams uint32
 	// ShutdownTimeout bounds the graceful stop; zero means 10s.
 	ShutdownTimeout time.Duration
+	// TLS, when set, secures the xDS listener (see TLSConfig); nil serves
+	// plaintext gRPC, with a warning at start.
+	TLS *tls.Config
+	// Identities, when not nil, limits each client to the node clusters
+	// its certificate's names are given here; every other stream, and any
+	// stream without a verified client certificate, is ended with
+	// PermissionDenied. It needs a TLS config that verifies client
+	// certificates.
+	Identities Identities
 
 	// withoutNACKGuard serves from go-control-plane's cache as it is, for
 	// the test that shows the storm the guard prevents.
@@ -123,14 +134,22 @@ func New(opts Options) *Server {
 func (s *Server) Serve(ctx context.Context, grpcL, httpL net.Listener, sources ...Source) error {
 	xdsCtx, stopXDS := context.WithCancel(context.Background())
 	defer stopXDS()
-	xs := serverv3.NewServer(xdsCtx, s.watcher, s.observer.callbacks())
-	gs := grpc.NewServer(
+	callbacks := s.observer.callbacks()
+	if s.opts.Identities != nil {
+		callbacks = newIdentityGuard(s.opts.Identities, s.log, s.metrics.identityRefused, s.gatewayOf).wrap(callbacks)
+	}
+	xs := serverv3.NewServer(xdsCtx, s.watcher, callbacks)
+	gopts := []grpc.ServerOption{
 		grpc.MaxConcurrentStreams(s.opts.MaxConcurrentStreams),
 		// Envoy's and gRPC's xDS clients may ping idle connections; so may
 		// load balancers in between.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
-	)
+	}
+	if s.opts.TLS != nil {
+		gopts = append(gopts, grpc.Creds(credentials.NewTLS(s.opts.TLS)))
+	}
+	gs := grpc.NewServer(gopts...)
 	discoveryv3.RegisterAggregatedDiscoveryServiceServer(gs, xs)
 	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 
@@ -156,7 +175,10 @@ func (s *Server) Serve(ctx context.Context, grpcL, httpL net.Listener, sources .
 			}
 		})
 	}
-	s.log.Info("listening", "xds", grpcL.Addr().String(), "http", httpL.Addr().String())
+	s.log.Info("listening", "xds", grpcL.Addr().String(), "http", httpL.Addr().String(), "tls", s.opts.TLS != nil)
+	if s.opts.TLS == nil {
+		s.log.Warn("the xDS port is plaintext: any client that reaches it can ask for any gateway's configuration", "xds", grpcL.Addr().String())
+	}
 
 	var err error
 	select {
@@ -366,6 +388,16 @@ func (s *Server) Handler() http.Handler {
 type metricsLog struct{ log *slog.Logger }
 
 func (l metricsLog) Println(v ...any) { l.log.Error("gather metrics", "error", fmt.Sprint(v...)) }
+
+// gatewayOf names the gateway served to a node cluster, or "".
+func (s *Server) gatewayOf(nodeCluster string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v := s.served[nodeCluster]; v != nil {
+		return v.gateway
+	}
+	return ""
+}
 
 // versions lists what is served, sorted.
 func (s *Server) versions() []servedVersion {

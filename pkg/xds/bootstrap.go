@@ -7,6 +7,9 @@ import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -125,4 +128,58 @@ func ADSBootstrap(files *bootstrapv3.Bootstrap, host string, port uint32, delta 
 	b.StaticResources.Clusters = append(b.StaticResources.Clusters, hostCluster(ADSCluster, host, port))
 	sortByName(b.StaticResources.Clusters)
 	return b
+}
+
+// ADSTLS is how an Envoy reaches edgectl serve over TLS: files on the
+// Envoy host, read by Envoy.
+type ADSTLS struct {
+	// CA is the PEM bundle that verifies the server's certificate.
+	CA string
+	// ClientCert and ClientKey, both or neither, are the certificate Envoy
+	// presents to a server that requires one (mutual TLS).
+	ClientCert, ClientKey string
+}
+
+// SecureADS returns a copy of an ADS bootstrap whose edgectl-xds cluster
+// speaks TLS to host: the server's certificate must chain to t.CA and name
+// host (a DNS name, or an IP address in an IP SAN), ALPN offers h2 (gRPC
+// servers require it), and host is sent as SNI unless it is an IP address.
+func SecureADS(ads *bootstrapv3.Bootstrap, host string, t ADSTLS) *bootstrapv3.Bootstrap {
+	b := proto.Clone(ads).(*bootstrapv3.Bootstrap)
+	san := &tlsv3.SubjectAltNameMatcher{
+		SanType: tlsv3.SubjectAltNameMatcher_DNS,
+		Matcher: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: host}},
+	}
+	if isIP(host) {
+		san.SanType = tlsv3.SubjectAltNameMatcher_IP_ADDRESS
+	}
+	ctx := &tlsv3.UpstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{
+		AlpnProtocols: []string{"h2"},
+		ValidationContextType: &tlsv3.CommonTlsContext_ValidationContext{ValidationContext: &tlsv3.CertificateValidationContext{
+			TrustedCa:                 fileSource(t.CA),
+			MatchTypedSubjectAltNames: []*tlsv3.SubjectAltNameMatcher{san},
+		}},
+	}}
+	if !isIP(host) {
+		ctx.Sni = host
+	}
+	if t.ClientCert != "" || t.ClientKey != "" {
+		ctx.CommonTlsContext.TlsCertificates = []*tlsv3.TlsCertificate{{
+			CertificateChain: fileSource(t.ClientCert),
+			PrivateKey:       fileSource(t.ClientKey),
+		}}
+	}
+	for _, c := range b.GetStaticResources().GetClusters() {
+		if c.Name == ADSCluster {
+			c.TransportSocket = &corev3.TransportSocket{
+				Name:       wellknown.TransportSocketTLS,
+				ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: toAny(ctx)},
+			}
+		}
+	}
+	return b
+}
+
+func fileSource(name string) *corev3.DataSource {
+	return &corev3.DataSource{Specifier: &corev3.DataSource_Filename{Filename: name}}
 }
