@@ -3,7 +3,6 @@ package serve
 import (
 	"context"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,23 +17,21 @@ import (
 	"github.com/edgectl/edgectl/pkg/bundle"
 )
 
-// TestNACKNoStorm has a client reject every response for a second. With
-// the guard the server sends the version once and waits for a new one,
-// which it then sends; go-control-plane's cache as it is resends the
-// rejected version as fast as the client can reject it, which is what the
-// guard is for (and what shows that this test can see a storm).
+// TestNACKNoStorm has a client reject every response. With the guard the
+// server sends the rejected version once and waits for a new one, which it
+// then sends; go-control-plane's cache as it is resends the rejected
+// version as fast as the client can reject it, which is what the guard is
+// for (and what shows that this test can see a storm). Nothing here counts
+// responses in a stretch of time: the test waits for events, so a slow or
+// loaded machine changes only how long it takes.
 func TestNACKNoStorm(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name     string
-		guard    bool
-		min, max int64 // responses in the second
-	}{
-		{"guarded", true, 1, 3},
-		{"go-control-plane as is", false, 100, 1 << 62},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, guard := range []bool{true, false} {
+		name := "guarded"
+		if !guard {
+			name = "go-control-plane as is"
+		}
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			out := t.TempDir() + "/out"
 			publish := func(timeout string) string {
@@ -45,7 +42,7 @@ func TestNACKNoStorm(t *testing.T) {
 				return res.Bundles[0].Digest
 			}
 			v1 := publish("1s")
-			s := startServer(t, Options{withoutNACKGuard: !tt.guard}, Dir{Path: out})
+			s := startServer(t, Options{withoutNACKGuard: !guard}, Dir{Path: out})
 			eventually(t, "version 1", func() bool { return s.servedVersion(t, "edge") == v1 })
 
 			conn, err := grpc.NewClient(s.xds, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -63,7 +60,6 @@ func TestNACKNoStorm(t *testing.T) {
 			if err := stream.Send(&discoveryv3.DiscoveryRequest{Node: node, TypeUrl: resourcev3.ClusterType}); err != nil {
 				t.Fatal(err)
 			}
-			var responses atomic.Int64
 			versions := make(chan string, 1<<16)
 			go func() {
 				for {
@@ -71,7 +67,6 @@ func TestNACKNoStorm(t *testing.T) {
 					if err != nil {
 						return
 					}
-					responses.Add(1)
 					select {
 					case versions <- resp.VersionInfo:
 					default:
@@ -85,30 +80,37 @@ func TestNACKNoStorm(t *testing.T) {
 					})
 				}
 			}()
-			time.Sleep(time.Second)
-			n := responses.Load()
-			t.Logf("%d responses in 1s", n)
-			if n < tt.min || n > tt.max {
-				t.Fatalf("%d responses in 1s to a client that rejects everything, want %d to %d", n, tt.min, tt.max)
+			next := func(what string) string {
+				select {
+				case v := <-versions:
+					return v
+				case <-time.After(30 * time.Second):
+					t.Fatalf("no response: %s", what)
+					return ""
+				}
 			}
-			if !tt.guard {
+			if got := next("the first"); got != v1 {
+				t.Fatalf("first response has version %s, want %s", got, v1)
+			}
+			if !guard {
+				// The storm: the rejected version comes back again and
+				// again with nothing new published.
+				for i := range 50 {
+					if got := next("a resend"); got != v1 {
+						t.Fatalf("resend %d has version %s, want %s", i, got, v1)
+					}
+				}
 				return
 			}
-			eventually(t, "the NACKs to be counted", func() bool {
-				return s.metric(t, `edgectl_serve_nacks_total{protocol="sotw",type="cluster"}`) == float64(n)
+			eventually(t, "the NACK to be counted", func() bool {
+				return s.metric(t, `edgectl_serve_nacks_total{protocol="sotw",type="cluster"}`) == 1
 			})
-			if got := <-versions; got != v1 {
-				t.Errorf("first response has version %s, want %s", got, v1)
-			}
-			// A new version still reaches the client that rejected the last.
+			// The server has handled the NACK. Had it resent version 1, that
+			// response would come before any later one; the next one the
+			// client gets is the new version.
 			v2 := publish("2s")
-			select {
-			case got := <-versions:
-				if got != v2 {
-					t.Errorf("after a NACK the client got version %s, want %s", got, v2)
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("the new version never reached the client that rejected the last")
+			if got := next("the new version"); got != v2 {
+				t.Errorf("after a NACK the client got version %s, want %s (a resend of the rejected version)", got, v2)
 			}
 			if !containsLine(s.log.String(), "client rejected a version", "this client rejects everything", v1) {
 				t.Errorf("the NACK was not logged with its version and reason")
