@@ -39,9 +39,6 @@ func (f targetFlags) parse() (push.Target, error) {
 	if f.to == "" {
 		return push.Target{}, usageErrorf("missing --to: file:///path or k8s://[context/]namespace/name")
 	}
-	if strings.HasPrefix(f.to, "file:/") && !strings.HasPrefix(f.to, "file://") {
-		return push.Target{}, usageErrorf("--to %q: write file:///path, with three slashes", f.to)
-	}
 	t, err := push.ParseTarget(f.to)
 	if err != nil {
 		return push.Target{}, usageErrorf("--to: %v", err)
@@ -93,7 +90,7 @@ A target that already holds the bundle is left alone ("up to date").
 Exit codes: 0 pushed or up to date, 1 edgectl or the target failed, 2 usage
 error, 3 the bundle was refused (errors, damaged, or not the expected
 digest).`,
-		Example: `  edgectl compile -o out && edgectl push out/edge --to file:///etc/envoy/xds
+		Example: `  edgectl compile -d out && edgectl push out/edge --to file:///etc/envoy/xds
   edgectl push out/edge --to k8s://edge/envoy-config --expect-digest sha256:3f2a…
   edgectl push --to k8s://prod/edge/envoy-config --dry-run`,
 		Args: args(cobra.MaximumNArgs(1)),

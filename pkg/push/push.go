@@ -69,6 +69,8 @@ type Target struct {
 // ParseTarget reads file:///path and k8s://[context/]namespace/name.
 func ParseTarget(s string) (Target, error) {
 	switch {
+	case strings.HasPrefix(s, "file:") && !strings.HasPrefix(s, "file://"):
+		return Target{}, fmt.Errorf("target %q: write file:///path, with three slashes", s)
 	case strings.HasPrefix(s, "file://"):
 		p := strings.TrimPrefix(s, "file://")
 		if p == "" {
