@@ -169,3 +169,9 @@ func (g *Gateway) Route(req *Request) *Result { panic("unimplemented") }
 
 // Explain is Router.Explain through the gateway's listeners.
 func (g *Gateway) Explain(req *Request) (*Result, []Miss) { panic("unimplemented") }
+
+// ParseURL makes a request from a URL as a user writes it
+// ("https://api.acme.io/v1/orders?id=7"): the scheme, the authority as
+// written (port included) and the path with its query. A URL without a
+// scheme is http; without a path, "/".
+func ParseURL(method, raw string) (*Request, error) { panic("unimplemented") }
