@@ -20,6 +20,9 @@ type Gateway struct {
 	IR        *ir.Gateway
 	Resources *xds.Resources // file-based xDS form
 	Bootstrap *bootstrapv3.Bootstrap
+	// Probes are requests to send through both versions besides the
+	// ones made from routes: the route tests of the repository.
+	Probes []Probe
 }
 
 // Status of a compared thing.
@@ -66,6 +69,8 @@ type GatewayDiff struct {
 	Restart     []FieldChange  `json:"restart"`
 	Counts      Counts         `json:"counts"`
 	LiveChanges int            `json:"liveChanges"`
+	// Traffic is nil when the gateway is added or removed whole.
+	Traffic *Traffic `json:"traffic,omitempty"`
 }
 
 // HostDiff summarises the change to one virtual host for a reviewer.
@@ -157,6 +162,11 @@ func compareGateway(name string, base, head *Gateway) (*GatewayDiff, error) {
 	}
 	if len(g.Resources) == 0 && len(g.Hosts) == 0 && len(g.Restart) == 0 && g.Status == Changed {
 		return nil, nil
+	}
+	if g.Status == Changed && len(g.Resources) > 0 {
+		if g.Traffic, err = traffic(base, head); err != nil {
+			return nil, err
+		}
 	}
 	return g, nil
 }

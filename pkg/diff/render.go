@@ -57,6 +57,7 @@ func WriteText(w io.Writer, r *Report, l Labels, color bool) error {
 				}
 			}
 		}
+		writeTrafficText(&b, g.Traffic)
 		if len(g.Resources) > 0 {
 			b.WriteString("  Envoy resources (applied live over xDS):\n")
 			for _, rd := range g.Resources {
@@ -133,6 +134,7 @@ func WriteMarkdown(w io.Writer, r *Report, l Labels) error {
 			}
 			b.WriteByte('\n')
 		}
+		writeTrafficMarkdown(&b, g.Traffic)
 		if len(g.Restart) > 0 {
 			b.WriteString("> [!WARNING]\n> The bootstrap changes: Envoy needs a restart to apply these.\n>\n")
 			for _, f := range g.Restart {
@@ -162,4 +164,44 @@ func WriteMarkdown(w io.Writer, r *Report, l Labels) error {
 // md escapes what would break a table cell.
 func md(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", "<br>").Replace(s)
+}
+
+// shownChanges bounds the traffic changes a text or Markdown rendering
+// lists; the JSON form has them all.
+const shownChanges = 20
+
+func writeTrafficText(b *strings.Builder, t *Traffic) {
+	if t == nil || len(t.Changes) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "  Traffic: %d of %d %s change:\n", len(t.Changes), t.Requests, plural(t.Requests, "request", "requests"))
+	for i, c := range t.Changes {
+		if i == shownChanges {
+			fmt.Fprintf(b, "    … and %d more (-o json lists them all)\n", len(t.Changes)-shownChanges)
+			break
+		}
+		fmt.Fprintf(b, "    %s  (%s)\n        %s → %s\n", c.Request, c.From, c.Base, c.Head)
+	}
+}
+
+func writeTrafficMarkdown(b *strings.Builder, t *Traffic) {
+	if t == nil || len(t.Changes) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "%d of %d %s change:\n\n| request | from | before | after |\n|---|---|---|---|\n", len(t.Changes), t.Requests, plural(t.Requests, "request", "requests"))
+	for i, c := range t.Changes {
+		if i == shownChanges {
+			fmt.Fprintf(b, "\n… and %d more.\n", len(t.Changes)-shownChanges)
+			break
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", md(c.Request), md(c.From), md(c.Base), md(c.Head))
+	}
+	b.WriteByte('\n')
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
