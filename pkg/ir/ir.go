@@ -327,3 +327,31 @@ type Secret struct {
 	Key   string
 	CA    string
 }
+
+// RouteAt finds a route by where Envoy has it: the route configuration's
+// name, the virtual host's name and the route's position. A route table
+// lists its virtual hosts and routes in the order Envoy receives them, so
+// what a simulator matched maps back to the route's origin and team.
+func (g *Gateway) RouteAt(table, vhost string, index int) (*VirtualHost, *Route) {
+	for _, l := range g.Listeners {
+		tables := []*RouteTable{l.Routes}
+		for _, c := range l.Chains {
+			tables = append(tables, c.Routes)
+		}
+		for _, t := range tables {
+			if t == nil || t.Name != table {
+				continue
+			}
+			for _, vh := range t.VirtualHosts {
+				if vh.Name != vhost {
+					continue
+				}
+				if index < 0 || index >= len(vh.Routes) {
+					return vh, nil
+				}
+				return vh, vh.Routes[index]
+			}
+		}
+	}
+	return nil, nil
+}
