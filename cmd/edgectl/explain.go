@@ -1,0 +1,395 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edgectl/edgectl/pkg/compile"
+	"github.com/edgectl/edgectl/pkg/ir"
+	"github.com/edgectl/edgectl/pkg/routesim"
+)
+
+type explainFlags struct {
+	project projectFlags
+	method  string
+	headers []string
+	gateway string
+	client  string
+	random  uint64
+	output  string
+	misses  int
+}
+
+func newExplainCmd() *cobra.Command {
+	var f explainFlags
+	cmd := &cobra.Command{
+		Use:   "explain [SOURCE] URL",
+		Short: "Say where a request goes, and why, without running Envoy",
+		Long: `Explain compiles the repository (any revision, like validate) and sends one
+request through the simulator of each gateway's Envoy configuration: which
+listener, virtual host and route take it, what happens to it (forwarded,
+with the split and the backend the random value picks, redirected, answered
+directly, or no route), its rewrites, headers, timeout, retries and mirrors,
+and the file and line that defined the route with its team. For the routes
+before it in the same virtual host it says why each did not match, the
+closest first.
+
+URL is what a client asks for: https://api.acme.io/v1/orders?id=7. Its
+scheme picks the listener (https: the TLS listener, with the URL's host as
+SNI), its port the listener's port (default 80 or 443).
+
+Exit codes: 0 explained (whatever the verdict, a 404 included), 1 edgectl
+failed, 2 usage error, 3 the repository has errors.`,
+		Example: `  edgectl explain https://api.acme.io/v1/orders
+  edgectl explain examples/acme https://api.acme.io/v1/orders -H 'x-beta: true'
+  edgectl explain --rev main -X POST https://pay.acme.io/v2/charges -o json`,
+		Args: args(cobra.RangeArgs(1, 2)),
+		RunE: func(cmd *cobra.Command, a []string) error { return runExplain(cmd, f, a) },
+	}
+	f.project.bind(cmd)
+	fl := cmd.Flags()
+	fl.StringVarP(&f.method, "request", "X", "GET", "request method")
+	fl.StringArrayVarP(&f.headers, "header", "H", nil, "request header 'name: value' (repeatable)")
+	fl.StringVar(&f.gateway, "gateway", "", "only this gateway (default: every gateway that listens on the URL's port)")
+	fl.StringVar(&f.client, "client", "", "the client's IP address")
+	fl.Uint64Var(&f.random, "random", 0, "Envoy's random value for the request: picks from weighted backends and runtime fractions")
+	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	fl.IntVar(&f.misses, "misses", 5, "how many of the routes before the match to explain")
+	return cmd
+}
+
+func runExplain(cmd *cobra.Command, f explainFlags, a []string) error {
+	if err := oneOf(cmd, "output"); err != nil {
+		return err
+	}
+	rawURL := a[len(a)-1]
+	req, err := routesim.ParseURL(strings.ToUpper(f.method), rawURL)
+	if err != nil {
+		return usageErrorf("URL %q: %v", rawURL, err)
+	}
+	for _, h := range f.headers {
+		name, value, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return usageErrorf("-H %q: want 'name: value'", h)
+		}
+		req.Headers = append(req.Headers, routesim.Header{Name: strings.ToLower(strings.TrimSpace(name)), Value: strings.TrimSpace(value)})
+	}
+	req.ClientAddress, req.Random = f.client, f.random
+	if req.Scheme == "https" && req.SNI == "" {
+		req.SNI = hostOf(req.Authority)
+	}
+
+	src, err := openProject(f.project, a[:len(a)-1])
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	res, diags, err := compileProject(src)
+	if err != nil {
+		return err
+	}
+	printFindings(cmd.ErrOrStderr(), diags)
+	if diags.HasErrors() {
+		return rejected(diags)
+	}
+	exps, err := explainAll(res, req, f.gateway, src.Prefix)
+	if err != nil {
+		return err
+	}
+	if f.output == "json" {
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Request  string        `json:"request"`
+			Gateways []explanation `json:"gateways"`
+		}{req.String(), exps})
+	}
+	writeExplanation(cmd.OutOrStdout(), req, exps, f.misses)
+	return nil
+}
+
+// explanation is one gateway's verdict on the request, in words and
+// fields; its JSON form is documented in docs/testing.md.
+type explanation struct {
+	Gateway     string    `json:"gateway"`
+	Listener    string    `json:"listener,omitempty"`
+	FilterChain string    `json:"filterChain,omitempty"`
+	RouteConfig string    `json:"routeConfiguration,omitempty"`
+	VirtualHost *vhostRef `json:"virtualHost,omitempty"`
+	Route       *routeRef `json:"route,omitempty"`
+	Action      string    `json:"action"`
+	Outcome     string    `json:"outcome"`
+	Status      int       `json:"status,omitempty"`
+	Cluster     string    `json:"backend,omitempty"`
+	Weights     []weight  `json:"weights,omitempty"`
+	Location    string    `json:"location,omitempty"`
+	Body        string    `json:"body,omitempty"`
+	Path        string    `json:"path,omitempty"`
+	Host        string    `json:"host,omitempty"`
+	ReqAdd      []header  `json:"requestHeadersAdded,omitempty"`
+	ReqRemove   []string  `json:"requestHeadersRemoved,omitempty"`
+	RespAdd     []header  `json:"responseHeadersAdded,omitempty"`
+	RespRemove  []string  `json:"responseHeadersRemoved,omitempty"`
+	Timeout     string    `json:"timeout,omitempty"`
+	Retry       string    `json:"retry,omitempty"`
+	Mirrors     []string  `json:"mirrors,omitempty"`
+	Misses      []miss    `json:"notMatched,omitempty"`
+}
+
+type vhostRef struct {
+	Name    string   `json:"name"`
+	Team    string   `json:"team,omitempty"`
+	Domains []string `json:"domains,omitempty"`
+}
+
+type routeRef struct {
+	Name   string `json:"name,omitempty"`
+	Index  int    `json:"index"` // 1-based, as people count
+	Origin string `json:"origin,omitempty"`
+	Team   string `json:"team,omitempty"`
+}
+
+type weight struct {
+	Backend string `json:"backend"`
+	Weight  uint32 `json:"weight"`
+}
+
+type header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+type miss struct {
+	routeRef
+	Reason string `json:"reason"`
+}
+
+// explainAll explains the request on every gateway (or the one asked
+// for) whose listeners take it; when none does, on every gateway, so the
+// reader sees that no listener answers.
+func explainAll(res *compile.Result, req *routesim.Request, only, prefix string) ([]explanation, error) {
+	var out, refused []explanation
+	found := only == ""
+	for i, g := range res.Gateways {
+		if only != "" && g.Name != only {
+			continue
+		}
+		found = true
+		sim, err := routesim.NewGateway(res.Resources[i])
+		if err != nil {
+			return nil, fmt.Errorf("simulate gateway %q: %w", g.Name, err)
+		}
+		r, ms := sim.Explain(req)
+		e := explain(g, r, ms, req, prefix)
+		if r.Action == routesim.NoListener {
+			refused = append(refused, e)
+			continue
+		}
+		out = append(out, e)
+	}
+	if !found {
+		var names []string
+		for _, g := range res.Gateways {
+			names = append(names, g.Name)
+		}
+		return nil, usageErrorf("no gateway %q (the repository has %s)", only, strings.Join(names, ", "))
+	}
+	if len(out) == 0 {
+		return refused, nil
+	}
+	return out, nil
+}
+
+func explain(g *ir.Gateway, r *routesim.Result, ms []routesim.Miss, req *routesim.Request, prefix string) explanation {
+	e := explanation{
+		Gateway: g.Name, Listener: r.Listener, FilterChain: r.FilterChain, RouteConfig: r.RouteConfig,
+		Action: r.Action.String(), Outcome: r.Outcome(req), Status: r.Status, Location: r.Location, Body: r.Body,
+	}
+	origin := func(p ir.Route) string {
+		if p.Origin.File == "" {
+			return ""
+		}
+		o := p.Origin
+		if prefix != "" && prefix != "." {
+			o.File = path.Join(prefix, o.File)
+		}
+		return o.String()
+	}
+	if r.VirtualHost != "" {
+		vh, rt := g.RouteAt(r.RouteConfig, r.VirtualHost, r.RouteIndex)
+		e.VirtualHost = &vhostRef{Name: r.VirtualHost}
+		if vh != nil {
+			e.VirtualHost.Team, e.VirtualHost.Domains = vh.Team, vh.Domains
+		}
+		if r.RouteIndex >= 0 {
+			e.Route = &routeRef{Name: r.Route, Index: r.RouteIndex + 1}
+			if rt != nil {
+				e.Route.Origin, e.Route.Team = origin(*rt), rt.Team
+			}
+		}
+		for _, m := range ms {
+			ref := routeRef{Name: m.Name, Index: m.Index + 1}
+			if _, mr := g.RouteAt(r.RouteConfig, r.VirtualHost, m.Index); mr != nil {
+				ref.Origin, ref.Team = origin(*mr), mr.Team
+			}
+			e.Misses = append(e.Misses, miss{ref, m.Reason})
+		}
+	}
+	if r.Action != routesim.Forward {
+		return e
+	}
+	e.Cluster, e.Path, e.Host = r.Cluster, r.Path, r.Host
+	for _, w := range r.Weights {
+		e.Weights = append(e.Weights, weight{w.Cluster, w.Weight})
+	}
+	for _, h := range r.RequestHeaders {
+		e.ReqAdd = append(e.ReqAdd, header{h.Name, h.Value})
+	}
+	for _, h := range r.ResponseHeaders {
+		e.RespAdd = append(e.RespAdd, header{h.Name, h.Value})
+	}
+	e.ReqRemove, e.RespRemove = r.RequestHeadersRemoved, r.ResponseHeadersRemoved
+	e.Timeout = "none"
+	if r.Timeout > 0 {
+		e.Timeout = r.Timeout.String()
+	}
+	if p := r.Retry; p != nil {
+		// Envoy retries once when num_retries is unset.
+		n := uint32(1)
+		if p.GetNumRetries() != nil {
+			n = p.GetNumRetries().GetValue()
+		}
+		e.Retry = fmt.Sprintf("on %s, up to %d", p.GetRetryOn(), n)
+		if t := p.GetPerTryTimeout(); t != nil {
+			e.Retry += ", each try " + t.AsDuration().String()
+		}
+	}
+	for _, m := range r.Mirrors {
+		e.Mirrors = append(e.Mirrors, fmt.Sprintf("%s (%s%%)", m.Cluster, trimFloat(m.Percent)))
+	}
+	return e
+}
+
+func trimFloat(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.4f", f), "0"), ".")
+}
+
+func writeExplanation(w io.Writer, req *routesim.Request, exps []explanation, maxMisses int) {
+	fmt.Fprintln(w, req.String())
+	for _, e := range exps {
+		fmt.Fprintf(w, "\ngateway %s", e.Gateway)
+		if e.Action == routesim.NoListener.String() {
+			fmt.Fprintf(w, ": no listener takes the connection (port %s)\n", portOf(req))
+			continue
+		}
+		fmt.Fprintf(w, ", listener %s", e.Listener)
+		if e.FilterChain != "" {
+			fmt.Fprintf(w, ", filter chain %s", e.FilterChain)
+		}
+		fmt.Fprintf(w, ", routes %s\n", e.RouteConfig)
+		if e.VirtualHost == nil {
+			fmt.Fprintf(w, "  no virtual host serves %q: Envoy answers 404\n", req.Authority)
+			continue
+		}
+		fmt.Fprintf(w, "  virtual host %s%s: %s\n", e.VirtualHost.Name, teamOf(e.VirtualHost.Team), strings.Join(e.VirtualHost.Domains, ", "))
+		if e.Route != nil {
+			fmt.Fprintf(w, "  route #%d %s", e.Route.Index, e.Route.Name)
+			if e.Route.Origin != "" {
+				fmt.Fprintf(w, " at %s", e.Route.Origin)
+			}
+			fmt.Fprintf(w, "%s\n", teamOf(e.Route.Team))
+		} else {
+			fmt.Fprintln(w, "  no route matches")
+		}
+		fmt.Fprintf(w, "  → %s\n", e.Outcome)
+		if len(e.Weights) > 1 {
+			fmt.Fprintf(w, "    random value %d picks %s\n", req.Random, e.Cluster)
+		}
+		if e.Path != "" && e.Path != orSlash(req.Path) {
+			fmt.Fprintf(w, "    path %s → %s\n", orSlash(req.Path), e.Path)
+		}
+		if e.Host != "" && !strings.EqualFold(e.Host, req.Authority) {
+			fmt.Fprintf(w, "    host %s → %s\n", req.Authority, e.Host)
+		}
+		writeHeaderOps(w, "request headers", e.ReqAdd, e.ReqRemove)
+		writeHeaderOps(w, "response headers", e.RespAdd, e.RespRemove)
+		if e.Timeout != "" {
+			fmt.Fprintf(w, "    timeout %s\n", e.Timeout)
+		}
+		if e.Retry != "" {
+			fmt.Fprintf(w, "    retry %s\n", e.Retry)
+		}
+		for _, m := range e.Mirrors {
+			fmt.Fprintf(w, "    mirrored to %s\n", m)
+		}
+		if len(e.Misses) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "  routes before it that did not match, closest first:\n")
+		for i := len(e.Misses) - 1; i >= 0; i-- {
+			if len(e.Misses)-1-i == maxMisses {
+				fmt.Fprintf(w, "    … %d more (--misses N shows more)\n", i+1)
+				break
+			}
+			m := e.Misses[i]
+			fmt.Fprintf(w, "    #%d %s", m.Index, m.Name)
+			if m.Origin != "" {
+				fmt.Fprintf(w, " at %s", m.Origin)
+			}
+			fmt.Fprintf(w, ": %s\n", m.Reason)
+		}
+	}
+}
+
+func writeHeaderOps(w io.Writer, what string, add []header, remove []string) {
+	if len(add) == 0 && len(remove) == 0 {
+		return
+	}
+	var parts []string
+	for _, h := range add {
+		parts = append(parts, "+ "+h.Name+": "+h.Value)
+	}
+	for _, n := range remove {
+		parts = append(parts, "- "+n)
+	}
+	fmt.Fprintf(w, "    %s: %s\n", what, strings.Join(parts, "; "))
+}
+
+func teamOf(t string) string {
+	if t == "" {
+		return ""
+	}
+	return " (team " + t + ")"
+}
+
+func orSlash(p string) string {
+	if p == "" {
+		return "/"
+	}
+	return p
+}
+
+func hostOf(authority string) string {
+	if i := strings.LastIndexByte(authority, ':'); i >= 0 && !strings.Contains(authority[i:], "]") {
+		return authority[:i]
+	}
+	return strings.Trim(authority, "[]")
+}
+
+func portOf(req *routesim.Request) string {
+	if req.Port != 0 {
+		return fmt.Sprint(req.Port)
+	}
+	if i := strings.LastIndexByte(req.Authority, ':'); i >= 0 && !strings.Contains(req.Authority[i:], "]") {
+		return req.Authority[i+1:]
+	}
+	if req.Scheme == "https" {
+		return "443"
+	}
+	return "80"
+}
