@@ -30,6 +30,7 @@ import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -231,9 +232,10 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 		items = append(items, item{f, "Secret", s.Name, s})
 	}
 
-	// Render every resource and both bootstraps in parallel.
+	// Render every resource, then the bootstraps: the static one's inline
+	// route configurations are the RDS files' encodings, spliced in where
+	// xds.StaticSpliced left a stand-in, so each route is encoded once.
 	jsons := make([][]byte, len(items))
-	boots := map[string]*bootstrapv3.Bootstrap{StaticBootstrapFile: in.Static, FilesBootstrapFile: in.Dynamic}
 	out := map[string][]byte{}
 	var mu sync.Mutex
 	var g errgroup.Group
@@ -244,20 +246,42 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 			return err
 		})
 	}
-	for name, b := range boots {
-		g.Go(func() error {
-			js, err := canonicalJSON(b)
-			if err != nil {
-				return err
-			}
-			y, err := jsonToYAML(js)
-			mu.Lock()
-			out[name] = y
-			mu.Unlock()
+	g.Go(func() error {
+		js, err := canonicalJSON(in.Dynamic)
+		if err != nil {
 			return err
-		})
-	}
+		}
+		y, err := jsonToYAML(js)
+		mu.Lock()
+		out[FilesBootstrapFile] = y
+		mu.Unlock()
+		return err
+	})
 	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	js, err := canonicalJSON(in.Static)
+	if err != nil {
+		return nil, err
+	}
+	for i, it := range items {
+		rc, ok := it.msg.(*routev3.RouteConfiguration)
+		head := `{"@type":"` + TypeURL(rc) + `",`
+		if !ok || len(jsons[i]) <= len(head) {
+			continue // no name, so no stand-in either
+		}
+		stand, err := canonicalJSON(xds.SplicedRoutes(rc.Name))
+		if err != nil {
+			return nil, err
+		}
+		// The message's own JSON is its Any form without the "@type".
+		own := append([]byte{'{'}, jsons[i][len(head):]...)
+		js = bytes.ReplaceAll(js, stand, own)
+	}
+	if bytes.Contains(js, []byte(`"edgectl-spliced:`)) {
+		return nil, fmt.Errorf("static bootstrap: a listener names a route configuration the gateway does not have")
+	}
+	if out[StaticBootstrapFile], err = jsonToYAML(js); err != nil {
 		return nil, err
 	}
 	entries := make([]ResourceEntry, len(items))

@@ -217,15 +217,15 @@ func build(g *ir.Gateway, meta bundle.Meta) (*bundle.Bundle, *xds.Resources, *bo
 	if err := g.Validate(); err != nil {
 		return nil, nil, nil, internal(err)
 	}
-	rs := xds.Translate(g, xds.Files, xds.Static)
+	rs := xds.Translate(g, xds.Files, xds.StaticSpliced)
 	files, static := rs[0], rs[1]
 	if err := xds.Check(files, xds.Files); err != nil {
 		return nil, nil, nil, internal(err)
 	}
 	// The route configurations are shared by both modes and were checked
-	// above; the static listeners, which hold them inline, are checked
-	// whole, so what the static bootstrap says is validated as written.
-	if err := xds.Check(&xds.Resources{Listeners: static.Listeners, Clusters: static.Clusters, Secrets: static.Secrets}, xds.Static); err != nil {
+	// above; the static listeners hold stand-ins for them, which the
+	// encoder replaces with the same checked route configurations.
+	if err := xds.Check(&xds.Resources{Listeners: static.Listeners, Clusters: static.Clusters, Secrets: static.Secrets}, xds.StaticSpliced); err != nil {
 		return nil, nil, nil, internal(err)
 	}
 	staticBoot, filesBoot := xds.StaticBootstrap(g, static), xds.FilesBootstrap(g)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/edgectl/edgectl/pkg/bundle"
 	"github.com/edgectl/edgectl/pkg/source"
+	"github.com/edgectl/edgectl/pkg/xds"
 )
 
 const example = "../../examples/acme"
@@ -144,6 +145,31 @@ func TestGatewaysInNameOrder(t *testing.T) {
 		}
 		if strings.Join(got, " ") != "alpha bravo charlie delta echo" {
 			t.Fatalf("bundles in order %v", got)
+		}
+	}
+}
+
+// TestSplicedStaticBootstrap holds the encoder's splice to what it stands
+// for: the static bootstrap of a bundle is byte for byte the encoding of
+// the bootstrap with its route configurations inline.
+func TestSplicedStaticBootstrap(t *testing.T) {
+	t.Parallel()
+	res, diags, err := Compile(context.Background(), &source.Source{FS: os.DirFS(example)}, testMeta)
+	if err != nil || diags.HasErrors() {
+		t.Fatalf("compile: %v %v", err, diags)
+	}
+	for i, g := range res.Gateways {
+		inline := xds.StaticBootstrap(g, xds.Translate(g, xds.Static)[0])
+		want, err := bundle.YAML(inline)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := res.Bundles[i].File(bundle.StaticBootstrapFile)
+		if !bytes.Equal(got, want) {
+			t.Errorf("gateway %s: the spliced static bootstrap differs from the inline one", g.Name)
+		}
+		if !bytes.Contains(got, []byte("virtual_hosts:")) {
+			t.Errorf("gateway %s: no route configuration in the static bootstrap", g.Name)
 		}
 	}
 }

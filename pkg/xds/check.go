@@ -276,7 +276,7 @@ func checkRefs(r *Resources, mode Mode) []error {
 			case *hcmv3.HttpConnectionManager:
 				switch rs := m.RouteSpecifier.(type) {
 				case *hcmv3.HttpConnectionManager_Rds:
-					if mode == Static {
+					if mode.static() {
 						fail("%s: a static bootstrap cannot use RDS", where)
 					}
 					referenced[rs.Rds.RouteConfigName] = true
@@ -289,7 +289,7 @@ func checkRefs(r *Resources, mode Mode) []error {
 			case *tlsv3.SdsSecretConfig:
 				checkSecretRef(where, m)
 			case *corev3.ConfigSource:
-				if mode == Static && (m.GetPathConfigSource() != nil || m.GetAds() != nil) {
+				if mode.static() && (m.GetPathConfigSource() != nil || m.GetAds() != nil) {
 					fail("%s: a static bootstrap refers to a dynamic source", where)
 				}
 			}
@@ -297,7 +297,7 @@ func checkRefs(r *Resources, mode Mode) []error {
 	}
 	for _, rc := range r.Routes {
 		checkRouteConfig("route configuration "+rc.Name, rc)
-		if mode != Static && !referenced[rc.Name] {
+		if !mode.static() && !referenced[rc.Name] {
 			fail("route configuration %q is used by no listener", rc.Name)
 		}
 	}

@@ -96,6 +96,8 @@ func (t translator) hcmFilter(statPrefix, routeName string, routes []*routev3.Ro
 	case Static:
 		i := slices.IndexFunc(routes, func(r *routev3.RouteConfiguration) bool { return r.Name == routeName })
 		hcm.RouteSpecifier = &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: routes[i]}
+	case StaticSpliced:
+		hcm.RouteSpecifier = &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: SplicedRoutes(routeName)}
 	case Files:
 		hcm.RouteSpecifier = &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{RouteConfigName: routeName, ConfigSource: t.fileSource(RouteFile(routeName))}}
 	case ADS:

@@ -37,10 +37,25 @@ const (
 	Files
 	// ADS: everything over one aggregated gRPC stream.
 	ADS
+	// StaticSpliced is Static with each inline route configuration a
+	// stand-in that names it (SplicedRoutes): the routes are checked and
+	// encoded once, for their RDS file, and the bundle's encoder splices
+	// that encoding into the static bootstrap, which then reads exactly as
+	// a Static one.
+	StaticSpliced
 )
 
 func (m Mode) String() string {
-	return [...]string{"static", "files", "ads"}[m]
+	return [...]string{"static", "files", "ads", "static-spliced"}[m]
+}
+
+func (m Mode) static() bool { return m == Static || m == StaticSpliced }
+
+// SplicedRoutes is the stand-in for route configuration name in the
+// listeners of StaticSpliced: a name no user can give (the prefix is
+// reserved, and ':' is in no generated name).
+func SplicedRoutes(name string) *routev3.RouteConfiguration {
+	return &routev3.RouteConfiguration{Name: "edgectl-spliced:" + name}
 }
 
 // SDSCluster is the static cluster that reaches a gateway's SDS server.
