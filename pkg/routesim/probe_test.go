@@ -91,4 +91,3 @@ func headersString(hs []Header) string {
 	}
 	return s + "]"
 }
-
