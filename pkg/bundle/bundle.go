@@ -200,6 +200,14 @@ type xdsFile struct {
 	items   [][]byte
 }
 
+// item is one resource of a bundle, and the file it goes in.
+type item struct {
+	file *xdsFile
+	typ  string
+	name string
+	msg  proto.Message
+}
+
 // Encode builds a bundle.
 func Encode(in Input, meta Meta) (*Bundle, error) {
 	// Listeners and clusters share one file each; Envoy needs both files
@@ -207,12 +215,6 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 	lds := &xdsFile{path: XDSDir + "/" + xds.LDSFile, typeURL: TypeURL(&listenerv3.Listener{})}
 	cds := &xdsFile{path: XDSDir + "/" + xds.CDSFile, typeURL: TypeURL(&clusterv3.Cluster{})}
 	files := []*xdsFile{lds, cds}
-	type item struct {
-		file *xdsFile
-		typ  string
-		name string
-		msg  proto.Message
-	}
 	var items []item
 	r := in.Resources
 	for _, l := range r.Listeners {
@@ -260,34 +262,29 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	js, err := canonicalJSON(in.Static)
-	if err != nil {
-		return nil, err
-	}
-	for i, it := range items {
-		rc, ok := it.msg.(*routev3.RouteConfiguration)
-		head := `{"@type":"` + TypeURL(rc) + `",`
-		if !ok || len(jsons[i]) <= len(head) {
-			continue // no name, so no stand-in either
-		}
-		stand, err := canonicalJSON(xds.SplicedRoutes(rc.Name))
-		if err != nil {
-			return nil, err
-		}
-		// The message's own JSON is its Any form without the "@type".
-		own := append([]byte{'{'}, jsons[i][len(head):]...)
-		js = bytes.ReplaceAll(js, stand, own)
-	}
-	if bytes.Contains(js, []byte(`"edgectl-spliced:`)) {
-		return nil, fmt.Errorf("static bootstrap: a listener names a route configuration the gateway does not have")
-	}
-	if out[StaticBootstrapFile], err = jsonToYAML(js); err != nil {
-		return nil, err
-	}
 	entries := make([]ResourceEntry, len(items))
 	for i, it := range items {
 		it.file.items = append(it.file.items, jsons[i])
 		entries[i] = ResourceEntry{Type: it.typ, Name: it.name, File: it.file.path, SHA256: sum(jsons[i])}
+	}
+	// The xDS files' bodies and the static bootstrap render at once; the
+	// files' first line, which carries the digest, comes after.
+	bodies := make([][]byte, len(files))
+	for i, f := range files {
+		g.Go(func() (err error) {
+			bodies[i], err = discoveryBody(f.typeURL, f.items)
+			return err
+		})
+	}
+	g.Go(func() error {
+		y, err := staticBootstrap(in.Static, items, jsons)
+		mu.Lock()
+		out[StaticBootstrapFile] = y
+		mu.Unlock()
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 
 	// The digest is over every resource and both bootstraps; the xDS files
@@ -296,18 +293,12 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 		return strings.Compare(a.Type+"\x00"+a.Name, b.Type+"\x00"+b.Name)
 	})
 	digest := digestOf(in.Gateway, entries, sum(out[StaticBootstrapFile]), sum(out[FilesBootstrapFile]))
-
-	for _, f := range files {
-		g.Go(func() error {
-			y, err := discoveryFile(digest, f.typeURL, f.items)
-			mu.Lock()
-			out[f.path] = y
-			mu.Unlock()
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	head, err := discoveryHead(digest)
+	if err != nil {
 		return nil, err
+	}
+	for i, f := range files {
+		out[f.path] = append(append(make([]byte, 0, len(head)+len(bodies[i])), head...), bodies[i]...)
 	}
 
 	m := &Manifest{
@@ -339,6 +330,35 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// staticBootstrap renders the static bootstrap, whose listeners hold
+// stand-ins for their route configurations (xds.StaticSpliced): each is
+// replaced by the encoding the RDS file has, so the file reads exactly as
+// if the routes had been encoded inline, and they are encoded once.
+func staticBootstrap(b *bootstrapv3.Bootstrap, items []item, jsons [][]byte) ([]byte, error) {
+	js, err := canonicalJSON(b)
+	if err != nil {
+		return nil, err
+	}
+	for i, it := range items {
+		rc, ok := it.msg.(*routev3.RouteConfiguration)
+		head := `{"@type":"` + TypeURL(rc) + `",`
+		if !ok || len(jsons[i]) <= len(head) {
+			continue // no name, so no stand-in either
+		}
+		stand, err := canonicalJSON(xds.SplicedRoutes(rc.Name))
+		if err != nil {
+			return nil, err
+		}
+		// The message's own JSON is its Any form without the "@type".
+		own := append([]byte{'{'}, jsons[i][len(head):]...)
+		js = bytes.ReplaceAll(js, stand, own)
+	}
+	if bytes.Contains(js, []byte(`"edgectl-spliced:`)) {
+		return nil, fmt.Errorf("static bootstrap: a listener names a route configuration the gateway does not have")
+	}
+	return jsonToYAML(js)
 }
 
 // checkNoKeys is the last line of defence against key material in a

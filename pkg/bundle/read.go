@@ -366,10 +366,27 @@ func compareIndex(listed, got []ResourceEntry, name func(string) string, faulty 
 	return probs
 }
 
-// discoveryFile is an xDS file as Encode writes it.
+// discoveryFile is an xDS file as Encode writes it: a DiscoveryResponse
+// whose version is the bundle's digest.
 func discoveryFile(digest, typeURL string, items [][]byte) ([]byte, error) {
+	head, err := discoveryHead(digest)
+	if err != nil {
+		return nil, err
+	}
+	body, err := discoveryBody(typeURL, items)
+	return append(head, body...), err
+}
+
+// discoveryHead and discoveryBody are the two parts of a discovery file.
+// YAML renders each top-level key of a mapping on lines of its own, so the
+// body can be rendered before the digest is known.
+func discoveryHead(digest string) ([]byte, error) {
+	return jsonToYAML(fmt.Appendf(nil, `{"version_info":%q}`, digest))
+}
+
+func discoveryBody(typeURL string, items [][]byte) ([]byte, error) {
 	var js bytes.Buffer
-	fmt.Fprintf(&js, `{"version_info":%q,"resources":[`, digest)
+	js.WriteString(`{"resources":[`)
 	for i, item := range items {
 		if i > 0 {
 			js.WriteByte(',')

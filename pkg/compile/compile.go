@@ -219,27 +219,12 @@ func build(g *ir.Gateway, meta bundle.Meta) (*bundle.Bundle, *xds.Resources, *bo
 	}
 	rs := xds.Translate(g, xds.Files, xds.StaticSpliced)
 	files, static := rs[0], rs[1]
-	if err := xds.Check(files, xds.Files); err != nil {
-		return nil, nil, nil, internal(err)
-	}
-	// The route configurations are shared by both modes and were checked
-	// above; the static listeners hold stand-ins for them, which the
-	// encoder replaces with the same checked route configurations.
-	if err := xds.Check(&xds.Resources{Listeners: static.Listeners, Clusters: static.Clusters, Secrets: static.Secrets}, xds.StaticSpliced); err != nil {
-		return nil, nil, nil, internal(err)
-	}
 	staticBoot, filesBoot := xds.StaticBootstrap(g, static), xds.FilesBootstrap(g)
-	if err := xds.CheckBootstrap(filesBoot, "bootstrap-xds"); err != nil {
-		return nil, nil, nil, internal(err)
-	}
-	// The static bootstrap's listeners, clusters and secrets were checked
-	// above; validate only the bootstrap's own fields.
-	if err := staticBoot.GetNode().ValidateAll(); err != nil {
-		return nil, nil, nil, internal(err)
-	}
-	if err := xds.CheckStaticNames(staticBoot); err != nil {
-		return nil, nil, nil, internal(err)
-	}
+	// Envoy's validation of what was built runs while it is encoded: both
+	// only read the messages, and a bundle that fails the check is dropped.
+	var checked error
+	var wg sync.WaitGroup
+	wg.Go(func() { checked = check(files, static, staticBoot, filesBoot) })
 	b, err := bundle.Encode(bundle.Input{
 		Gateway:   g.Name,
 		Node:      bundle.Node{ID: g.NodeID, Cluster: g.NodeCluster},
@@ -249,10 +234,36 @@ func build(g *ir.Gateway, meta bundle.Meta) (*bundle.Bundle, *xds.Resources, *bo
 		Dynamic:   filesBoot,
 		Resources: files,
 	}, meta)
+	wg.Wait()
+	if checked != nil {
+		return nil, nil, nil, internal(checked)
+	}
 	if err != nil {
 		return nil, nil, nil, internal(err)
 	}
 	return b, files, filesBoot, nil
+}
+
+// check holds what a gateway compiled to against what Envoy would load.
+func check(files, static *xds.Resources, staticBoot, filesBoot *bootstrapv3.Bootstrap) error {
+	if err := xds.Check(files, xds.Files); err != nil {
+		return err
+	}
+	// The route configurations are shared by both modes and were checked
+	// above; the static listeners hold stand-ins for them, which the
+	// encoder replaces with the same checked route configurations.
+	if err := xds.Check(&xds.Resources{Listeners: static.Listeners, Clusters: static.Clusters, Secrets: static.Secrets}, xds.StaticSpliced); err != nil {
+		return err
+	}
+	if err := xds.CheckBootstrap(filesBoot, "bootstrap-xds"); err != nil {
+		return err
+	}
+	// The static bootstrap's listeners, clusters and secrets were checked
+	// above; validate only the bootstrap's own fields.
+	if err := staticBoot.GetNode().ValidateAll(); err != nil {
+		return err
+	}
+	return xds.CheckStaticNames(staticBoot)
 }
 
 // Stats counts what a gateway serves. A virtual host served on several
