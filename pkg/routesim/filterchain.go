@@ -62,7 +62,9 @@ var criteria = []criterion{
 		}
 		return -1
 	},
-	func(m *listenerv3.FilterChainMatch, c *conn) int { return cidrScore(m.GetDirectSourcePrefixRanges(), c.src) },
+	func(m *listenerv3.FilterChainMatch, c *conn) int {
+		return cidrScore(m.GetDirectSourcePrefixRanges(), c.src)
+	},
 	func(m *listenerv3.FilterChainMatch, c *conn) int {
 		switch m.GetSourceType() {
 		case listenerv3.FilterChainMatch_ANY:

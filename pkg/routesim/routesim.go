@@ -173,4 +173,3 @@ type Miss struct {
 	Name   string
 	Reason string
 }
-
