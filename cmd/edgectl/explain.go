@@ -313,7 +313,7 @@ func writeExplanation(w io.Writer, req *routesim.Request, exps []explanation, ma
 		if e.Path != "" && e.Path != orSlash(req.Path) {
 			fmt.Fprintf(w, "    path %s → %s\n", orSlash(req.Path), e.Path)
 		}
-		if e.Host != "" && !strings.EqualFold(e.Host, req.Authority) {
+		if e.Host != "" && !strings.EqualFold(hostOf(e.Host), hostOf(req.Authority)) {
 			fmt.Fprintf(w, "    host %s → %s\n", req.Authority, e.Host)
 		}
 		writeHeaderOps(w, "request headers", e.ReqAdd, e.ReqRemove)
