@@ -44,7 +44,7 @@ func (r *Result) Outcome(req *Request) string {
 	case NoRoute:
 		b.WriteString("404 no route")
 	case NoListener:
-		b.WriteString("connection refused (no listener)")
+		b.WriteString("connection closed (no listener or filter chain takes it)")
 	}
 	return b.String()
 }
