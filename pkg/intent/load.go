@@ -372,6 +372,12 @@ func scanValues(t *text, root *yaml.Node) diag.List {
 
 // parseFile reads every document of one file.
 func parseFile(sch *schema.Schema, p string, data []byte, isProject bool) ([]any, diag.List) {
+	return parse(sch, p, data, isProject, len(data) >= largeFile)
+}
+
+// parse is parseFile, with the passes over a large file's documents run
+// at once (large) or one after the other.
+func parse(sch *schema.Schema, p string, data []byte, isProject, large bool) ([]any, diag.List) {
 	var diags diag.List
 	var out []any
 	t := newText(p, data)
@@ -402,12 +408,24 @@ func parseFile(sch *schema.Schema, p string, data []byte, isProject bool) ([]any
 			diags = append(diags, dd...)
 			continue
 		}
-		if dd := scanValues(t, n); len(dd) > 0 {
-			diags = append(diags, dd...)
+		// The tree is bounded now (checkNodes refused runaway aliases), and
+		// the scan for keys, the schema and the decoding only read it: in a
+		// large file they run at once.
+		var keys diag.List
+		var wg sync.WaitGroup
+		if large {
+			wg.Go(func() { keys = scanValues(t, n) })
+		} else if keys = scanValues(t, n); len(keys) > 0 {
+			diags = append(diags, keys...)
 			continue
 		}
 		doc := &Doc{File: p, Index: index, src: data, node: n}
-		v, dd := decodeDoc(sch, doc, isProject)
+		v, dd := decodeDoc(sch, doc, isProject, large)
+		wg.Wait()
+		if len(keys) > 0 {
+			diags = append(diags, keys...)
+			continue
+		}
 		diags = append(diags, dd...)
 		if v != nil {
 			out = append(out, v)
@@ -416,8 +434,14 @@ func parseFile(sch *schema.Schema, p string, data []byte, isProject bool) ([]any
 	return out, diags
 }
 
-// decodeDoc checks a document's header and schema, then decodes it.
-func decodeDoc(sch *schema.Schema, doc *Doc, isProject bool) (any, diag.List) {
+// largeFile is the size from which a file's documents are checked and
+// decoded on several goroutines at once.
+const largeFile = 256 << 10
+
+// decodeDoc checks a document's header and schema, then decodes it. With
+// concurrent set, the decoding runs while the schema is checked, and is
+// dropped if the schema refuses the document.
+func decodeDoc(sch *schema.Schema, doc *Doc, isProject, concurrent bool) (any, diag.List) {
 	var diags diag.List
 	if doc.node.Kind != yaml.MappingNode {
 		diags.Errorf(doc.Pos(), "document", "a document must be a mapping with apiVersion and kind")
@@ -465,7 +489,18 @@ func decodeDoc(sch *schema.Schema, doc *Doc, isProject bool) (any, diag.List) {
 		diags.Errorf(doc.Pos("kind"), "document", "%s", msg)
 		return nil, diags
 	}
-	for _, v := range sch.Check(def, doc.node) {
+	if n := scalarField(child(doc.node, "metadata"), "name"); n != nil {
+		doc.Name = n.Value
+	}
+	var typed any
+	var typedErr error
+	var wg sync.WaitGroup
+	if concurrent {
+		wg.Go(func() { typed, typedErr = decodeTyped(doc) })
+	}
+	violations := sch.Check(def, doc.node)
+	wg.Wait()
+	for _, v := range violations {
 		msg := v.Message
 		if v.Path != "" {
 			msg = v.Path + ": " + msg
@@ -478,17 +513,16 @@ func decodeDoc(sch *schema.Schema, doc *Doc, isProject bool) (any, diag.List) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	if n := scalarField(child(doc.node, "metadata"), "name"); n != nil {
-		doc.Name = n.Value
+	if !concurrent {
+		typed, typedErr = decodeTyped(doc)
 	}
-	v, err := decodeTyped(doc)
-	if err != nil {
+	if typedErr != nil {
 		// The schema admitted a document the types cannot hold: a bug in
 		// edgectl, reported at the document so the user is not stuck.
-		diags.Errorf(doc.Pos(), "schema", "internal error decoding %s: %v", doc.ID(), err)
+		diags.Errorf(doc.Pos(), "schema", "internal error decoding %s: %v", doc.ID(), typedErr)
 		return nil, diags
 	}
-	return v, diags
+	return typed, diags
 }
 
 func decodeTyped(doc *Doc) (any, error) {
