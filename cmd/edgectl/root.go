@@ -104,6 +104,7 @@ command line wins.`,
 		newSchemaCmd(),
 		newVersionCmd(),
 		newServeCmd(),
+		newRoutecheckCmd(),
 	)
 	completeChoices(root)
 	return root
