@@ -129,9 +129,13 @@ func scalarJSON(n *yaml.Node) string {
 	return string(s)
 }
 
-// protoErr matches protojson's errors: a prefix that varies on purpose, the
-// line and column in the JSON, then the message.
-var protoErr = regexp.MustCompile(`^proto:[\s\x{a0}]*(?:\(line (\d+):\d+\):[\s\x{a0}]*)?`)
+// protoErr matches the parts of protojson's errors that are about the JSON
+// rather than the file: a prefix that varies on purpose, and the line and
+// column in the JSON.
+var (
+	protoPrefix = regexp.MustCompile(`^proto:[\s\x{a0}]*`)
+	protoLine   = regexp.MustCompile(`[\s\x{a0}]*\(line (\d+):\d+\):?`)
+)
 
 // unmarshal decodes d into m with protojson, which refuses unknown fields
 // as Envoy does, and turns its error into a finding at the YAML position.
@@ -142,8 +146,9 @@ func (d *jsonDoc) unmarshal(m proto.Message, at diag.Pos, where string) (diag.Di
 	}
 	msg := err.Error()
 	pos := at
-	if sub := protoErr.FindStringSubmatch(msg); sub != nil {
-		msg = msg[len(sub[0]):]
+	msg = protoPrefix.ReplaceAllString(msg, "")
+	if sub := protoLine.FindStringSubmatch(msg); sub != nil {
+		msg = strings.TrimLeft(strings.Replace(msg, sub[0], "", 1), ": ")
 		if line, err := strconv.Atoi(sub[1]); err == nil && line >= 1 && line <= len(d.pos) {
 			pos = d.pos[line-1]
 		}

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
+	"unicode"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -47,6 +50,7 @@ func LoadRoutes(file string, data []byte) (*Routes, diag.List) {
 	at = nodePos(file, root)
 	doc := toJSON(file, root)
 	var rc *routev3.RouteConfiguration
+	rcNode := root
 	if hasKey(root, "resources") {
 		var dr discoveryv3.DiscoveryResponse
 		if d, ok := doc.unmarshal(&dr, at, ""); !ok {
@@ -67,6 +71,9 @@ func LoadRoutes(file string, data []byte) (*Routes, diag.List) {
 			l.Errorf(at, "", "resources[0] is a %s, not a route configuration", m.ProtoReflect().Descriptor().FullName())
 			return nil, l
 		}
+		if res := field(root, "resources"); res != nil && res.Kind == yaml.SequenceNode && len(res.Content) == 1 {
+			rcNode = resolve(res.Content[0])
+		}
 	} else {
 		rc = &routev3.RouteConfiguration{}
 		if d, ok := doc.unmarshal(rc, at, ""); !ok {
@@ -75,7 +82,12 @@ func LoadRoutes(file string, data []byte) (*Routes, diag.List) {
 		}
 	}
 	for _, err := range validate(rc) {
-		l.Errorf(diag.Pos{File: file}, "", "%v", err)
+		path, reason := validationPath(err.Error())
+		if len(path) == 0 {
+			l.Errorf(diag.Pos{File: file}, "", "%v", err)
+			continue
+		}
+		l.Errorf(nodePos(file, find(rcNode, path)), "", "%s: %s", strings.Join(path, "."), reason)
 	}
 	if l.HasErrors() {
 		return nil, l
@@ -111,14 +123,79 @@ func parseYAML(file string, data []byte) (*yaml.Node, diag.Diagnostic, bool) {
 	return doc.Content[0], diag.Diagnostic{}, true
 }
 
-func hasKey(m *yaml.Node, key string) bool {
+func hasKey(m *yaml.Node, key string) bool { return field(m, key) != nil }
+
+// field returns the value of a mapping's key, spelled as in the proto or
+// in lowerCamelCase; nil when absent.
+func field(m *yaml.Node, key string) *yaml.Node {
 	m = resolve(m)
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if resolve(m.Content[i]).Value == key {
-			return true
+		if k := resolve(m.Content[i]).Value; k == key || k == lowerCamel(key) {
+			return resolve(m.Content[i+1])
 		}
 	}
-	return false
+	return nil
+}
+
+// validationStep is one link of the chain the generated validators report:
+// "invalid VirtualHost.Routes[1]: embedded message failed validation".
+var validationStep = regexp.MustCompile(`^invalid [A-Za-z0-9_]+\.([A-Za-z0-9_]+)(\[[^\]]*\])?: (.*)$`)
+
+// validationPath reads a validation error as a field path in proto names
+// (virtual_hosts[0], routes[1], match, path_specifier) and the reason.
+func validationPath(msg string) ([]string, string) {
+	var path []string
+	for _, seg := range strings.Split(msg, " | caused by: ") {
+		m := validationStep.FindStringSubmatch(seg)
+		if m == nil {
+			return nil, msg
+		}
+		path = append(path, snake(m[1])+m[2])
+		msg = m[3]
+	}
+	return path, msg
+}
+
+func snake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// find follows a validation path as far as the YAML goes (a oneof's name is
+// no key) and returns the node it reaches.
+func find(n *yaml.Node, path []string) *yaml.Node {
+	for _, step := range path {
+		name, index, _ := strings.Cut(step, "[")
+		next := field(n, name)
+		if next == nil {
+			return n
+		}
+		if index = strings.TrimSuffix(index, "]"); index != "" {
+			i, err := strconv.Atoi(index)
+			switch {
+			case err == nil && next.Kind == yaml.SequenceNode && i < len(next.Content):
+				next = resolve(next.Content[i])
+			case err != nil && next.Kind == yaml.MappingNode:
+				if v := field(next, strings.Trim(index, `"`)); v != nil {
+					next = v
+				}
+			}
+		}
+		n = next
+	}
+	return n
 }
 
 type validatorAll interface{ ValidateAll() error }

@@ -450,7 +450,11 @@ func (p *parser) message(n *yaml.Node, m proto.Message, where string) bool {
 	}
 	if errs := validate(m); len(errs) > 0 {
 		for _, err := range errs {
-			p.errorf(n, "%s: %v", where, err)
+			if path, reason := validationPath(err.Error()); len(path) > 0 {
+				p.errorf(find(n, path), "%s.%s: %s", where, strings.Join(path, "."), reason)
+			} else {
+				p.errorf(n, "%s: %v", where, err)
+			}
 		}
 		return false
 	}
