@@ -278,47 +278,49 @@ func (c *checker) redirectURL() string {
 	return c.res.Location
 }
 
-// requestHeaders are the request's headers after the route's changes, as
-// the upstream would receive them.
+// requestHeaders are the request's headers as the upstream would receive
+// them, after the route's changes; those of a request the router answers
+// itself are left as they came.
 func (c *checker) requestHeaders() headerMap {
 	scheme := "http"
 	if c.in.SSL {
 		scheme = "https"
 	}
+	authority, path := c.in.Authority, c.in.Path
+	headers := c.in.RequestHeaders
+	if c.forward() {
+		authority, path = c.res.Host, c.res.Path
+		headers = c.res.UpstreamHeaders
+	}
 	var h headerMap
-	h.add(":authority", c.in.Authority)
-	h.add(":path", c.in.Path)
+	h.add(":authority", authority)
+	h.add(":path", path)
 	h.add(":method", c.in.Method)
-	h.add("x-forwarded-proto", scheme)
 	h.add(":scheme", scheme)
-	if c.in.Internal {
-		h.add("x-envoy-internal", "true")
-	}
-	for _, e := range c.in.RequestHeaders {
-		h.add(e.Name, e.Value)
-	}
 	if !c.forward() {
-		return h
+		h.add("x-forwarded-proto", scheme)
+		if c.in.Internal {
+			h.add("x-envoy-internal", "true")
+		}
 	}
-	for _, name := range c.res.RequestHeadersRemoved {
-		h.del(name)
-	}
-	for _, e := range c.res.RequestHeaders {
+	for _, e := range headers {
 		h.add(e.Name, e.Value)
 	}
-	if c.res.Host != "" && c.res.Host != c.in.Authority {
-		h.set(":authority", c.res.Host)
-	}
-	if c.res.Path != "" && c.res.Path != c.in.Path {
-		h.set(":path", c.res.Path)
+	if c.forward() && rewritesPath(c.res.Entry.GetRoute()) {
 		h.set("x-envoy-original-path", c.in.Path)
 	}
 	return h
 }
 
-// responseHeaders are the test's response headers after the route's
-// changes; a route that answers itself first adds those of its local
-// reply.
+// rewritesPath reports whether a route rewrites the path, so that Envoy
+// keeps the original in x-envoy-original-path.
+func rewritesPath(a *routev3.RouteAction) bool {
+	return a.GetPrefixRewrite() != "" || a.GetRegexRewrite() != nil || a.GetPathRewritePolicy() != nil
+}
+
+// responseHeaders are the test's additional response headers (what the
+// upstream answered) after the route's changes; a route that answers
+// itself first adds those of its local reply.
 func (c *checker) responseHeaders() headerMap {
 	var h headerMap
 	for _, e := range c.in.ResponseHeaders {
@@ -334,11 +336,8 @@ func (c *checker) responseHeaders() headerMap {
 			h.add("content-type", "text/plain")
 		}
 	}
-	for _, name := range c.res.ResponseHeadersRemoved {
-		h.del(name)
-	}
-	for _, e := range c.res.ResponseHeaders {
-		h.add(e.Name, e.Value)
+	for _, ops := range responseOps(c.config, c.res) {
+		h.apply(ops)
 	}
 	return h
 }

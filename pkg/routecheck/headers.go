@@ -2,9 +2,11 @@ package routecheck
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
@@ -67,6 +69,93 @@ func (h *headerMap) set(name, value string) {
 		out = append(out, routesim.Header{Name: name, Value: value})
 	}
 	*h = out
+}
+
+// headerOps are one level's header changes.
+type headerOps struct {
+	add    []*corev3.HeaderValueOption
+	remove []string
+}
+
+// responseOps are the response header changes of the route a result came
+// from, in the order Envoy applies them: the chosen weighted cluster's,
+// then the route's, the virtual host's and the configuration's (the other
+// way round with most_specific_header_mutations_wins).
+func responseOps(rc *routev3.RouteConfiguration, res *routesim.Result) []headerOps {
+	rt := res.Entry
+	var vh *routev3.VirtualHost
+	for _, v := range rc.GetVirtualHosts() {
+		if v.GetName() == res.VirtualHost {
+			vh = v
+			break
+		}
+	}
+	var out []headerOps
+	if res.Action == routesim.Forward {
+		for _, w := range rt.GetRoute().GetWeightedClusters().GetClusters() {
+			if w.GetName() == res.Cluster {
+				out = append(out, headerOps{w.GetResponseHeadersToAdd(), w.GetResponseHeadersToRemove()})
+				break
+			}
+		}
+	}
+	levels := []headerOps{
+		{rt.GetResponseHeadersToAdd(), rt.GetResponseHeadersToRemove()},
+		{vh.GetResponseHeadersToAdd(), vh.GetResponseHeadersToRemove()},
+		{rc.GetResponseHeadersToAdd(), rc.GetResponseHeadersToRemove()},
+	}
+	if rc.GetMostSpecificHeaderMutationsWins() {
+		levels[0], levels[2] = levels[2], levels[0]
+	}
+	return append(out, levels...)
+}
+
+// apply makes one level's changes as Envoy's header parser does: removals
+// first, then additions, each decided against the headers as they were
+// before them, overwrites before appends. An empty value is not added
+// unless keep_empty_value says so.
+func (h *headerMap) apply(ops headerOps) {
+	for _, name := range ops.remove {
+		h.del(name)
+	}
+	before := slices.Clone(*h)
+	var overwrite, appends []routesim.Header
+	for _, o := range ops.add {
+		name, value := strings.ToLower(o.GetHeader().GetKey()), o.GetHeader().GetValue()
+		if value == "" && len(o.GetHeader().GetRawValue()) > 0 {
+			value = string(o.GetHeader().GetRawValue())
+		}
+		if value == "" && !o.GetKeepEmptyValue() {
+			continue
+		}
+		e := routesim.Header{Name: name, Value: value}
+		action := o.GetAppendAction()
+		if o.GetAppend() != nil && !o.GetAppend().GetValue() {
+			action = corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD
+		}
+		present := len(before.values(name)) > 0
+		switch action {
+		case corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD:
+			appends = append(appends, e)
+		case corev3.HeaderValueOption_ADD_IF_ABSENT:
+			if !present {
+				appends = append(appends, e)
+			}
+		case corev3.HeaderValueOption_OVERWRITE_IF_EXISTS:
+			if present {
+				overwrite = append(overwrite, e)
+			}
+		case corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD:
+			overwrite = append(overwrite, e)
+		}
+	}
+	for _, e := range overwrite {
+		h.del(e.Name)
+		h.add(e.Name, e.Value)
+	}
+	for _, e := range appends {
+		h.add(e.Name, e.Value)
+	}
 }
 
 // matchHeader reports whether h satisfies m, with the semantics of Envoy's
