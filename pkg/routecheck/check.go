@@ -476,10 +476,15 @@ func (r *Report) Write(w io.Writer, details, onlyFailures bool) error {
 	return nil
 }
 
-// WriteMissing prints the routes no test covered, as --covall does.
+// WriteMissing prints the routes no test covered, as --covall does: the
+// virtual host, the route's match, and its name if it has one.
 func (r *Report) WriteMissing(w io.Writer) error {
 	for _, u := range r.Uncovered() {
-		if _, err := fmt.Fprintf(w, "Missing test for host: %s, route: %s\n", u.VirtualHost, compactJSON(u.Route.GetMatch())); err != nil {
+		name := ""
+		if n := u.Route.GetName(); n != "" {
+			name = fmt.Sprintf(" (name: %s)", n)
+		}
+		if _, err := fmt.Fprintf(w, "Missing test for host: %s, route: %s%s\n", u.VirtualHost, compactJSON(u.Route.GetMatch()), name); err != nil {
 			return err
 		}
 	}
