@@ -134,7 +134,7 @@ func scalarJSON(n *yaml.Node) string {
 // column in the JSON.
 var (
 	protoPrefix = regexp.MustCompile(`^proto:[\s\x{a0}]*`)
-	protoLine   = regexp.MustCompile(`[\s\x{a0}]*\(line (\d+):\d+\):?`)
+	protoLine   = regexp.MustCompile(`[\s\x{a0}]*\(line (\d+):\d+\)`)
 )
 
 // unmarshal decodes d into m with protojson, which refuses unknown fields

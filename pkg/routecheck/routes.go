@@ -43,6 +43,9 @@ func LoadRoutes(file string, data []byte) (*Routes, diag.List) {
 		return nil, l
 	}
 	at := diag.Pos{File: file}
+	if root != nil {
+		at = nodePos(file, root)
+	}
 	if root == nil || resolve(root).Kind != yaml.MappingNode {
 		l.Errorf(at, "", "not a route configuration: expected a YAML or JSON object")
 		return nil, l
