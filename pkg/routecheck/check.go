@@ -34,6 +34,10 @@ type Result struct {
 	// Failures are the checks that failed, in the words of Envoy's tool:
 	// "expected: [a], actual: [b], test type: cluster_name".
 	Failures []string
+	// Notes are what the simulator could not decide from the
+	// configuration alone for this request (a header value with a
+	// formatter, auto_host_rewrite), for a human to check.
+	Notes []string
 }
 
 // Passed reports whether every check of the test held.
@@ -96,7 +100,7 @@ func Run(rt *Routes, s *Suite) *Report {
 		c.res = rt.router.Route(req)
 		c.key, c.keyed = coverageKey(rt.Config, vhosts, c.res)
 		c.run(t.Want)
-		rep.Results = append(rep.Results, Result{Name: t.Name, Failures: c.failures})
+		rep.Results = append(rep.Results, Result{Name: t.Name, Failures: c.failures, Notes: c.res.Notes})
 	}
 	return rep
 }
@@ -458,17 +462,21 @@ func (r *Report) Uncovered() []Uncovered {
 
 // Write prints the results as Envoy's tool does: a failed test's name,
 // then one line per failed check; with details, also the names of the
-// tests that passed, unless onlyFailures.
+// tests that passed, unless onlyFailures. With details, the simulator's
+// notes on a printed test follow it, indented, as "  note: ...".
 func (r *Report) Write(w io.Writer, details, onlyFailures bool) error {
 	for _, res := range r.Results {
 		if res.Passed() && (!details || onlyFailures) {
 			continue
 		}
-		if _, err := fmt.Fprintln(w, res.Name); err != nil {
-			return err
+		lines := append([]string{res.Name}, res.Failures...)
+		if details {
+			for _, n := range res.Notes {
+				lines = append(lines, "  note: "+n)
+			}
 		}
-		for _, f := range res.Failures {
-			if _, err := fmt.Fprintln(w, f); err != nil {
+		for _, l := range lines {
+			if _, err := fmt.Fprintln(w, l); err != nil {
 				return err
 			}
 		}

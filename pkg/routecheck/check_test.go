@@ -296,7 +296,7 @@ func TestWrite(t *testing.T) {
 	rep := &Report{Results: []Result{
 		{Name: "a"},
 		{Name: "b", Failures: []string{"expected: [x], actual: [y], test type: cluster_name", "expected: [1], actual: [2], test type: code_redirect"}},
-		{Name: "c"},
+		{Name: "c", Notes: []string{"shown unevaluated"}},
 	}}
 	const failed = "b\nexpected: [x], actual: [y], test type: cluster_name\nexpected: [1], actual: [2], test type: code_redirect\n"
 	cases := []struct {
@@ -304,7 +304,7 @@ func TestWrite(t *testing.T) {
 		want                  string
 	}{
 		{false, false, failed},
-		{true, false, "a\n" + failed + "c\n"},
+		{true, false, "a\n" + failed + "c\n  note: shown unevaluated\n"},
 		{true, true, failed},
 		{false, true, failed},
 	}
@@ -328,5 +328,29 @@ func TestPercent(t *testing.T) {
 		if got := Percent(v); got != want {
 			t.Errorf("Percent(%v) = %q, want %q", v, got, want)
 		}
+	}
+}
+
+// TestNotes: what the simulator cannot decide reaches the test's result.
+func TestNotes(t *testing.T) {
+	t.Parallel()
+	rt, problems := LoadRoutes("r.yaml", []byte(`
+name: local
+virtual_hosts:
+- name: www
+  domains: ["*"]
+  routes:
+  - match: {prefix: /}
+    route: {cluster: web}
+    request_headers_to_add:
+    - header: {key: x-client, value: "%DOWNSTREAM_REMOTE_ADDRESS%"}
+`))
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	rep := Run(rt, suite(t, "{authority: a, path: /, method: GET}",
+		"{request_header_matches: [{name: x-client, string_match: {exact: '%DOWNSTREAM_REMOTE_ADDRESS%'}}]}"))
+	if res := rep.Results[0]; !res.Passed() || len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "formatter") {
+		t.Errorf("result %+v: want a pass with one note about the formatter", res)
 	}
 }
