@@ -73,6 +73,9 @@ const (
 	coveredHostRewrite
 	coveredRedirectPath
 	coveredRedirectCode
+
+	forwardFields = coveredCluster | coveredVirtualCluster | coveredVirtualHost | coveredPathRewrite | coveredHostRewrite
+	directFields  = coveredRedirectPath | coveredRedirectCode
 )
 
 // score is the share of a route's checkable fields that tests checked:
@@ -80,9 +83,9 @@ const (
 // that answers itself.
 func (f fieldSet) score() float64 {
 	if f.direct {
-		return float64(bits.OnesCount8(f.fields&(coveredRedirectPath|coveredRedirectCode))) / 2
+		return float64(bits.OnesCount8(f.fields&directFields)) / float64(bits.OnesCount8(directFields))
 	}
-	return float64(bits.OnesCount8(f.fields&(coveredRedirectPath-1))) / 5
+	return float64(bits.OnesCount8(f.fields&forwardFields)) / float64(bits.OnesCount8(forwardFields))
 }
 
 // Run runs every test of s through the routes.

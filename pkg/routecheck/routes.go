@@ -50,7 +50,6 @@ func LoadRoutes(file string, data []byte) (*Routes, diag.List) {
 		l.Errorf(at, "", "not a route configuration: expected a YAML or JSON object")
 		return nil, l
 	}
-	at = nodePos(file, root)
 	doc := toJSON(file, root)
 	var rc *routev3.RouteConfiguration
 	rcNode := root
