@@ -247,9 +247,15 @@ func (r *Router) prepare(req *Request, h *hcm) *view {
 	if h.stripHostDot {
 		v.authority = stripTrailingHostDot(v.authority)
 	}
-	if h.stripPort != keepPort && v.method != "CONNECT" {
+	// A stripped port is stripped for routing; a CONNECT gets it back
+	// upstream.
+	v.upstreamAuthority = v.authority
+	if h.stripPort != keepPort {
 		if i := portStart(v.authority); i >= 0 && (h.stripPort == stripAnyPort || portIs(v.authority[i+1:], h.listenerPort)) {
 			v.authority = v.authority[:i]
+			if v.method != "CONNECT" {
+				v.upstreamAuthority = v.authority
+			}
 		}
 	}
 	v.pathOnly = removeQueryAndFragment(v.path)

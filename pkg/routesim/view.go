@@ -12,6 +12,8 @@ type view struct {
 	method    string
 	scheme    string
 	authority string
+	// upstreamAuthority is the Host that goes upstream unless rewritten.
+	upstreamAuthority string
 	// path is :path with its query ("" for a CONNECT without one); hasPath
 	// says whether the request has a :path at all.
 	path    string
