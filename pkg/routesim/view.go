@@ -23,6 +23,8 @@ type view struct {
 	// configuration ignores them).
 	pathOnly, matchPath string
 	hidden              []string
+	// escaped is set when the path had escaped slashes (%2F, %5C).
+	escaped bool
 
 	queryDone, cookiesDone bool
 	query, cookies         []param
