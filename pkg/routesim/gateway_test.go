@@ -154,7 +154,8 @@ func TestFilterChainMatch(t *testing.T) {
 // normalize_path (RFC 3986 dot segments) and merge_slashes, all of which
 // also change what goes upstream; a route configuration named by RDS is
 // found among the resources; a cluster the gateway does not define is
-// not found (503).
+// not found (503). path_with_escaped_slashes_action unescapes %2F and %5C
+// before normalisation, or rejects or redirects such a path.
 func TestGatewayConnectionManager(t *testing.T) {
 	t.Parallel()
 	rc := routeConfig(t, `
@@ -184,6 +185,9 @@ filter_chains:
 		Listeners: []*listenerv3.Listener{
 			listener("any", "8080", "strip_any_host_port: true, normalize_path: true, merge_slashes: true, strip_trailing_host_dot: true"),
 			listener("matching", "8081", "strip_matching_host_port: true"),
+			listener("unescape", "8082", "path_with_escaped_slashes_action: UNESCAPE_AND_FORWARD, normalize_path: true, strip_any_host_port: true"),
+			listener("reject", "8083", "path_with_escaped_slashes_action: REJECT_REQUEST, strip_any_host_port: true"),
+			listener("redirect", "8084", "path_with_escaped_slashes_action: UNESCAPE_AND_REDIRECT, strip_any_host_port: true"),
 		},
 	}
 	g, err := NewGateway(res)
@@ -202,11 +206,18 @@ filter_chains:
 		{"http://www.example.com:8081/b", "www/b", "/b", 0},
 		{"http://www.example.com:8081//b", "www/no-route", "", 404},
 		{"http://www.example.com.:8081/b", "no-vhost", "", 404},
+		{"http://www.example.com:8082/a%2F..%5Cb?x=%2F", "www/b", "/b?x=%2F", 0},
+		{"http://www.example.com:8083/a%2fb", "no-vhost", "", 400},
+		{"http://www.example.com:8083/b?x=%2F", "www/b", "/b?x=%2F", 0},
 	} {
 		res := g.Route(reqURL(t, "GET", tc.url))
 		if where(res) != tc.want || res.Path != tc.path || res.Status != tc.status {
 			t.Errorf("%s: %s path %q status %d, want %s %q %d", tc.url, where(res), res.Path, res.Status, tc.want, tc.path, tc.status)
 		}
+	}
+	// UNESCAPE_AND_REDIRECT answers with the unescaped path.
+	if res := g.Route(reqURL(t, "GET", "http://www.example.com:8084/a%2Fb")); res.Action != Redirect || res.Status != 307 || res.Location != "/a/b" {
+		t.Errorf("UNESCAPE_AND_REDIRECT: %s %d %q", res.Action, res.Status, res.Location)
 	}
 	// Port 8081 strips only its own port.
 	req := reqURL(t, "GET", "http://www.example.com:9999/b")
