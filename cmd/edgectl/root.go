@@ -105,6 +105,7 @@ command line wins.`,
 		newSchemaCmd(),
 		newVersionCmd(),
 		newServeCmd(),
+		newRoutecheckCmd(),
 	)
 	completeChoices(root)
 	return root

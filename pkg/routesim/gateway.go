@@ -191,6 +191,7 @@ func (c *chain) useHCM(m *hcmv3.HttpConnectionManager, rds func(string) (*Router
 		stripHostDot:  m.GetStripTrailingHostDot(),
 		normalizePath: m.GetNormalizePath().GetValue(),
 		mergeSlashes:  m.GetMergeSlashes(),
+		escapedSlash:  m.GetPathWithEscapedSlashesAction(),
 		tls:           c.tls,
 		clusters:      clusters,
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 )
 
 // Router routes requests through one route configuration.
@@ -158,6 +159,7 @@ type hcm struct {
 	stripHostDot  bool
 	normalizePath bool
 	mergeSlashes  bool
+	escapedSlash  hcmv3.HttpConnectionManager_PathWithEscapedSlashesAction
 	tls           bool
 	// clusters, when set, are the clusters that exist.
 	clusters map[string]bool
@@ -187,6 +189,19 @@ func (r *Router) Explain(req *Request) (*Result, []Miss) {
 func (r *Router) route(req *Request, h *hcm, explain bool) (*Result, []Miss) {
 	res := &Result{RouteConfig: r.name, RouteIndex: -1}
 	v := r.prepare(req, h)
+	if v.escaped {
+		// path_with_escaped_slashes_action answers before routing.
+		switch h.escapedSlash {
+		case hcmv3.HttpConnectionManager_REJECT_REQUEST:
+			res.Action, res.Status = DirectResponse, 400
+			res.Notes = []string{"the connection manager rejects a path with escaped slashes (path_with_escaped_slashes_action)"}
+			return res, nil
+		case hcmv3.HttpConnectionManager_UNESCAPE_AND_REDIRECT:
+			res.Action, res.Status, res.Location = Redirect, 307, v.path
+			res.Notes = []string{"the connection manager redirects a path with escaped slashes to the unescaped path (path_with_escaped_slashes_action)"}
+			return res, nil
+		}
+	}
 	vh := r.findVhost(v)
 	if vh == nil {
 		res.Action, res.Status = NoRoute, 404
@@ -241,15 +256,29 @@ func (r *Router) prepare(req *Request, h *hcm) *view {
 	if i := strings.IndexByte(v.path, '#'); i >= 0 {
 		v.path = v.path[:i]
 	}
+	switch h.escapedSlash {
+	case hcmv3.HttpConnectionManager_UNESCAPE_AND_FORWARD, hcmv3.HttpConnectionManager_UNESCAPE_AND_REDIRECT, hcmv3.HttpConnectionManager_REJECT_REQUEST:
+		var p string
+		p, v.escaped = unescapeSlashes(v.path)
+		if h.escapedSlash != hcmv3.HttpConnectionManager_REJECT_REQUEST {
+			v.path = p
+		}
+	}
 	if h.normalizePath || h.mergeSlashes {
 		v.path = normalizePath(v.path, h.normalizePath, h.mergeSlashes)
 	}
 	if h.stripHostDot {
 		v.authority = stripTrailingHostDot(v.authority)
 	}
-	if h.stripPort != keepPort && v.method != "CONNECT" {
+	// A stripped port is stripped for routing; a CONNECT gets it back
+	// upstream.
+	v.upstreamAuthority = v.authority
+	if h.stripPort != keepPort {
 		if i := portStart(v.authority); i >= 0 && (h.stripPort == stripAnyPort || portIs(v.authority[i+1:], h.listenerPort)) {
 			v.authority = v.authority[:i]
+			if v.method != "CONNECT" {
+				v.upstreamAuthority = v.authority
+			}
 		}
 	}
 	v.pathOnly = removeQueryAndFragment(v.path)
