@@ -86,7 +86,7 @@ func TestHostPortMatchedAsWritten(t *testing.T) {
 		{stripMatchingPort, "www.foo.com:8443", "any"},
 		{keepPort, "www.foo.com:443", "any"},
 	} {
-		res, _ := r.route(get(tc.host, "/"), &hcm{stripPort: tc.mode, listenerPort: 443}, false)
+		res, _ := r.route(get(tc.host, "/"), &hcm{stripPort: tc.mode}, 443, false)
 		if res.VirtualHost != tc.want {
 			t.Errorf("strip mode %d, %s: virtual host %q, want %q", tc.mode, tc.host, res.VirtualHost, tc.want)
 		}

@@ -9,7 +9,8 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 )
 
-// Router routes requests through one route configuration.
+// Router routes requests through one route configuration. It is safe for
+// concurrent use.
 type Router struct {
 	name    string
 	domains domainIndex
@@ -155,7 +156,6 @@ func compileVhost(pv *routev3.VirtualHost, rcMirrors []mirror, maxBody uint32) (
 // connection manager with Envoy's defaults.
 type hcm struct {
 	stripPort     stripPort
-	listenerPort  uint32
 	stripHostDot  bool
 	normalizePath bool
 	mergeSlashes  bool
@@ -175,7 +175,7 @@ const (
 
 // Route routes req; Listener and FilterChain are left empty.
 func (r *Router) Route(req *Request) *Result {
-	res, _ := r.route(req, &hcm{}, false)
+	res, _ := r.route(req, &defaultHCM, 0, false)
 	return res
 }
 
@@ -183,12 +183,18 @@ func (r *Router) Route(req *Request) *Result {
 // the chosen virtual host (all of them when none matched), why it did not
 // match, in route order.
 func (r *Router) Explain(req *Request) (*Result, []Miss) {
-	return r.route(req, &hcm{}, true)
+	return r.route(req, &defaultHCM, 0, true)
 }
 
-func (r *Router) route(req *Request, h *hcm, explain bool) (*Result, []Miss) {
+// defaultHCM is a connection manager with Envoy's defaults.
+var defaultHCM hcm
+
+// route routes req behind the connection manager h of a listener on port.
+func (r *Router) route(req *Request, h *hcm, port uint32, explain bool) (*Result, []Miss) {
 	res := &Result{RouteConfig: r.name, RouteIndex: -1}
-	v := r.prepare(req, h)
+	var vv view
+	v := &vv
+	r.prepare(v, req, h, port)
 	if v.escaped {
 		// path_with_escaped_slashes_action answers before routing.
 		switch h.escapedSlash {
@@ -231,8 +237,8 @@ func (r *Router) route(req *Request, h *hcm, explain bool) (*Result, []Miss) {
 
 // prepare applies what the connection manager does before routing and
 // resolves the request's defaults.
-func (r *Router) prepare(req *Request, h *hcm) *view {
-	v := &view{req: req, method: req.Method, authority: req.Authority, path: req.Path, hasPath: true}
+func (r *Router) prepare(v *view, req *Request, h *hcm, port uint32) {
+	*v = view{req: req, method: req.Method, authority: req.Authority, path: req.Path, hasPath: true}
 	if v.method == "" {
 		v.method = "GET"
 	}
@@ -274,7 +280,7 @@ func (r *Router) prepare(req *Request, h *hcm) *view {
 	// upstream.
 	v.upstreamAuthority = v.authority
 	if h.stripPort != keepPort {
-		if i := portStart(v.authority); i >= 0 && (h.stripPort == stripAnyPort || portIs(v.authority[i+1:], h.listenerPort)) {
+		if i := portStart(v.authority); i >= 0 && (h.stripPort == stripAnyPort || portIs(v.authority[i+1:], port)) {
 			v.authority = v.authority[:i]
 			if v.method != "CONNECT" {
 				v.upstreamAuthority = v.authority
@@ -291,7 +297,6 @@ func (r *Router) prepare(req *Request, h *hcm) *view {
 	if !req.Internal {
 		v.hidden = r.internalOnly
 	}
-	return v
 }
 
 // requestScheme is the scheme routing sees: the request's, else https for
