@@ -1,9 +1,7 @@
 package routecheck
 
 import (
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -158,79 +156,11 @@ func (h *headerMap) apply(ops headerOps) {
 	}
 }
 
-// matchHeader reports whether h satisfies m, with the semantics of Envoy's
-// HeaderMatcher: several values of one header are joined with commas; a
-// missing header matches only a presence check for absence (or, inverted,
-// for presence), unless treat_missing_header_as_empty reads it as "".
+// matchHeader reports whether h satisfies m, as the simulator's route
+// matching does. ParseTests has compiled every expression once already.
 func matchHeader(h headerMap, m *routev3.HeaderMatcher) bool {
-	vals := h.values(m.GetName())
-	wantPresent := true
-	presence := false
-	switch s := m.GetHeaderMatchSpecifier().(type) {
-	case nil:
-		presence = true
-	case *routev3.HeaderMatcher_PresentMatch:
-		presence, wantPresent = true, s.PresentMatch
-	}
-	if len(vals) == 0 && !m.GetTreatMissingHeaderAsEmpty() {
-		if m.GetInvertMatch() {
-			return presence && wantPresent
-		}
-		return presence && !wantPresent
-	}
-	value := strings.Join(vals, ",")
-	var match bool
-	switch s := m.GetHeaderMatchSpecifier().(type) {
-	case nil, *routev3.HeaderMatcher_PresentMatch:
-		match = wantPresent
-	case *routev3.HeaderMatcher_ExactMatch:
-		match = s.ExactMatch == "" || value == s.ExactMatch
-	case *routev3.HeaderMatcher_SafeRegexMatch:
-		match = fullMatch(s.SafeRegexMatch.GetRegex(), value)
-	case *routev3.HeaderMatcher_RangeMatch:
-		n, err := strconv.ParseInt(value, 10, 64)
-		match = err == nil && n >= s.RangeMatch.GetStart() && n < s.RangeMatch.GetEnd()
-	case *routev3.HeaderMatcher_PrefixMatch:
-		match = strings.HasPrefix(value, s.PrefixMatch)
-	case *routev3.HeaderMatcher_SuffixMatch:
-		match = strings.HasSuffix(value, s.SuffixMatch)
-	case *routev3.HeaderMatcher_ContainsMatch:
-		match = strings.Contains(value, s.ContainsMatch)
-	case *routev3.HeaderMatcher_StringMatch:
-		match = matchString(s.StringMatch, value)
-	}
-	return match != m.GetInvertMatch()
-}
-
-// matchString applies a StringMatcher; ignore_case has no effect on a
-// regular expression, as in Envoy.
-func matchString(m *matcherv3.StringMatcher, v string) bool {
-	fold := func(s string) string {
-		if m.GetIgnoreCase() {
-			return strings.ToLower(s)
-		}
-		return s
-	}
-	switch p := m.GetMatchPattern().(type) {
-	case *matcherv3.StringMatcher_Exact:
-		return fold(v) == fold(p.Exact)
-	case *matcherv3.StringMatcher_Prefix:
-		return strings.HasPrefix(fold(v), fold(p.Prefix))
-	case *matcherv3.StringMatcher_Suffix:
-		return strings.HasSuffix(fold(v), fold(p.Suffix))
-	case *matcherv3.StringMatcher_Contains:
-		return strings.Contains(fold(v), fold(p.Contains))
-	case *matcherv3.StringMatcher_SafeRegex:
-		return fullMatch(p.SafeRegex.GetRegex(), v)
-	}
-	return false
-}
-
-// fullMatch matches the whole of v, as Envoy's safe_regex does. ParseTests
-// has compiled every expression once already.
-func fullMatch(re, v string) bool {
-	r, err := regexp.Compile(`^(?:` + re + `)$`)
-	return err == nil && r.MatchString(v)
+	ok, err := routesim.MatchHeaders(m, h)
+	return err == nil && ok
 }
 
 // matcherKind names a header matcher's kind for a failure's test type, as

@@ -184,6 +184,12 @@ func compileHeader(h *routev3.HeaderMatcher) (headerMatcher, error) {
 // treat_missing_header_as_empty, and is inverted by invert_match.
 func (m *headerMatcher) match(v *view) bool {
 	val, ok := v.header(m.name)
+	return m.matchValue(val, ok)
+}
+
+// matchValue matches a header's value (its values joined with ","), ok
+// saying whether the header is there at all.
+func (m *headerMatcher) matchValue(val string, ok bool) bool {
 	if m.kind == hdrPresent {
 		return (ok == m.present) != m.invert
 	}
@@ -391,4 +397,24 @@ func (f *fraction) drawn(req *Request) bool {
 
 func (f *fraction) percent(req *Request) float64 {
 	return float64(f.numeratorFor(req)) * 100 / float64(f.denominator)
+}
+
+// MatchHeaders reports whether a list of headers satisfies a HeaderMatcher,
+// read as a route's match reads a request: names without regard to case,
+// several values of one name joined with ",", a missing header failing
+// every matcher but an absence check unless treat_missing_header_as_empty.
+// Envoy's router_check_tool holds upstream and response headers to its
+// expectations the same way. Pseudo-headers are matched as listed.
+func MatchHeaders(m *routev3.HeaderMatcher, headers []Header) (bool, error) {
+	hm, err := compileHeader(m)
+	if err != nil {
+		return false, err
+	}
+	var vals []string
+	for _, h := range headers {
+		if strings.EqualFold(h.Name, hm.name) {
+			vals = append(vals, h.Value)
+		}
+	}
+	return hm.matchValue(strings.Join(vals, ","), len(vals) > 0), nil
 }
