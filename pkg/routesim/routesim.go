@@ -1,14 +1,19 @@
 // Package routesim answers what Envoy does with an HTTP request, reading the
 // xDS resources Envoy receives (listeners, route configurations, clusters),
 // never edgectl's intents: what is tested is what Envoy runs.
+//
+// The rules follow Envoy's documented router semantics (route_components.proto,
+// the HTTP connection manager's route matching, listener filter chain
+// matching); where the documentation is silent the simulator does what
+// Envoy's router does. What cannot be known from the configuration alone
+// (dynamic metadata, filter state, formatters in header values, HTTP filters
+// other than the router) is reported in Result.Notes, never guessed.
 package routesim
 
 import (
 	"time"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-
-	"github.com/edgectl/edgectl/pkg/xds"
 )
 
 // Request is one HTTP request as it reaches Envoy.
@@ -41,7 +46,20 @@ type Request struct {
 	// own denominator), as Envoy's router_check_tool does.
 	Runtime map[string]uint64
 	// Internal marks a request from an internal address (x-envoy-internal).
+	// External requests lose the route configuration's
+	// internal_only_headers before routing.
 	Internal bool
+
+	// DestinationAddress is the IP address the client connected to, for
+	// filter chains that match on destination prefix ranges ("" when
+	// unknown: such chains then do not match).
+	DestinationAddress string
+	// ALPN lists the application protocols the client offered in its TLS
+	// handshake, for filter chains matching application_protocols.
+	ALPN []string
+	// ClientCertPresented and ClientCertValidated describe the client's
+	// TLS certificate, for routes with a tls_context match.
+	ClientCertPresented, ClientCertValidated bool
 }
 
 // Header is one HTTP header.
@@ -99,13 +117,17 @@ type Result struct {
 
 	Action Action
 	// Status is the response status Envoy produces itself: 404 for no
-	// route, the redirect or direct response code; 0 when forwarded.
+	// route, the redirect or direct response code; 0 when forwarded, unless
+	// the cluster is unknown (a cluster_header that is absent, or through a
+	// Gateway a cluster it does not define): then the route's
+	// cluster_not_found_response_code, 503 by default.
 	Status int
 	// Cluster is where a forwarded request goes: the cluster of the route,
 	// or the one chosen from Weights by Request.Random.
 	Cluster string
 	Weights []Weight
-	// Location is the full URL of a redirect.
+	// Location is the full URL of a redirect, and of a direct response
+	// with status 201 or 3xx (Envoy adds it from the request's URL).
 	Location string
 	// Body is a direct response's inline body.
 	Body string
@@ -122,6 +144,13 @@ type Result struct {
 	// response.
 	ResponseHeaders        []Header
 	ResponseHeadersRemoved []string
+	// UpstreamHeaders are all the headers a forwarded request carries
+	// upstream besides :path and :authority: the request's own, without the
+	// internal-only headers of an external request, after the route
+	// configuration's removals and additions. Headers the connection
+	// manager adds itself (x-forwarded-for, x-request-id, x-envoy-*) are not
+	// listed.
+	UpstreamHeaders []Header
 
 	// Timeout is the route timeout (Envoy's default of 15 s when unset; 0
 	// disables it).
@@ -131,6 +160,11 @@ type Result struct {
 	// VirtualCluster is the name of the virtual cluster the request falls
 	// in, if any.
 	VirtualCluster string
+
+	// Notes are what the simulator could not decide from the configuration
+	// alone, for a human to check (an unsupported matcher, a header value
+	// with a formatter, a body read from a file).
+	Notes []string
 }
 
 // Miss is why one route did not take a request.
@@ -139,39 +173,3 @@ type Miss struct {
 	Name   string
 	Reason string
 }
-
-// Router routes requests through one route configuration.
-type Router struct{}
-
-// NewRouter indexes a route configuration. It fails on what Envoy would
-// refuse to load (an invalid regex, duplicate domains).
-func NewRouter(rc *routev3.RouteConfiguration) (*Router, error) { panic("unimplemented") }
-
-// Route routes req; Listener and FilterChain are left empty.
-func (r *Router) Route(req *Request) *Result { panic("unimplemented") }
-
-// Explain routes req and says, for each route before the matched one in
-// the chosen virtual host (all of them when none matched), why it did not
-// match, in route order.
-func (r *Router) Explain(req *Request) (*Result, []Miss) { panic("unimplemented") }
-
-// Gateway routes requests through the listeners of one gateway.
-type Gateway struct{}
-
-// NewGateway indexes the resources of one gateway: listeners with their
-// filter chains, and the route configurations they use, by RDS name or
-// inline.
-func NewGateway(res *xds.Resources) (*Gateway, error) { panic("unimplemented") }
-
-// Route picks the listener by port, the filter chain by SNI and transport,
-// then routes like Router.Route.
-func (g *Gateway) Route(req *Request) *Result { panic("unimplemented") }
-
-// Explain is Router.Explain through the gateway's listeners.
-func (g *Gateway) Explain(req *Request) (*Result, []Miss) { panic("unimplemented") }
-
-// ParseURL makes a request from a URL as a user writes it
-// ("https://api.acme.io/v1/orders?id=7"): the scheme, the authority as
-// written (port included) and the path with its query. A URL without a
-// scheme is http; without a path, "/".
-func ParseURL(method, raw string) (*Request, error) { panic("unimplemented") }
