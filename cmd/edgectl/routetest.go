@@ -149,7 +149,7 @@ func runTest(cmd *cobra.Command, f testFlags, a []string) error {
 	}
 
 	if findings.HasErrors() {
-		return &exitError{code: exitRejected, err: fmt.Errorf("route tests: %d failed, %d not run, %s", rep.Failed, rep.Errors, diag.Summary(findings))}
+		return &exitError{code: exitRejected, err: fmt.Errorf("route tests: %d failed, %d not run, %s", rep.Failed, rep.NotRun, diag.Summary(findings))}
 	}
 	if pct := rep.Coverage.Percent(); cmd.Flags().Changed("fail-under") && pct < f.failUnder {
 		return &exitError{code: exitRejected, err: fmt.Errorf("route coverage %.1f%% is under --fail-under %v%%", pct, f.failUnder)}
@@ -240,10 +240,10 @@ func printTestSummary(w io.Writer, rep *routetest.Report, any bool) {
 		}
 		fmt.Fprintf(w, "%-4s  %-*s  %s\n", status, width, p, detail)
 	}
-	total := rep.Passed + rep.Failed + rep.Errors
+	total := rep.Passed + rep.Failed + rep.NotRun
 	line := fmt.Sprintf("%s: %d passed, %d failed", count(total, "test"), rep.Passed, rep.Failed)
-	if rep.Errors > 0 {
-		line += fmt.Sprintf(", %d not run", rep.Errors)
+	if rep.NotRun > 0 {
+		line += fmt.Sprintf(", %d not run", rep.NotRun)
 	}
 	fmt.Fprintln(w, line)
 }

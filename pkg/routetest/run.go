@@ -48,7 +48,7 @@ type Report struct {
 	Problems diag.List `json:"-"`
 	Passed   int       `json:"passed"`
 	Failed   int       `json:"failed"`
-	Errors   int       `json:"errors"`
+	NotRun   int       `json:"notRun"`
 	Coverage *Coverage `json:"coverage"`
 }
 
@@ -203,7 +203,7 @@ func Run(res *compile.Result, suite *Suite, opts Options) (*Report, error) {
 			case Fail:
 				rep.Failed++
 			default:
-				rep.Errors++
+				rep.NotRun++
 			}
 			fr.Tests = append(fr.Tests, tr)
 		}
