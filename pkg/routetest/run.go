@@ -313,7 +313,7 @@ func (g *gateway) request(t *Test) (*routesim.Request, error) {
 		return nil, err
 	}
 	if req.Authority == "" {
-		return nil, fmt.Errorf("the URL has no host")
+		return nil, fmt.Errorf("%q has no host", t.Request.URL)
 	}
 	host, port := splitAuthority(req.Authority)
 	req.Port = 0
@@ -385,7 +385,7 @@ func (r *runner) test(f *File, g *gateway, t *Test) *TestResult {
 	tr.Problems = append(tr.Problems, r.references(f, g, t)...)
 	req, err := g.request(t)
 	if err != nil {
-		tr.Problems.Errorf(f.pos(t, "request", "url"), "invalid-value", "request.url: %q: %v", t.Request.URL, err)
+		tr.Problems.Errorf(f.pos(t, "request", "url"), "invalid-value", "request.url: %v", err)
 	}
 	if len(tr.Problems) > 0 {
 		tr.Status, tr.Outcome = Error, "not run: "+tr.Problems[0].Message
