@@ -149,7 +149,11 @@ func runTest(cmd *cobra.Command, f testFlags, a []string) error {
 	}
 
 	if findings.HasErrors() {
-		return &exitError{code: exitRejected, err: fmt.Errorf("route tests: %d failed, %d not run, %s", rep.Failed, rep.NotRun, diag.Summary(findings))}
+		msg := fmt.Sprintf("route tests: %d passed, %d failed", rep.Passed, rep.Failed)
+		if rep.NotRun > 0 {
+			msg += fmt.Sprintf(", %d not run", rep.NotRun)
+		}
+		return &exitError{code: exitRejected, err: fmt.Errorf("%s (%s)", msg, diag.Summary(findings))}
 	}
 	if pct := rep.Coverage.Percent(); cmd.Flags().Changed("fail-under") && pct < f.failUnder {
 		return &exitError{code: exitRejected, err: fmt.Errorf("route coverage %.1f%% is under --fail-under %v%%", pct, f.failUnder)}
