@@ -42,6 +42,8 @@ func (p Pos) MarshalJSON() ([]byte, error) { return json.Marshal(p.String()) }
 
 // Report is the outcome of a run.
 type Report struct {
+	// Files lists the documents in the order of the suite; with
+	// Options.Run, only those with a test that ran.
 	Files []*FileResult `json:"files"`
 	// Problems are the findings not about one test: YAML, schema and
 	// ownership of the files, and gateways they name that do not exist.
@@ -172,10 +174,10 @@ func Run(res *compile.Result, suite *Suite, opts Options) (*Report, error) {
 			r.backends[b.Doc.Name] = true
 		}
 	}
-	rep := &Report{Problems: slices.Clone(suite.Problems)}
+	rep := &Report{Files: []*FileResult{}, Problems: slices.Clone(suite.Problems)}
 	reached := map[diag.Pos]bool{}
 	for _, f := range suite.Files {
-		fr := &FileResult{Path: f.Path, Name: f.Name, Team: f.Team, Gateway: f.Gateway}
+		fr := &FileResult{Path: f.Path, Name: f.Name, Team: f.Team, Gateway: f.Gateway, Tests: []*TestResult{}}
 		gw, problem, err := r.pick(f)
 		if err != nil {
 			return nil, err
@@ -206,6 +208,9 @@ func Run(res *compile.Result, suite *Suite, opts Options) (*Report, error) {
 				rep.NotRun++
 			}
 			fr.Tests = append(fr.Tests, tr)
+		}
+		if opts.Run != nil && len(fr.Tests) == 0 {
+			continue // a file none of whose tests were asked for
 		}
 		rep.Files = append(rep.Files, fr)
 	}
