@@ -94,7 +94,7 @@ func (r *Router) forward(res *Result, v *view, vh *vhost, rt *route, h *hcm) {
 	r.responseHeaders(res, vh, rt, wc)
 
 	// Host, then path, rewritten after the header mutations as Envoy does.
-	host := v.authority
+	host := v.upstreamAuthority
 	if wc != nil && wc.hostRewrite != "" {
 		host = wc.hostRewrite
 	}

@@ -20,36 +20,36 @@ type conn struct {
 	alpn      []string
 }
 
-// criterion scores how specifically a filter chain's match takes a
-// connection: -1 not at all, 0 by not asking, more for a closer match.
-type criterion func(m *listenerv3.FilterChainMatch, c *conn) int
+// steps is the number of filter chain match criteria.
+const steps = 9
 
-// criteria are Envoy's filter chain match steps, in its documented order:
-// destination port, destination IP, server name, transport protocol,
-// application protocols, directly connected source IP, source type,
-// source IP, source port.
-var criteria = []criterion{
-	func(m *listenerv3.FilterChainMatch, c *conn) int {
+// score says how specifically step of Envoy's filter chain matching takes
+// the connection: -1 not at all, 0 by not asking, more for a closer match.
+// The steps are in Envoy's documented order: destination port,
+// destination IP, server name, transport protocol, application
+// protocols, directly connected source IP, source type, source IP,
+// source port.
+func score(step int, m *listenerv3.FilterChainMatch, c *conn) int {
+	switch step {
+	case 0:
 		if m.GetDestinationPort() == nil {
 			return 0
 		}
 		if m.GetDestinationPort().GetValue() == c.port {
 			return 1
 		}
-		return -1
-	},
-	func(m *listenerv3.FilterChainMatch, c *conn) int { return cidrScore(m.GetPrefixRanges(), c.dst) },
-	func(m *listenerv3.FilterChainMatch, c *conn) int { return serverNameScore(m.GetServerNames(), c.sni) },
-	func(m *listenerv3.FilterChainMatch, c *conn) int {
+	case 1:
+		return cidrScore(m.GetPrefixRanges(), c.dst)
+	case 2:
+		return serverNameScore(m.GetServerNames(), c.sni)
+	case 3:
 		switch m.GetTransportProtocol() {
 		case "":
 			return 0
 		case c.transport:
 			return 1
 		}
-		return -1
-	},
-	func(m *listenerv3.FilterChainMatch, c *conn) int {
+	case 4:
 		if len(m.GetApplicationProtocols()) == 0 {
 			return 0
 		}
@@ -60,12 +60,9 @@ var criteria = []criterion{
 				}
 			}
 		}
-		return -1
-	},
-	func(m *listenerv3.FilterChainMatch, c *conn) int {
+	case 5:
 		return cidrScore(m.GetDirectSourcePrefixRanges(), c.src)
-	},
-	func(m *listenerv3.FilterChainMatch, c *conn) int {
+	case 6:
 		switch m.GetSourceType() {
 		case listenerv3.FilterChainMatch_ANY:
 			return 0
@@ -78,17 +75,16 @@ var criteria = []criterion{
 				return 1
 			}
 		}
-		return -1
-	},
-	func(m *listenerv3.FilterChainMatch, c *conn) int { return cidrScore(m.GetSourcePrefixRanges(), c.src) },
-	func(m *listenerv3.FilterChainMatch, c *conn) int {
-		// The client's port is unknown: a chain that asks for one does not
-		// match.
+	case 7:
+		return cidrScore(m.GetSourcePrefixRanges(), c.src)
+	case 8:
+		// The client's port is unknown: a chain that asks for one does
+		// not match.
 		if len(m.GetSourcePorts()) == 0 {
 			return 0
 		}
-		return -1
-	},
+	}
+	return -1
 }
 
 // cidrScore prefers the longest matching prefix.
@@ -138,35 +134,33 @@ func serverNameScore(names []string, sni string) int {
 // where none matches leaves no chain, and then the default filter chain
 // takes the connection, if any.
 func (l *listener) selectChain(req *Request, port uint32, tls bool) *chain {
-	c := &conn{port: port, transport: "raw_buffer"}
-	c.dst, _ = netip.ParseAddr(req.DestinationAddress)
+	c := conn{port: port, transport: "raw_buffer", dst: parseAddr(req.DestinationAddress), src: parseAddr(req.ClientAddress)}
 	if !c.dst.IsValid() && len(l.addrs) > 0 && !l.addrs[0].Addr().IsUnspecified() {
 		c.dst = l.addrs[0].Addr()
 	}
-	c.src, _ = netip.ParseAddr(req.ClientAddress)
 	if tls && l.tlsInspector {
 		c.transport, c.sni, c.alpn = "tls", req.SNI, req.ALPN
 	}
-	cands := l.chains
-	for _, crit := range criteria {
-		if len(cands) == 0 {
-			break
-		}
-		best := -1
-		var kept []*chain
+	var buf [16]*chain
+	cands := append(buf[:0], l.chains...)
+	for step := 0; step < steps && len(cands) > 0; step++ {
+		best, kept := -1, 0
 		for _, ch := range cands {
-			s := crit(ch.match, c)
+			s := score(step, ch.match, &c)
 			switch {
 			case s > best:
-				best, kept = s, append(kept[:0], ch)
+				best, kept = s, 0
+				cands[kept] = ch
+				kept++
 			case s == best && s >= 0:
-				kept = append(kept, ch)
+				cands[kept] = ch
+				kept++
 			}
 		}
 		if best < 0 {
-			kept = nil
+			kept = 0
 		}
-		cands = kept
+		cands = cands[:kept]
 	}
 	if len(cands) > 0 {
 		return cands[0]

@@ -27,6 +27,8 @@ type listener struct {
 	tlsInspector bool
 	chains       []*chain
 	deflt        *chain
+	// tlsOnly is set when every filter chain terminates TLS.
+	tlsOnly bool
 }
 
 // chain is a filter chain and what it does with an HTTP request.
@@ -135,6 +137,7 @@ func newListener(pl *listenerv3.Listener, rds func(string) (*Router, error), clu
 		c.match = nil
 		l.deflt = c
 	}
+	l.tlsOnly = l.terminatesTLS()
 	return l, nil
 }
 
@@ -191,6 +194,7 @@ func (c *chain) useHCM(m *hcmv3.HttpConnectionManager, rds func(string) (*Router
 		stripHostDot:  m.GetStripTrailingHostDot(),
 		normalizePath: m.GetNormalizePath().GetValue(),
 		mergeSlashes:  m.GetMergeSlashes(),
+		escapedSlash:  m.GetPathWithEscapedSlashesAction(),
 		tls:           c.tls,
 		clusters:      clusters,
 	}
@@ -223,10 +227,15 @@ func (g *Gateway) route(req *Request, explain bool) (*Result, []Miss) {
 		return &Result{Action: NoListener, RouteIndex: -1,
 			Notes: []string{fmt.Sprintf("no listener on port %d", port)}}, nil
 	}
-	if req.Scheme == "" && req.SNI == "" && l.terminatesTLS() {
+	if req.Scheme == "" && req.SNI == "" && l.tlsOnly {
 		tls = true
 	}
 	c := l.selectChain(req, port, tls)
+	if c != nil && c.tls == tls && !c.tcp && c.router != nil {
+		out, misses := c.router.route(req, &c.hcm, port, explain)
+		out.Listener, out.FilterChain = l.name, c.name
+		return out, misses
+	}
 	res := &Result{Listener: l.name, RouteIndex: -1}
 	switch {
 	case c == nil:
@@ -245,16 +254,11 @@ func (g *Gateway) route(req *Request, explain bool) (*Result, []Miss) {
 		res.FilterChain, res.Action, res.Cluster = c.name, Forward, c.tcpCluster
 		res.Notes = []string{"the filter chain is a TCP proxy: the connection goes to the cluster as bytes, not routed as HTTP"}
 		return res, nil
-	case c.router == nil:
+	default:
 		res.Action, res.FilterChain = NoListener, c.name
 		res.Notes = []string{"the filter chain has no HTTP connection manager"}
 		return res, nil
 	}
-	h := c.hcm
-	h.listenerPort = port
-	out, misses := c.router.route(req, &h, explain)
-	out.Listener, out.FilterChain = l.name, c.name
-	return out, misses
 }
 
 // requestPort is the destination port: the request's, else the
@@ -277,7 +281,7 @@ func requestPort(req *Request) uint32 {
 // listenerFor picks the listener bound to the port: the one bound to the
 // destination address, else one bound to all addresses.
 func (g *Gateway) listenerFor(req *Request, port uint32) *listener {
-	dst, _ := netip.ParseAddr(req.DestinationAddress)
+	dst := parseAddr(req.DestinationAddress)
 	var wildcard, any *listener
 	for _, l := range g.listeners {
 		for _, a := range l.addrs {
@@ -319,4 +323,13 @@ func (l *listener) terminatesTLS() bool {
 		n++
 	}
 	return n > 0
+}
+
+// parseAddr parses an IP address, the zero Addr when s is not one.
+func parseAddr(s string) netip.Addr {
+	if s == "" {
+		return netip.Addr{}
+	}
+	a, _ := netip.ParseAddr(s)
+	return a
 }

@@ -54,3 +54,18 @@ func removeDotSegments(path string) string {
 	}
 	return r
 }
+
+// unescapeSlashes turns %2F and %5C in the path (not the query) into "/"
+// and "\\", and says whether there were any.
+func unescapeSlashes(p string) (string, bool) {
+	path, query := p, ""
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		path, query = p[:i], p[i:]
+	}
+	if !strings.Contains(path, "%") {
+		return p, false
+	}
+	r := strings.NewReplacer("%2F", "/", "%2f", "/", "%5C", `\`, "%5c", `\`)
+	out := r.Replace(path)
+	return out + query, out != path
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 )
 
 // Router routes requests through one route configuration.
@@ -154,10 +155,10 @@ func compileVhost(pv *routev3.VirtualHost, rcMirrors []mirror, maxBody uint32) (
 // connection manager with Envoy's defaults.
 type hcm struct {
 	stripPort     stripPort
-	listenerPort  uint32
 	stripHostDot  bool
 	normalizePath bool
 	mergeSlashes  bool
+	escapedSlash  hcmv3.HttpConnectionManager_PathWithEscapedSlashesAction
 	tls           bool
 	// clusters, when set, are the clusters that exist.
 	clusters map[string]bool
@@ -173,7 +174,7 @@ const (
 
 // Route routes req; Listener and FilterChain are left empty.
 func (r *Router) Route(req *Request) *Result {
-	res, _ := r.route(req, &hcm{}, false)
+	res, _ := r.route(req, &defaultHCM, 0, false)
 	return res
 }
 
@@ -181,12 +182,31 @@ func (r *Router) Route(req *Request) *Result {
 // the chosen virtual host (all of them when none matched), why it did not
 // match, in route order.
 func (r *Router) Explain(req *Request) (*Result, []Miss) {
-	return r.route(req, &hcm{}, true)
+	return r.route(req, &defaultHCM, 0, true)
 }
 
-func (r *Router) route(req *Request, h *hcm, explain bool) (*Result, []Miss) {
+// defaultHCM is a connection manager with Envoy's defaults.
+var defaultHCM hcm
+
+// route routes req behind the connection manager h of a listener on port.
+func (r *Router) route(req *Request, h *hcm, port uint32, explain bool) (*Result, []Miss) {
 	res := &Result{RouteConfig: r.name, RouteIndex: -1}
-	v := r.prepare(req, h)
+	var vv view
+	v := &vv
+	r.prepare(v, req, h, port)
+	if v.escaped {
+		// path_with_escaped_slashes_action answers before routing.
+		switch h.escapedSlash {
+		case hcmv3.HttpConnectionManager_REJECT_REQUEST:
+			res.Action, res.Status = DirectResponse, 400
+			res.Notes = []string{"the connection manager rejects a path with escaped slashes (path_with_escaped_slashes_action)"}
+			return res, nil
+		case hcmv3.HttpConnectionManager_UNESCAPE_AND_REDIRECT:
+			res.Action, res.Status, res.Location = Redirect, 307, v.path
+			res.Notes = []string{"the connection manager redirects a path with escaped slashes to the unescaped path (path_with_escaped_slashes_action)"}
+			return res, nil
+		}
+	}
 	vh := r.findVhost(v)
 	if vh == nil {
 		res.Action, res.Status = NoRoute, 404
@@ -216,8 +236,8 @@ func (r *Router) route(req *Request, h *hcm, explain bool) (*Result, []Miss) {
 
 // prepare applies what the connection manager does before routing and
 // resolves the request's defaults.
-func (r *Router) prepare(req *Request, h *hcm) *view {
-	v := &view{req: req, method: req.Method, authority: req.Authority, path: req.Path, hasPath: true}
+func (r *Router) prepare(v *view, req *Request, h *hcm, port uint32) {
+	*v = view{req: req, method: req.Method, authority: req.Authority, path: req.Path, hasPath: true}
 	if v.method == "" {
 		v.method = "GET"
 	}
@@ -241,15 +261,29 @@ func (r *Router) prepare(req *Request, h *hcm) *view {
 	if i := strings.IndexByte(v.path, '#'); i >= 0 {
 		v.path = v.path[:i]
 	}
+	switch h.escapedSlash {
+	case hcmv3.HttpConnectionManager_UNESCAPE_AND_FORWARD, hcmv3.HttpConnectionManager_UNESCAPE_AND_REDIRECT, hcmv3.HttpConnectionManager_REJECT_REQUEST:
+		var p string
+		p, v.escaped = unescapeSlashes(v.path)
+		if h.escapedSlash != hcmv3.HttpConnectionManager_REJECT_REQUEST {
+			v.path = p
+		}
+	}
 	if h.normalizePath || h.mergeSlashes {
 		v.path = normalizePath(v.path, h.normalizePath, h.mergeSlashes)
 	}
 	if h.stripHostDot {
 		v.authority = stripTrailingHostDot(v.authority)
 	}
-	if h.stripPort != keepPort && v.method != "CONNECT" {
-		if i := portStart(v.authority); i >= 0 && (h.stripPort == stripAnyPort || portIs(v.authority[i+1:], h.listenerPort)) {
+	// A stripped port is stripped for routing; a CONNECT gets it back
+	// upstream.
+	v.upstreamAuthority = v.authority
+	if h.stripPort != keepPort {
+		if i := portStart(v.authority); i >= 0 && (h.stripPort == stripAnyPort || portIs(v.authority[i+1:], port)) {
 			v.authority = v.authority[:i]
+			if v.method != "CONNECT" {
+				v.upstreamAuthority = v.authority
+			}
 		}
 	}
 	v.pathOnly = removeQueryAndFragment(v.path)
@@ -262,7 +296,6 @@ func (r *Router) prepare(req *Request, h *hcm) *view {
 	if !req.Internal {
 		v.hidden = r.internalOnly
 	}
-	return v
 }
 
 // requestScheme is the scheme routing sees: the request's, else https for

@@ -4,10 +4,31 @@
 //
 // The rules follow Envoy's documented router semantics (route_components.proto,
 // the HTTP connection manager's route matching, listener filter chain
-// matching); where the documentation is silent the simulator does what
-// Envoy's router does. What cannot be known from the configuration alone
-// (dynamic metadata, filter state, formatters in header values, HTTP filters
-// other than the router) is reported in Result.Notes, never guessed.
+// matching); where the documentation is silent or inexact the simulator
+// does what Envoy's router does:
+//
+//   - prefix, path, safe_regex and path_separated_prefix are matched
+//     against :path without its query string and fragment;
+//   - a runtime fraction N/D takes the request when Random % D < N;
+//   - a header present several times is matched as its values joined
+//     with ","; a missing header fails every matcher but present_match,
+//     even an inverted one, unless treat_missing_header_as_empty;
+//   - query parameters are compared as sent, without percent-decoding,
+//     first value only; present_match: false takes an absent parameter;
+//   - a redirect's Location drops the port when the scheme changes and the
+//     port was the old scheme's default, or when port_redirect replaces it;
+//   - a uri_template rewrite yields a path without query string.
+//
+// What cannot be known from the configuration alone is reported in
+// Result.Notes, never guessed: dynamic metadata and filter state matchers
+// (such routes never match), formatters in header values and rewrites
+// (shown unevaluated), auto_host_rewrite, cluster specifier plugins, bodies
+// read from files. Not simulated at all: HTTP filters other than the
+// router (RBAC, JWT, CORS, rate limits, ext_authz can still refuse a
+// request), retries and timeouts beyond reporting the policy, VHDS (only
+// the configuration's own virtual hosts are seen); virtual host matcher
+// trees, scoped routes and the listener filter_chain_matcher are refused
+// by NewRouter or NewGateway.
 package routesim
 
 import (

@@ -12,6 +12,8 @@ type view struct {
 	method    string
 	scheme    string
 	authority string
+	// upstreamAuthority is the Host that goes upstream unless rewritten.
+	upstreamAuthority string
 	// path is :path with its query ("" for a CONNECT without one); hasPath
 	// says whether the request has a :path at all.
 	path    string
@@ -21,6 +23,8 @@ type view struct {
 	// configuration ignores them).
 	pathOnly, matchPath string
 	hidden              []string
+	// escaped is set when the path had escaped slashes (%2F, %5C).
+	escaped bool
 
 	queryDone, cookiesDone bool
 	query, cookies         []param
