@@ -164,14 +164,26 @@ func (r *Report) WithPrefix(dir string) {
 
 // Run sends every test's request through the gateway it names, as
 // compiled in res, and checks what Envoy does with it. res must come from a
-// compile without errors (its Gateways and Resources set). Problems of the
-// tests are findings in the report; the error is for failures of edgectl
-// itself.
+// compile without errors: its Gateways and Resources set, and its Model
+// for the names of the backends. Problems of the tests are findings in the
+// report; the error is for failures of edgectl itself. Run changes
+// neither res nor suite, so the two sides of a change can each be run:
+//
+//	suite, err := routetest.Load(src.FS, res.Model.Project)
+//	rep, err := routetest.Run(res, suite, routetest.Options{})
 func Run(res *compile.Result, suite *Suite, opts Options) (*Report, error) {
 	r := &runner{res: res, gateways: make([]*gateway, len(res.Gateways)), backends: map[string]bool{}}
 	if res.Model != nil {
 		for _, b := range res.Model.Backends {
 			r.backends[b.Doc.Name] = true
+		}
+	} else {
+		// A result without its model (read back from a cache): the
+		// clusters are the backends routes use.
+		for _, g := range res.Gateways {
+			for _, c := range g.Clusters {
+				r.backends[c.Name] = true
+			}
 		}
 	}
 	rep := &Report{Files: []*FileResult{}, Problems: slices.Clone(suite.Problems)}
