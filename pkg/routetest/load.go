@@ -260,11 +260,11 @@ func (o owners) file(p string, docs []*intent.Doc) (string, diag.List) {
 // claim checks the team a document says writes it against the owner of
 // its file.
 func (o owners) claim(f *File) diag.List {
-	var diags diag.List
 	claimed := f.claimed
 	if claimed == "" {
 		return nil
 	}
+	var diags diag.List
 	at := f.doc.Pos("spec", "team")
 	t := slices.IndexFunc(o.teams(), func(t intent.Team) bool { return t.Name == claimed })
 	switch {

@@ -279,3 +279,26 @@ func TestLoadWithoutTests(t *testing.T) {
 		t.Errorf("intents: %s, want %s", got, want)
 	}
 }
+
+// TestLoadTwoOwners: a test file under the paths of two teams has no owner.
+func TestLoadTwoOwners(t *testing.T) {
+	t.Parallel()
+	fsys := repo(map[string]string{
+		"edgectl.yaml":             strings.Replace(project, "      paths: [search/**]", "      paths: [search/**, shared/**]", 1) + "    - name: web\n      paths: [shared/tests/**]\n",
+		"shared/tests/common.yaml": header + "metadata: {name: common}\nspec: {tests: []}\n",
+	})
+	suite, err := Load(fsys, loadProject(t, fsys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `shared/tests/common.yaml:1:1: error: route test file shared/tests/common.yaml belongs to 2 teams (search, web); a file must have one owner [ownership]
+edgectl.yaml:17:26: note: team "search" claims it here
+edgectl.yaml:20:15: note: team "web" claims it here
+`
+	if got := lines(suite.Problems); got != want {
+		t.Errorf("problems:\n%s\nwant:\n%s", got, want)
+	}
+	if len(suite.Files) != 1 || suite.Files[0].Team != "" {
+		t.Errorf("files: %+v, want one without a team", suite.Files)
+	}
+}
