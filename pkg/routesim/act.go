@@ -11,7 +11,9 @@ func (r *Router) act(res *Result, v *view, vh *vhost, rt *route, h *hcm) {
 	switch {
 	case rt.redirect != nil:
 		res.Action, res.Status = Redirect, rt.redirect.status
-		res.Location = location(v, rt.redirect, rt, &res.Notes)
+		if v.hasPath {
+			res.Location = location(v, rt.redirect, rt, &res.Notes)
+		}
 		r.responseHeaders(res, vh, rt, nil)
 	case rt.direct != nil:
 		d := rt.direct
@@ -20,7 +22,7 @@ func (r *Router) act(res *Result, v *view, vh *vhost, rt *route, h *hcm) {
 			note(&res.Notes, "direct response body is read from "+strconv.Quote(d.file)+" on the Envoy host; not shown")
 		}
 		// Envoy adds Location to a 201 or 3xx direct response.
-		if d.status == 201 || d.status >= 300 && d.status < 400 {
+		if v.hasPath && (d.status == 201 || d.status >= 300 && d.status < 400) {
 			res.Location = location(v, nil, rt, &res.Notes)
 		}
 		r.responseHeaders(res, vh, rt, nil)

@@ -75,3 +75,29 @@ virtual_hosts:
 		t.Errorf("GET: route %q after %d misses, want get after 5", res.Route, len(misses))
 	}
 }
+
+// TestConcurrentRoute: a Router holds no per-request state; run with
+// -race.
+func TestConcurrentRoute(t *testing.T) {
+	t.Parallel()
+	r, err := NewRouter(benchConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := r.Route(&Request{Authority: "svc7.example.com", Path: "/v1/res7/x?q=1", Headers: []Header{{"a", "b"}}})
+	done := make(chan *Result)
+	for range 8 {
+		go func() {
+			var last *Result
+			for range 200 {
+				last = r.Route(&Request{Authority: "svc7.example.com", Path: "/v1/res7/x?q=1", Headers: []Header{{"a", "b"}}})
+			}
+			done <- last
+		}()
+	}
+	for range 8 {
+		if got := <-done; !cmp.Equal(summary(got), summary(want)) || got.Cluster != "c7" {
+			t.Errorf("got %s, want %s", summary(got), summary(want))
+		}
+	}
+}

@@ -16,7 +16,8 @@ import (
 	"github.com/edgectl/edgectl/pkg/xds"
 )
 
-// Gateway routes requests through the listeners of one gateway.
+// Gateway routes requests through the listeners of one gateway. It is safe
+// for concurrent use.
 type Gateway struct {
 	listeners []*listener
 }

@@ -240,6 +240,9 @@ func (rt *route) matches(v *view) bool {
 // isGRPC is Envoy's test: content-type application/grpc, or
 // application/grpc+ something (application/grpc-web is not gRPC).
 func isGRPC(v *view) bool {
+	if !v.hasPath {
+		return false
+	}
 	ct, _ := v.header("content-type")
 	rest, ok := strings.CutPrefix(ct, "application/grpc")
 	return ok && (rest == "" || rest[0] == '+')

@@ -9,7 +9,8 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 )
 
-// Router routes requests through one route configuration.
+// Router routes requests through one route configuration. It is safe for
+// concurrent use.
 type Router struct {
 	name    string
 	domains domainIndex
