@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make demo: the whole job on the showcase repository (examples/acme), as a
-# platform team runs it: validate, test the policies, review a change with
-# diff, compile, deliver to a directory Envoy watches, and render for
-# Kubernetes. Everything it writes is under out/.
+# platform team runs it: validate, test the policies and the routes, review
+# a change with diff, compile, deliver to a directory Envoy watches, and
+# render for Kubernetes. Everything it writes is under out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${EDGECTL:-bin/edgectl}
@@ -15,6 +15,7 @@ run() { step "$*"; "$@"; }
 
 run "$bin" validate examples/acme
 run "$bin" policy test examples/acme
+run "$bin" test examples/acme --coverage
 
 # A pull request: the shop team moves its canary from 5% to 25%. The
 # routing repository is a git repository of its own, made here.
@@ -26,6 +27,12 @@ git -C "$repo" -c user.name=demo -c user.email=demo@example.com commit -q -m "ro
 sed -i 's/{name: shop-api, weight: 95}/{name: shop-api, weight: 75}/; s/{name: shop-api-v2, weight: 5}/{name: shop-api-v2, weight: 25}/' "$repo/teams/shop/api.yaml"
 step "$bin diff $repo --against main      # what the pull request does to traffic"
 "$bin" diff "$repo" --against main --cache-dir "$out/cache"
+# The shop team's route tests pin the split: they fail until the pull
+# request updates them too.
+step "$bin test $repo --run canary      # the route tests still expect 95/5"
+"$bin" test "$repo" --run canary || true
+sed -i 's/weights: {shop-api: 95, shop-api-v2: 5}/weights: {shop-api: 75, shop-api-v2: 25}/' "$repo/teams/shop/tests/api.yaml"
+run "$bin" test "$repo" --run canary
 
 # Reviewed and merged; CI compiles what was merged and delivers it. (On a
 # real host the target is the bootstrap's /etc/envoy/xds.)

@@ -64,7 +64,7 @@ func TestChoicesNameRealFlags(t *testing.T) {
 	var walk func(*cobra.Command)
 	walk = func(c *cobra.Command) {
 		c.Flags().VisitAll(func(f *pflag.Flag) {
-			key := c.Name() + " " + f.Name
+			key := choiceKey(c, f.Name)
 			if _, ok := choices[key]; ok {
 				seen[key] = true
 			} else if f.Name == "output" || f.Name == "fail-on" {

@@ -97,6 +97,7 @@ command line wins.`,
 		newDiffCmd(),
 		newExplainCmd(),
 		newPolicyCmd(),
+		newTestCmd(),
 		newPushCmd(),
 		newRollbackCmd(),
 		newStatusCmd(),
@@ -113,14 +114,16 @@ command line wins.`,
 
 // choices lists, per command, the values a flag with a fixed set accepts.
 // oneOf checks them and the shell completion offers them, so the two can
-// never disagree.
+// never disagree. Keys are the command's path below edgectl and the flag:
+// "policy test output" is not "test output".
 var choices = map[string][]string{
 	"validate output":     diag.Formats,
 	"compile output":      diag.Formats,
 	"compile format":      diag.Formats,
 	"diff output":         {"text", "markdown", "json"},
 	"explain output":      {"text", "json"},
-	"test output":         {"text", "json"},
+	"test output":         testFormats,
+	"policy test output":  {"text", "json"},
 	"push output":         {"text", "json"},
 	"rollback output":     {"text", "json"},
 	"status output":       {"text", "json"},
@@ -131,12 +134,17 @@ var choices = map[string][]string{
 	"compile fail-on":     {"error", "warning"},
 }
 
+// choiceKey is the key of a command's flag in choices.
+func choiceKey(cmd *cobra.Command, flag string) string {
+	return strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ") + " " + flag
+}
+
 // completeChoices registers the shell completion of every flag in choices.
 func completeChoices(root *cobra.Command) {
 	var walk func(*cobra.Command)
 	walk = func(c *cobra.Command) {
 		c.Flags().VisitAll(func(f *pflag.Flag) {
-			if values, ok := choices[c.Name()+" "+f.Name]; ok {
+			if values, ok := choices[choiceKey(c, f.Name)]; ok {
 				_ = c.RegisterFlagCompletionFunc(f.Name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
 			}
 		})
@@ -197,9 +205,9 @@ const envAnnotation = "edgectl/env"
 
 // oneOf checks a flag value against the values choices lists for it.
 func oneOf(cmd *cobra.Command, flag string) error {
-	allowed, ok := choices[cmd.Name()+" "+flag]
+	allowed, ok := choices[choiceKey(cmd, flag)]
 	if !ok {
-		panic("oneOf: no choices for " + cmd.Name() + " --" + flag)
+		panic("oneOf: no choices for " + cmd.CommandPath() + " --" + flag)
 	}
 	f := cmd.Flags().Lookup(flag)
 	value := f.Value.String()

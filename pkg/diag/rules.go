@@ -54,6 +54,8 @@ var Rules = []Rule{
 	{"include-plaintext", "a route set of a team that requires TLS would be served over plain HTTP"},
 	{"policy-limit", "a policy ran past its time limit, or a built-in it calls would build a value over its memory limit"},
 	{"cross-team-shadow", "a route of one team takes requests from a later route of another team that did not include it"},
+	{"route-test", "a route test's expectation does not hold: Envoy does something else with its request"},
+	{"untested-route", "no route test reaches a route (edgectl test --coverage, in the github and sarif formats)"},
 }
 
 // RuleSummary returns the summary of a catalogued rule, or the id itself.

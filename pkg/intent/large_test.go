@@ -50,8 +50,8 @@ func TestLargeFileDecodesAsSmall(t *testing.T) {
 			if len(data) < largeFile {
 				t.Fatalf("the document is %d bytes, under largeFile", len(data))
 			}
-			big, bigDiags := parse(sch, "big.yaml", data, false, true)
-			seq, seqDiags := parse(sch, "big.yaml", data, false, false)
+			big, bigDiags := parse(sch, "big.yaml", data, intentFile, true)
+			seq, seqDiags := parse(sch, "big.yaml", data, intentFile, false)
 			if !reflect.DeepEqual(rules(bigDiags), rules(seqDiags)) || !reflect.DeepEqual(messages(bigDiags), messages(seqDiags)) {
 				t.Errorf("findings differ:\nlarge:      %v\nsequential: %v", bigDiags, seqDiags)
 			}

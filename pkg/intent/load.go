@@ -36,13 +36,13 @@ type Model struct {
 	// Files lists every file read, with its content, ordered by path.
 	Files []File
 
-	intents, exclude []string
+	intents, exclude, tests []string
 }
 
 // IsInput reports whether a file at p would be read as intents (or is the
 // project file), whether or not it exists.
 func (m *Model) IsInput(p string) bool {
-	return p == ProjectFile || !hidden(p) && glob.Any(m.intents, p) >= 0 && glob.Any(m.exclude, p) < 0
+	return p == ProjectFile || !hidden(p) && glob.Any(m.intents, p) >= 0 && glob.Any(m.exclude, p) < 0 && glob.Any(m.tests, p) < 0
 }
 
 // File is one file of the repository that edgectl read.
@@ -114,7 +114,7 @@ func Load(fsys fs.FS, opts Options) (*Model, diag.List, error) {
 	}
 	m.Files = append(m.Files, File{ProjectFile, projectSrc})
 	diags = append(diags, scanPrivateKeys(ProjectFile, projectSrc)...)
-	docs, pd := parseFile(sch, ProjectFile, projectSrc, true)
+	docs, pd := parseFile(sch, ProjectFile, projectSrc, projectFile)
 	diags = append(diags, pd...)
 	for _, d := range docs {
 		if p, ok := d.(*Project); ok {
@@ -144,6 +144,7 @@ func Load(fsys fs.FS, opts Options) (*Model, diag.List, error) {
 	}
 	check(m.Project.Spec.Intents, "spec", "intents")
 	check(m.Project.Spec.Exclude, "spec", "exclude")
+	check(m.Project.Spec.Tests, "spec", "tests")
 	if p := m.Project.Spec.Policies; p != nil {
 		check(p.Paths, "spec", "policies", "paths")
 	}
@@ -153,7 +154,10 @@ func Load(fsys fs.FS, opts Options) (*Model, diag.List, error) {
 	if diags.HasErrors() {
 		return m, diags, nil
 	}
-	m.intents, m.exclude = intents, m.Project.Spec.Exclude
+	// Route tests are read by edgectl test, never as intents, even where
+	// the intent globs cover them.
+	skip := slices.Concat(m.Project.Spec.Exclude, m.Project.Spec.Tests)
+	m.intents, m.exclude, m.tests = intents, m.Project.Spec.Exclude, m.Project.Spec.Tests
 
 	var paths []string
 	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
@@ -190,7 +194,7 @@ func Load(fsys fs.FS, opts Options) (*Model, diag.List, error) {
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				results[i] = loadFile(sch, fsys, paths[i], intents, m.Project.Spec.Exclude)
+				results[i] = loadFile(sch, fsys, paths[i], intents, skip)
 			}
 		})
 	}
@@ -272,7 +276,7 @@ func loadFile(sch *schema.Schema, fsys fs.FS, p string, intents, exclude []strin
 		return r
 	}
 	r.data = data
-	docs, diags := parseFile(sch, p, data, false)
+	docs, diags := parseFile(sch, p, data, intentFile)
 	r.docs = docs
 	r.diags = append(r.diags, diags...)
 	return r
@@ -370,14 +374,23 @@ func scanValues(t *text, root *yaml.Node) diag.List {
 	return diags
 }
 
+// fileKind says what a file may hold.
+type fileKind int
+
+const (
+	intentFile  fileKind = iota // documents of the kinds in kinds
+	projectFile                 // one Project
+	testFile                    // RouteTest documents
+)
+
 // parseFile reads every document of one file.
-func parseFile(sch *schema.Schema, p string, data []byte, isProject bool) ([]any, diag.List) {
-	return parse(sch, p, data, isProject, len(data) >= largeFile)
+func parseFile(sch *schema.Schema, p string, data []byte, fk fileKind) ([]any, diag.List) {
+	return parse(sch, p, data, fk, len(data) >= largeFile)
 }
 
 // parse is parseFile, with the passes over a large file's documents run
 // at once (large) or one after the other.
-func parse(sch *schema.Schema, p string, data []byte, isProject, large bool) ([]any, diag.List) {
+func parse(sch *schema.Schema, p string, data []byte, fk fileKind, large bool) ([]any, diag.List) {
 	var diags diag.List
 	var out []any
 	t := newText(p, data)
@@ -420,7 +433,7 @@ func parse(sch *schema.Schema, p string, data []byte, isProject, large bool) ([]
 			continue
 		}
 		doc := &Doc{File: p, Index: index, src: data, node: n}
-		v, dd := decodeDoc(sch, doc, isProject, large)
+		v, dd := decodeDoc(sch, doc, fk, large)
 		wg.Wait()
 		if len(keys) > 0 {
 			diags = append(diags, keys...)
@@ -441,7 +454,7 @@ const largeFile = 256 << 10
 // decodeDoc checks a document's header and schema, then decodes it. With
 // concurrent set, the decoding runs while the schema is checked, and is
 // dropped if the schema refuses the document.
-func decodeDoc(sch *schema.Schema, doc *Doc, isProject, concurrent bool) (any, diag.List) {
+func decodeDoc(sch *schema.Schema, doc *Doc, fk fileKind, concurrent bool) (any, diag.List) {
 	var diags diag.List
 	if doc.node.Kind != yaml.MappingNode {
 		diags.Errorf(doc.Pos(), "document", "a document must be a mapping with apiVersion and kind")
@@ -471,11 +484,19 @@ func decodeDoc(sch *schema.Schema, doc *Doc, isProject, concurrent bool) (any, d
 	doc.Kind = kind.Value
 	def, ok := kinds[doc.Kind]
 	switch {
-	case isProject && doc.Kind != "Project":
+	case fk == projectFile && doc.Kind != "Project":
 		diags.Errorf(doc.Pos("kind"), "project", "%s must hold kind Project, not %s", ProjectFile, doc.Kind)
 		return nil, diags
-	case isProject:
+	case fk == projectFile:
 		def = "#Project"
+	case fk == testFile && doc.Kind != TestKind:
+		diags.Errorf(doc.Pos("kind"), "document", "a route test file holds only documents of kind %s, not %s; it is listed under tests in %s", TestKind, doc.Kind, ProjectFile)
+		return nil, diags
+	case fk == testFile:
+		def = "#" + TestKind
+	case doc.Kind == TestKind:
+		diags.Errorf(doc.Pos("kind"), "document", "kind %s belongs in the files listed under tests in %s", TestKind, ProjectFile)
+		return nil, diags
 	case doc.Kind == "Project":
 		diags.Errorf(doc.Pos("kind"), "document", "kind Project belongs only in %s at the repository root", ProjectFile)
 		return nil, diags
@@ -527,6 +548,10 @@ func decodeDoc(sch *schema.Schema, doc *Doc, isProject, concurrent bool) (any, d
 
 func decodeTyped(doc *Doc) (any, error) {
 	switch doc.Kind {
+	case TestKind:
+		// Decoded by its reader (pkg/routetest), which keeps the syntax
+		// for positions.
+		return doc, nil
 	case "Project":
 		v := &Project{Doc: doc}
 		return v, doc.node.Decode(v)

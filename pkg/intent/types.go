@@ -22,6 +22,7 @@ type Project struct {
 type ProjectSpec struct {
 	Intents      []string          `yaml:"intents"`
 	Exclude      []string          `yaml:"exclude"`
+	Tests        []string          `yaml:"tests"`
 	EnvoyVersion string            `yaml:"envoyVersion"`
 	Teams        []Team            `yaml:"teams"`
 	Policies     *Policies         `yaml:"policies"`

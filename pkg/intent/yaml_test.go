@@ -46,7 +46,7 @@ func TestBrokenYAML(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, diags := parseFile(sch, name, data, false)
+			_, diags := parseFile(sch, name, data, intentFile)
 			checkPositions(t, name, data, diags)
 			var got bytes.Buffer
 			if err := diag.Write(&got, diags.Sorted(), "text", diag.Tool{}); err != nil {
@@ -176,7 +176,7 @@ func FuzzParseFile(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, diags := parseFile(sch, "intents.yaml", data, false)
+		_, diags := parseFile(sch, "intents.yaml", data, intentFile)
 		checkPositions(t, "intents.yaml", data, diags)
 	})
 }

@@ -188,7 +188,7 @@ func kindDef(doc *yaml.Node) string {
 		for i := 0; i+1 < len(doc.Content); i += 2 {
 			if doc.Content[i].Value == "kind" {
 				switch k := doc.Content[i+1].Value; k {
-				case "Gateway", "VirtualHost", "Backend", "Certificate", "Project":
+				case "Gateway", "VirtualHost", "Backend", "Certificate", "Project", "RouteTest":
 					return "#" + k
 				}
 			}
@@ -255,6 +255,9 @@ var seeds = []string{
 	`{apiVersion: edgectl.dev/v1alpha1, kind: Project, metadata: {name: p}, spec: {intents: ["**/*.yaml"], envoyVersion: "1.32"}}`,
 	"apiVersion: edgectl.dev/v1alpha1\nkind: Backend\nmetadata: {name: b}\nspec:\n  endpoints: [{address: x, port: 1.0}]\n",
 	"kind: VirtualHost\nspec: {routes: [{match: {path: {prefix: api}}}]}\n",
+	`{apiVersion: edgectl.dev/v1alpha1, kind: Project, metadata: {name: p}, spec: {tests: ["tests/**"]}}`,
+	`{apiVersion: edgectl.dev/v1alpha1, kind: RouteTest, metadata: {name: t}, spec: {gateway: edge, team: shop, tests: [{name: "orders split", request: {url: "https://api.example.com/v1/orders", method: POST, headers: {x-beta: "1"}, clientAddress: 203.0.113.7}, expect: {route: orders, virtualHost: api, weights: {api: 95, api-v2: 5.5}, path: /v1/orders, host: api.example.com, requestHeaders: {x-edge: edge, x-debug: null}, responseHeaders: {server: null}}}, {name: r, request: {url: "http://a.example.com/"}, expect: {redirect: {location: "https://a.example.com/", code: 301}}}, {name: d, request: {url: "/x"}, expect: {respond: {status: 404, body: ""}, noRoute: false}}]}}`,
+	`{apiVersion: edgectl.dev/v1alpha1, kind: RouteTest, metadata: {name: t}, spec: {tests: [{name: "", request: {method: get}, expect: {weights: {a: -1}, redirect: {code: 200}, requestHeaders: {"bad name": x}}}]}}`,
 	"[1, 2]\n",
 }
 
