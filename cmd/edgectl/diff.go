@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,6 +16,7 @@ import (
 	"github.com/edgectl/edgectl/pkg/compile"
 	"github.com/edgectl/edgectl/pkg/diag"
 	"github.com/edgectl/edgectl/pkg/diff"
+	"github.com/edgectl/edgectl/pkg/routetest"
 	"github.com/edgectl/edgectl/pkg/source"
 )
 
@@ -218,6 +220,28 @@ func (s *side) load(ctx context.Context, store *cache.Dir, isBase bool) error {
 	for i, g := range res.Gateways {
 		if i < len(res.Resources) {
 			s.gateways[g.Name] = &diff.Gateway{IR: g, Resources: res.Resources[i], Bootstrap: res.Bootstraps[i]}
+		}
+	}
+	// The route tests' requests go through both versions too; a test
+	// file with problems only loses its own requests (edgectl test
+	// reports them).
+	if !s.diags.HasErrors() && res.Model != nil {
+		suite, err := routetest.Load(s.src.FS, res.Model.Project)
+		if err != nil {
+			return err
+		}
+		probes, err := routetest.Probes(res, suite)
+		if err != nil {
+			return err
+		}
+		for _, p := range probes {
+			pos := p.Pos
+			if s.src.Prefix != "" && s.src.Prefix != "." {
+				pos.File = path.Join(s.src.Prefix, pos.File)
+			}
+			if g := s.gateways[p.Gateway]; g != nil {
+				g.Probes = append(g.Probes, diff.Probe{From: fmt.Sprintf("test %s %q", pos, p.Test), Request: p.Request})
+			}
 		}
 	}
 	if key != "" {

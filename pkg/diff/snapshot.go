@@ -39,6 +39,7 @@ type wireGateway struct {
 	Clusters  [][]byte
 	Secrets   [][]byte
 	Bootstrap []byte
+	Probes    []Probe
 }
 
 var marshal = proto.MarshalOptions{Deterministic: true}
@@ -47,7 +48,7 @@ var marshal = proto.MarshalOptions{Deterministic: true}
 func (s *Snapshot) Encode() ([]byte, error) {
 	w := wire{Diags: s.Diags}
 	for name, g := range s.Gateways {
-		wg := wireGateway{Name: name, IR: g.IR}
+		wg := wireGateway{Name: name, IR: g.IR, Probes: g.Probes}
 		var err error
 		if wg.Listeners, err = encodeAll(g.Resources.Listeners); err == nil {
 			if wg.Routes, err = encodeAll(g.Resources.Routes); err == nil {
@@ -98,7 +99,7 @@ func DecodeSnapshot(data []byte) (*Snapshot, error) {
 	}
 	s := &Snapshot{Diags: w.Diags, Gateways: map[string]*Gateway{}}
 	for _, wg := range w.Gateways {
-		g := &Gateway{IR: wg.IR, Resources: &xds.Resources{}, Bootstrap: &bootstrapv3.Bootstrap{}}
+		g := &Gateway{IR: wg.IR, Resources: &xds.Resources{}, Bootstrap: &bootstrapv3.Bootstrap{}, Probes: wg.Probes}
 		var err error
 		if g.Resources.Listeners, err = decodeAll(wg.Listeners, func() *listenerv3.Listener { return &listenerv3.Listener{} }); err != nil {
 			return nil, err

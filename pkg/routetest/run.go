@@ -188,44 +188,11 @@ func newGateway(res *compile.Result, i int) (*gateway, error) {
 	return g, nil
 }
 
-// request makes the simulator's request for a test. The URL's port picks
-// the listener when one has it; otherwise the first listener of the URL's
-// scheme takes it, as behind a load balancer that maps 443 to the
-// listener's own port.
+// request makes the simulator's request for a test.
 func (g *gateway) request(t *Test) (*routesim.Request, error) {
-	method := t.Request.Method
-	if method == "" {
-		method = "GET"
-	}
-	req, err := routesim.ParseURL(method, t.Request.URL)
+	req, err := NewRequest(g.ir, t.Request.Method, t.Request.URL)
 	if err != nil {
 		return nil, err
-	}
-	if req.Authority == "" {
-		return nil, fmt.Errorf("%q has no host", t.Request.URL)
-	}
-	host, port := splitAuthority(req.Authority)
-	req.Port = 0
-	for _, l := range g.ir.Listeners {
-		if port != 0 && l.Port == port {
-			req.Port = port
-			break
-		}
-	}
-	if req.Port == 0 {
-		want := ir.HTTP
-		if req.Scheme == "https" {
-			want = ir.HTTPS
-		}
-		for _, l := range g.ir.Listeners {
-			if l.Protocol == want {
-				req.Port = l.Port
-				break
-			}
-		}
-	}
-	if req.Scheme == "https" && net.ParseIP(host) == nil {
-		req.SNI = host
 	}
 	names := make([]string, 0, len(t.Request.Headers))
 	for n := range t.Request.Headers {
@@ -237,6 +204,81 @@ func (g *gateway) request(t *Test) (*routesim.Request, error) {
 	}
 	req.ClientAddress = t.Request.ClientAddress
 	return req, nil
+}
+
+// NewRequest makes the request a URL stands for at a gateway, as its
+// route tests and edgectl explain read one. The URL's port picks the
+// listener when one has it; otherwise the first listener of the URL's
+// scheme takes it, as behind a load balancer that maps 443 to the
+// listener's own port. An https request sends its host as SNI.
+func NewRequest(g *ir.Gateway, method, rawURL string) (*routesim.Request, error) {
+	if method == "" {
+		method = "GET"
+	}
+	req, err := routesim.ParseURL(method, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if req.Authority == "" {
+		return nil, fmt.Errorf("%q has no host", rawURL)
+	}
+	host, port := splitAuthority(req.Authority)
+	req.Port = 0
+	for _, l := range g.Listeners {
+		if port != 0 && l.Port == port {
+			req.Port = port
+			break
+		}
+	}
+	if req.Port == 0 {
+		want := ir.HTTP
+		if req.Scheme == "https" {
+			want = ir.HTTPS
+		}
+		for _, l := range g.Listeners {
+			if l.Protocol == want {
+				req.Port = l.Port
+				break
+			}
+		}
+	}
+	if req.Scheme == "https" && net.ParseIP(host) == nil {
+		req.SNI = host
+	}
+	return req, nil
+}
+
+// Probe is the request of one test, for sending elsewhere: a diff sends
+// the tests' requests through two versions of the repository.
+type Probe struct {
+	Gateway string
+	Test    string
+	Pos     diag.Pos
+	Request *routesim.Request
+}
+
+// Probes makes the request of every test of the suite that can run.
+func Probes(res *compile.Result, suite *Suite) ([]Probe, error) {
+	r := &runner{res: res, gateways: make([]*gateway, len(res.Gateways))}
+	var out []Probe
+	for _, f := range suite.Files {
+		gw, _, err := r.pick(f)
+		if err != nil {
+			return nil, err
+		}
+		if gw == nil {
+			continue
+		}
+		for _, t := range f.Tests {
+			if len(t.problems) > 0 {
+				continue
+			}
+			if req, err := gw.request(t); err == nil {
+				out = append(out, Probe{Gateway: gw.ir.Name, Test: t.Name, Pos: t.Pos, Request: req})
+			}
+		}
+	}
+	return out, nil
 }
 
 // splitAuthority splits host[:port]; port is 0 when absent.
