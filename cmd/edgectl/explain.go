@@ -12,6 +12,7 @@ import (
 	"github.com/edgectl/edgectl/pkg/compile"
 	"github.com/edgectl/edgectl/pkg/ir"
 	"github.com/edgectl/edgectl/pkg/routesim"
+	"github.com/edgectl/edgectl/pkg/routetest"
 )
 
 type explainFlags struct {
@@ -68,20 +69,25 @@ func runExplain(cmd *cobra.Command, f explainFlags, a []string) error {
 		return err
 	}
 	rawURL := a[len(a)-1]
-	req, err := routesim.ParseURL(strings.ToUpper(f.method), rawURL)
-	if err != nil {
+	// The URL is checked before the compile: a typo should not wait for it.
+	if _, err := routesim.ParseURL("GET", rawURL); err != nil {
 		return usageErrorf("URL %q: %v", rawURL, err)
 	}
+	var headers []routesim.Header
 	for _, h := range f.headers {
 		name, value, ok := strings.Cut(h, ":")
 		if !ok || strings.TrimSpace(name) == "" {
 			return usageErrorf("-H %q: want 'name: value'", h)
 		}
-		req.Headers = append(req.Headers, routesim.Header{Name: strings.ToLower(strings.TrimSpace(name)), Value: strings.TrimSpace(value)})
+		headers = append(headers, routesim.Header{Name: strings.ToLower(strings.TrimSpace(name)), Value: strings.TrimSpace(value)})
 	}
-	req.ClientAddress, req.Random = f.client, f.random
-	if req.Scheme == "https" && req.SNI == "" {
-		req.SNI = hostOf(req.Authority)
+	ask := func(g *ir.Gateway) (*routesim.Request, error) {
+		req, err := routetest.NewRequest(g, strings.ToUpper(f.method), rawURL)
+		if err != nil {
+			return nil, usageErrorf("URL %q: %v", rawURL, err)
+		}
+		req.Headers, req.ClientAddress, req.Random = headers, f.client, f.random
+		return req, nil
 	}
 
 	src, err := openProject(f.project, a[:len(a)-1])
@@ -97,7 +103,7 @@ func runExplain(cmd *cobra.Command, f explainFlags, a []string) error {
 	if diags.HasErrors() {
 		return rejected(diags)
 	}
-	exps, err := explainAll(res, req, f.gateway, src.Prefix)
+	req, exps, err := explainAll(res, ask, f.gateway, src.Prefix)
 	if err != nil {
 		return err
 	}
@@ -117,6 +123,7 @@ func runExplain(cmd *cobra.Command, f explainFlags, a []string) error {
 // fields; its JSON form is documented in docs/testing.md.
 type explanation struct {
 	Gateway     string    `json:"gateway"`
+	Port        uint32    `json:"port"`
 	Listener    string    `json:"listener,omitempty"`
 	FilterChain string    `json:"filterChain,omitempty"`
 	RouteConfig string    `json:"routeConfiguration,omitempty"`
@@ -171,18 +178,27 @@ type miss struct {
 
 // explainAll explains the request on every gateway (or the one asked
 // for) whose listeners take it; when none does, on every gateway, so the
-// reader sees that no listener answers.
-func explainAll(res *compile.Result, req *routesim.Request, only, prefix string) ([]explanation, error) {
+// reader sees that no listener answers. Each gateway gets the request as
+// its own listeners receive it (ask); the first is returned for display.
+func explainAll(res *compile.Result, ask func(*ir.Gateway) (*routesim.Request, error), only, prefix string) (*routesim.Request, []explanation, error) {
 	var out, refused []explanation
-	found := only == ""
+	var shown *routesim.Request
+	found := false
 	for i, g := range res.Gateways {
 		if only != "" && g.Name != only {
 			continue
 		}
 		found = true
+		req, err := ask(g)
+		if err != nil {
+			return nil, nil, err
+		}
+		if shown == nil {
+			shown = req
+		}
 		sim, err := routesim.NewGateway(res.Resources[i])
 		if err != nil {
-			return nil, fmt.Errorf("simulate gateway %q: %w", g.Name, err)
+			return nil, nil, fmt.Errorf("simulate gateway %q: %w", g.Name, err)
 		}
 		r, ms := sim.Explain(req)
 		e := explain(g, r, ms, req, prefix)
@@ -197,17 +213,20 @@ func explainAll(res *compile.Result, req *routesim.Request, only, prefix string)
 		for _, g := range res.Gateways {
 			names = append(names, g.Name)
 		}
-		return nil, usageErrorf("no gateway %q (the repository has %s)", only, strings.Join(names, ", "))
+		if only == "" {
+			return nil, nil, &exitError{code: exitRejected, err: fmt.Errorf("the repository defines no gateway: nothing to explain")}
+		}
+		return nil, nil, usageErrorf("no gateway %q (the repository has %s)", only, strings.Join(names, ", "))
 	}
 	if len(out) == 0 {
-		return refused, nil
+		return shown, refused, nil
 	}
-	return out, nil
+	return shown, out, nil
 }
 
 func explain(g *ir.Gateway, r *routesim.Result, ms []routesim.Miss, req *routesim.Request, prefix string) explanation {
 	e := explanation{
-		Gateway: g.Name, Listener: r.Listener, FilterChain: r.FilterChain, RouteConfig: r.RouteConfig,
+		Gateway: g.Name, Port: req.Port, Listener: r.Listener, FilterChain: r.FilterChain, RouteConfig: r.RouteConfig,
 		Action: r.Action.String(), Outcome: r.Outcome(req), Status: r.Status, Location: r.Location, Body: r.Body,
 	}
 	origin := func(p ir.Route) string {
@@ -284,10 +303,10 @@ func writeExplanation(w io.Writer, req *routesim.Request, exps []explanation, ma
 	for _, e := range exps {
 		fmt.Fprintf(w, "\ngateway %s", e.Gateway)
 		if e.Action == routesim.NoListener.String() {
-			fmt.Fprintf(w, ": no listener takes the connection (port %s)\n", portOf(req))
+			fmt.Fprintf(w, ": no listener or filter chain takes the connection (port %d)\n", e.Port)
 			continue
 		}
-		fmt.Fprintf(w, ", listener %s", e.Listener)
+		fmt.Fprintf(w, ", listener %s (port %d)", e.Listener, e.Port)
 		if e.FilterChain != "" {
 			fmt.Fprintf(w, ", filter chain %s", e.FilterChain)
 		}
@@ -298,7 +317,10 @@ func writeExplanation(w io.Writer, req *routesim.Request, exps []explanation, ma
 		}
 		fmt.Fprintf(w, "  virtual host %s%s: %s\n", e.VirtualHost.Name, teamOf(e.VirtualHost.Team), strings.Join(e.VirtualHost.Domains, ", "))
 		if e.Route != nil {
-			fmt.Fprintf(w, "  route #%d %s", e.Route.Index, e.Route.Name)
+			fmt.Fprintf(w, "  route #%d", e.Route.Index)
+			if e.Route.Name != "" {
+				fmt.Fprintf(w, " %s", e.Route.Name)
+			}
 			if e.Route.Origin != "" {
 				fmt.Fprintf(w, " at %s", e.Route.Origin)
 			}
@@ -337,7 +359,10 @@ func writeExplanation(w io.Writer, req *routesim.Request, exps []explanation, ma
 				break
 			}
 			m := e.Misses[i]
-			fmt.Fprintf(w, "    #%d %s", m.Index, m.Name)
+			fmt.Fprintf(w, "    #%d", m.Index)
+			if m.Name != "" {
+				fmt.Fprintf(w, " %s", m.Name)
+			}
 			if m.Origin != "" {
 				fmt.Fprintf(w, " at %s", m.Origin)
 			}
@@ -379,17 +404,4 @@ func hostOf(authority string) string {
 		return authority[:i]
 	}
 	return strings.Trim(authority, "[]")
-}
-
-func portOf(req *routesim.Request) string {
-	if req.Port != 0 {
-		return fmt.Sprint(req.Port)
-	}
-	if i := strings.LastIndexByte(req.Authority, ':'); i >= 0 && !strings.Contains(req.Authority[i:], "]") {
-		return req.Authority[i+1:]
-	}
-	if req.Scheme == "https" {
-		return "443"
-	}
-	return "80"
 }
