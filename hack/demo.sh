@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make demo: the whole job on the showcase repository (examples/acme), as a
-# platform team runs it: validate, test the policies and the routes, review
-# a change with diff, compile, deliver to a directory Envoy watches, and
+# platform team runs it: validate, test the policies and the routes, explain
+# a request, review a change with diff, compile, deliver to a directory Envoy watches, and
 # render for Kubernetes. Everything it writes is under out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,9 @@ run() { step "$*"; "$@"; }
 run "$bin" validate examples/acme
 run "$bin" policy test examples/acme
 run "$bin" test examples/acme --coverage
+# Where does a beta tester's order go, and why not to the routes before it?
+step "$bin explain examples/acme https://api.acme.io/v1/orders -H 'x-acme-beta: true'"
+"$bin" explain examples/acme https://api.acme.io/v1/orders -H 'x-acme-beta: true'
 
 # A pull request: the shop team moves its canary from 5% to 25%. The
 # routing repository is a git repository of its own, made here.
