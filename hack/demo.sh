@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make demo: the whole job on the showcase repository (examples/acme), as a
-# platform team runs it: validate, test the policies and the routes, explain
-# a request, review a change with diff, compile, deliver to a directory Envoy watches, and
-# render for Kubernetes. Everything it writes is under out/.
+# platform team runs it: validate, test the policies and the routes,
+# explain a request, review a change with diff, compile, deliver to a
+# directory Envoy watches, and render for Kubernetes. Everything it writes is under out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${EDGECTL:-bin/edgectl}
