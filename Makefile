@@ -33,6 +33,9 @@ fuzz:
 	$(GO) test ./pkg/bundle  -run '^$$' -fuzz '^FuzzJSONToYAML$$'    -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/bundle  -run '^$$' -fuzz '^FuzzVerifyDelivered$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/intent  -run '^$$' -fuzz '^FuzzParseFile$$'    -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/routesim -run '^$$' -fuzz '^FuzzRoute$$'       -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/routecheck -run '^$$' -fuzz '^FuzzParseTests$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/routecheck -run '^$$' -fuzz '^FuzzLoadRoutes$$' -fuzztime $(FUZZTIME)
 
 # Wall time, peak memory and allocations of compiles of generated
 # repositories: 1k and 10k routes (plain and governed), one virtual host of
