@@ -34,6 +34,7 @@ fuzz:
 	$(GO) test ./pkg/bundle  -run '^$$' -fuzz '^FuzzVerifyDelivered$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/intent  -run '^$$' -fuzz '^FuzzParseFile$$'    -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/routesim -run '^$$' -fuzz '^FuzzRoute$$'       -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/routesim -run '^$$' -fuzz '^FuzzCompiledRoutes$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/routecheck -run '^$$' -fuzz '^FuzzParseTests$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/routecheck -run '^$$' -fuzz '^FuzzLoadRoutes$$' -fuzztime $(FUZZTIME)
 
