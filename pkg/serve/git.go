@@ -297,9 +297,9 @@ func followSpec(refs []*plumbing.Reference, ref string) (config.RefSpec, bool) {
 func explainFetch(err error, auth transport.AuthMethod) error {
 	switch {
 	case errors.Is(err, transport.ErrAuthenticationRequired) && auth == nil:
-		return fmt.Errorf("%w: the remote asks for credentials and none were given", err)
+		return fmt.Errorf("the remote asks for credentials and none were given: %w", err)
 	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed):
-		return fmt.Errorf("%w: the remote refused the credentials (%s)", err, auth)
+		return fmt.Errorf("the remote refused the credentials (%s): %w", auth, err)
 	case errors.Is(err, transport.ErrRepositoryNotFound) && auth == nil:
 		// GitHub answers "not found" for a private repository.
 		return fmt.Errorf("%w (a private repository needs credentials)", err)

@@ -320,16 +320,23 @@ type scrubbed string
 
 func (e scrubbed) Error() string { return string(e) }
 
-// scrub removes secrets from an error's message.
+// maxErrorLength bounds an error's message: a remote's refusal brings the
+// body of its answer, which can be a whole HTML page.
+const maxErrorLength = 1000
+
+// scrub removes secrets from an error's message, and puts it on one line.
 func scrub(err error, secrets []string) error {
 	if err == nil {
 		return nil
 	}
-	msg := err.Error()
+	msg := strings.Join(strings.Fields(err.Error()), " ")
 	for _, s := range secrets {
 		if len(s) >= 4 {
 			msg = strings.ReplaceAll(msg, s, redacted)
 		}
+	}
+	if len(msg) > maxErrorLength {
+		msg = msg[:maxErrorLength] + " ..."
 	}
 	if msg == err.Error() {
 		return err
