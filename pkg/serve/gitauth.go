@@ -54,6 +54,9 @@ type GitAuth struct {
 	KnownHosts string
 }
 
+// ErrURLPassword refuses a URL with a password in it.
+var ErrURLPassword = errors.New("the git URL holds a password: put the token in a file or an environment variable instead")
+
 // GitRemote says how a URL is fetched: "https", "http", "ssh", "git" or
 // "file" (local paths included). A URL with a password in it is refused,
 // without repeating the URL: a secret on a command line is seen by every
@@ -72,7 +75,7 @@ func endpoint(url string) (*transport.Endpoint, error) {
 		return nil, fmt.Errorf("not a git URL: %s", strings.ReplaceAll(err.Error(), url, redactURL(url)))
 	}
 	if ep.Password != "" || strings.Contains(ep.User, ":") {
-		return nil, errors.New("the git URL holds a password: put the token in a file or an environment variable instead")
+		return nil, ErrURLPassword
 	}
 	return ep, nil
 }
