@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/edgectl/edgectl/internal/gittest"
 )
 
@@ -98,6 +100,12 @@ func TestWebhook(t *testing.T) {
 		{"GitLab, empty token", http.MethodPost, map[string]string{"X-Gitlab-Token": ""}, http.StatusUnauthorized},
 		{"no signature", http.MethodPost, nil, http.StatusUnauthorized},
 		{"GET", http.MethodGet, nil, http.StatusMethodNotAllowed},
+	}
+	if mf := s.metrics(t)["edgectl_serve_webhooks_total"]; mf.GetType() != dto.MetricType_COUNTER || len(mf.GetMetric()) != 2 {
+		t.Errorf("edgectl_serve_webhooks_total: %v; want a counter with two series", mf)
+	}
+	if n := s.metric(t, `edgectl_serve_webhooks_total{result="refused"}`); n != 0 {
+		t.Errorf("before any call, refused = %v; want the series at 0", n)
 	}
 	accepted, refused := 0, 0
 	for _, tt := range tests {
