@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -36,6 +37,14 @@ type serveFlags struct {
 	clientCA string
 	identity []string
 	idFile   string
+
+	tokenFile     string
+	tokenEnv      string
+	username      string
+	sshKey        string
+	passphraseEnv string
+	knownHosts    string
+	webhookSecret string
 }
 
 func newServeCmd() *cobra.Command {
@@ -52,16 +61,38 @@ fleet of Envoys, fed by one of:
                  one rename, as a Kubernetes ConfigMap volume), or a
                  directory of push targets. Changes are seen at once through
                  inotify, and DIR is read again every --rescan regardless.
-  --git URL      pull-mode GitOps: the remote (any URL git fetches, file://
-                 and local paths included) is fetched every --interval into
-                 --cache-dir, and each new commit at --ref is compiled, without
-                 a checkout, and served.
+  --git URL      pull-mode GitOps: the remote (https://, ssh:// or
+                 user@host:path, git://, file:// or a local path) is fetched
+                 every --interval into --cache-dir, and each new commit at
+                 --ref is compiled, without a checkout, and served. A fetch
+                 brings the tip of --ref alone (depth 1), or everything from a
+                 server that cannot fetch shallow. After a failed fetch the
+                 next waits twice as long, up to 10 intervals or 5 minutes,
+                 until one works.
 
 A bundle or commit is served only once it is read, verified (every file and
 resource against its manifest) and validated in the form served. One that is
 broken or rejected leaves every gateway on its last good version; the log
 and the metrics say why, with the commit. A gateway that disappears from the
 source is not withdrawn: its clients keep the version they have.
+
+A private remote over HTTPS takes a token, from --git-token-file FILE (read
+again before each fetch, so a rotated token is used without a restart) or
+--git-token-env NAME, never from the command line: a URL with a password
+in it is refused. It goes as HTTP basic auth with the user --git-username,
+default the URL's user or x-access-token (GitHub; GitLab takes oauth2).
+Over SSH, --git-ssh-key FILE is the private key (encrypted: its passphrase
+in the variable --git-ssh-key-passphrase-env names) and the host's key must
+be in --git-known-hosts (default ~/.ssh/known_hosts): a host that is not
+there, or presents another key, is refused. No token, key or passphrase
+is ever logged or shown in an error or a metric.
+
+With --webhook-secret-file FILE, --http also serves POST /webhook for the
+git host to call on each push: a call signed with the secret (GitHub's
+X-Hub-Signature-256) or carrying it (GitLab's X-Gitlab-Token) fetches at
+once, whatever the backoff; calls during a fetch make one more fetch. A
+call without a valid signature gets 401; calls are counted in
+edgectl_serve_webhooks_total{result}.
 
 Which gateway a client gets is decided by its node.cluster: the gateway
 whose manifest has that node cluster (spec.node.cluster of the Gateway,
@@ -101,7 +132,7 @@ with a certificate from --client-ca may ask for any gateway.
 
 Beside --listen (gRPC), --http serves /healthz (the process is up), /readyz
 (200 once every gateway of the source has a version served, 503 with the
-reasons before) and /metrics (Prometheus text: the version served per
+reasons before), POST /webhook with --webhook-secret-file, and /metrics (Prometheus text: the version served per
 gateway, open streams, responses, NACKs per gateway, how long a version
 takes until every stream of its gateway has acknowledged it, source errors
 and the time of the last, the commit served and the commit rejected, and
@@ -117,13 +148,15 @@ Logs go to stderr, one line per event.`,
   edgectl serve --bundles /etc/edgectl/bundles --listen :18000 --http :9090
   edgectl serve --git https://github.com/acme/routing --ref main --interval 30s
   edgectl serve --git file:///srv/git/routing.git --subdir edge --cache-dir /var/cache/edgectl
+  edgectl serve --git https://github.com/acme/routing.git --git-token-file /etc/edgectl/git-token --webhook-secret-file /etc/edgectl/webhook-secret
+  edgectl serve --git git@gitlab.example.com:platform/routing.git --git-ssh-key /etc/edgectl/ssh/id_ed25519 --git-known-hosts /etc/edgectl/ssh/known_hosts
   edgectl serve --bundles out --tls-cert /etc/edgectl/tls.crt --tls-key /etc/edgectl/tls.key --client-ca /etc/edgectl/fleet-ca.crt`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", ":18000", "address of the xDS (gRPC) server")
-	fl.StringVar(&f.http, "http", ":9090", "address of /healthz, /readyz and /metrics")
+	fl.StringVar(&f.http, "http", ":9090", "address of /healthz, /readyz, /metrics and /webhook")
 	fl.StringVar(&f.bundles, "bundles", "", "serve the bundles in this directory, following its changes")
 	fl.DurationVar(&f.rescan, "rescan", 10*time.Second, "with --bundles: read the directory this often even without a change event")
 	fl.StringVar(&f.git, "git", "", "serve what this git remote compiles to, following --ref")
@@ -131,6 +164,13 @@ Logs go to stderr, one line per event.`,
 	fl.DurationVar(&f.interval, "interval", 30*time.Second, "with --git: time between fetches")
 	fl.StringVar(&f.subdir, "subdir", "", "with --git: the project directory inside the repository")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "with --git: where the clone is kept (default: the user cache directory, edgectl/serve)")
+	fl.StringVar(&f.tokenFile, "git-token-file", "", "with an https:// --git: the file holding the token, read again before each fetch")
+	fl.StringVar(&f.tokenEnv, "git-token-env", "", "with an https:// --git: the environment variable holding the token")
+	fl.StringVar(&f.username, "git-username", "", "the user the token goes with (default: the URL's user, or "+serve.DefaultGitUsername+"; GitLab: oauth2)")
+	fl.StringVar(&f.sshKey, "git-ssh-key", "", "with an SSH --git: the private key file, read again before each fetch")
+	fl.StringVar(&f.passphraseEnv, "git-ssh-key-passphrase-env", "", "the environment variable holding the passphrase of an encrypted --git-ssh-key")
+	fl.StringVar(&f.knownHosts, "git-known-hosts", "", "with an SSH --git: the known_hosts file that must hold the host's key (default ~/.ssh/known_hosts)")
+	fl.StringVar(&f.webhookSecret, "webhook-secret-file", "", "with --git: serve POST /webhook on --http, verified with the secret in this file (GitHub or GitLab)")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve xDS over TLS with this certificate (PEM; reloaded when it changes)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
 	fl.StringVar(&f.clientCA, "client-ca", "", "with --tls-cert: require client certificates signed by these CAs (PEM), mutual TLS")
@@ -144,7 +184,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err := oneOf(cmd, "log-level"); err != nil {
 		return err
 	}
-	src, err := serveSource(cmd, f)
+	src, hook, err := serveSource(cmd, f)
 	if err != nil {
 		return err
 	}
@@ -163,6 +203,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(f.logLevel))
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	if g, ok := src.(serve.Git); ok && (g.Auth.TokenFile != "" || g.Auth.Token != "") && strings.HasPrefix(g.URL, "http://") {
+		log.Warn("the git token goes over plaintext http://: anyone on the path can read it; use https://", "source", g.String())
+	}
 	var tlsConf *tls.Config
 	if f.tlsCert != "" {
 		tlsConf, err = serve.TLSConfig(serve.TLSFiles{Cert: f.tlsCert, Key: f.tlsKey, ClientCA: f.clientCA}, log)
@@ -186,12 +229,13 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		<-ctx.Done()
 		stop() // a second signal ends the process at once
 	}()
-	return serve.New(serve.Options{Logger: log, TLS: tlsConf, Identities: ids}).Serve(ctx, grpcL, httpL, src)
+	return serve.New(serve.Options{Logger: log, TLS: tlsConf, Identities: ids, Webhook: hook}).Serve(ctx, grpcL, httpL, src)
 }
 
 // serveSource checks the source flags: exactly one source, and the flags
-// of the other left alone.
-func serveSource(cmd *cobra.Command, f serveFlags) (serve.Source, error) {
+// of the other left alone. The git credentials and the webhook secret are
+// read once here, so that a missing file stops serve at start.
+func serveSource(cmd *cobra.Command, f serveFlags) (serve.Source, serve.Webhook, error) {
 	changed := func(names ...string) string {
 		for _, n := range names {
 			if cmd.Flags().Changed(n) {
@@ -202,34 +246,50 @@ func serveSource(cmd *cobra.Command, f serveFlags) (serve.Source, error) {
 	}
 	switch {
 	case f.bundles == "" && f.git == "":
-		return nil, usageErrorf("missing --bundles DIR or --git URL: what to serve")
+		return nil, serve.Webhook{}, usageErrorf("missing --bundles DIR or --git URL: what to serve")
 	case f.bundles != "" && f.git != "":
-		return nil, usageErrorf("use either --bundles or --git, not both")
+		return nil, serve.Webhook{}, usageErrorf("use either --bundles or --git, not both")
 	case f.bundles != "":
-		if n := changed("ref", "interval", "subdir", "cache-dir"); n != "" {
-			return nil, usageErrorf("--%s goes with --git, not --bundles", n)
+		if n := changed("ref", "interval", "subdir", "cache-dir", "git-token-file", "git-token-env", "git-username",
+			"git-ssh-key", "git-ssh-key-passphrase-env", "git-known-hosts", "webhook-secret-file"); n != "" {
+			return nil, serve.Webhook{}, usageErrorf("--%s goes with --git, not --bundles", n)
 		}
 		if f.rescan <= 0 {
-			return nil, usageErrorf("--rescan must be positive")
+			return nil, serve.Webhook{}, usageErrorf("--rescan must be positive")
 		}
-		return serve.Dir{Path: f.bundles, Rescan: f.rescan}, nil
+		return serve.Dir{Path: f.bundles, Rescan: f.rescan}, serve.Webhook{}, nil
 	}
 	if n := changed("rescan"); n != "" {
-		return nil, usageErrorf("--%s goes with --bundles, not --git", n)
+		return nil, serve.Webhook{}, usageErrorf("--%s goes with --bundles, not --git", n)
 	}
 	if f.interval <= 0 {
-		return nil, usageErrorf("--interval must be positive")
+		return nil, serve.Webhook{}, usageErrorf("--interval must be positive")
 	}
 	if f.ref == "" {
-		return nil, usageErrorf("--ref must name a branch or tag")
+		return nil, serve.Webhook{}, usageErrorf("--ref must name a branch or tag")
+	}
+	auth, err := gitAuth(cmd, f)
+	if err != nil {
+		return nil, serve.Webhook{}, err
 	}
 	cacheDir := f.cacheDir
 	if cacheDir == "" {
 		dir, err := os.UserCacheDir()
 		if err != nil {
-			return nil, usageErrorf("no user cache directory (%v); set --cache-dir", err)
+			return nil, serve.Webhook{}, usageErrorf("no user cache directory (%v); set --cache-dir", err)
 		}
 		cacheDir = filepath.Join(dir, "edgectl", "serve")
+	}
+	hook := serve.Webhook{Trigger: &serve.Trigger{}}
+	if f.webhookSecret != "" {
+		data, err := os.ReadFile(f.webhookSecret)
+		if err != nil {
+			return nil, serve.Webhook{}, fmt.Errorf("read webhook secret: %w", err)
+		}
+		hook.Secret = serve.Secret(strings.TrimSpace(string(data)))
+		if hook.Secret == "" {
+			return nil, serve.Webhook{}, usageErrorf("--webhook-secret-file %s is empty", f.webhookSecret)
+		}
 	}
 	return serve.Git{
 		URL:      f.git,
@@ -238,7 +298,73 @@ func serveSource(cmd *cobra.Command, f serveFlags) (serve.Source, error) {
 		Interval: f.interval,
 		CacheDir: cacheDir,
 		Compile:  compile.Options{Edgectl: buildInfo()},
-	}, nil
+		Auth:     auth,
+		Trigger:  hook.Trigger,
+	}, hook, nil
+}
+
+// gitAuth checks the credential flags against the kind of remote, reads
+// the environment variables they name, and reads the files once.
+func gitAuth(cmd *cobra.Command, f serveFlags) (serve.GitAuth, error) {
+	var none serve.GitAuth
+	protocol, err := serve.GitRemote(f.git)
+	if errors.Is(err, serve.ErrURLPassword) {
+		return none, usageErrorf("--git: the URL holds a password, which every user of the host can read in its process list: put the token in a file (--git-token-file) or an environment variable (--git-token-env) instead")
+	}
+	if err != nil {
+		return none, usageErrorf("--git: %v", err)
+	}
+	changed := func(names ...string) string {
+		for _, n := range names {
+			if cmd.Flags().Changed(n) {
+				return n
+			}
+		}
+		return ""
+	}
+	https := protocol == "https" || protocol == "http"
+	switch {
+	case f.tokenFile != "" && f.tokenEnv != "":
+		return none, usageErrorf("use either --git-token-file or --git-token-env, not both")
+	case !https && changed("git-token-file", "git-token-env", "git-username") != "":
+		return none, usageErrorf("--%s is for https:// remotes; %s is fetched over %s", changed("git-token-file", "git-token-env", "git-username"), f.git, protocol)
+	case f.username != "" && f.tokenFile == "" && f.tokenEnv == "":
+		return none, usageErrorf("--git-username goes with --git-token-file or --git-token-env")
+	case protocol != "ssh" && changed("git-ssh-key", "git-ssh-key-passphrase-env", "git-known-hosts") != "":
+		return none, usageErrorf("--%s is for SSH remotes (ssh://host/path or user@host:path); %s is fetched over %s", changed("git-ssh-key", "git-ssh-key-passphrase-env", "git-known-hosts"), f.git, protocol)
+	case protocol == "ssh" && f.sshKey == "":
+		return none, usageErrorf("an SSH remote needs --git-ssh-key FILE, its private key")
+	case f.passphraseEnv != "" && f.sshKey == "":
+		return none, usageErrorf("--git-ssh-key-passphrase-env goes with --git-ssh-key")
+	}
+	env := func(flag, name string) (serve.Secret, error) {
+		if name == "" {
+			return "", nil
+		}
+		v := os.Getenv(name)
+		if v == "" {
+			return "", usageErrorf("--%s: the environment variable %s is empty or not set", flag, name)
+		}
+		return serve.Secret(v), nil
+	}
+	auth := serve.GitAuth{Username: f.username, TokenFile: f.tokenFile, SSHKey: f.sshKey, KnownHosts: f.knownHosts}
+	if auth.Token, err = env("git-token-env", f.tokenEnv); err != nil {
+		return none, err
+	}
+	if auth.SSHKeyPassphrase, err = env("git-ssh-key-passphrase-env", f.passphraseEnv); err != nil {
+		return none, err
+	}
+	if protocol == "ssh" && auth.KnownHosts == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return none, usageErrorf("no home directory (%v); set --git-known-hosts", err)
+		}
+		auth.KnownHosts = filepath.Join(home, ".ssh", "known_hosts")
+	}
+	if err := auth.Check(f.git); err != nil {
+		return none, fmt.Errorf("git credentials: %w", err)
+	}
+	return auth, nil
 }
 
 // serveIdentities reads the --identity mappings and the lines of

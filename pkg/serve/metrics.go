@@ -58,6 +58,7 @@ type metrics struct {
 	gatewayNACKs    *prometheus.CounterVec
 	push            *prometheus.HistogramVec
 	identityRefused *prometheus.CounterVec
+	webhooks        [2]prometheus.Counter
 
 	sourceErrors    *prometheus.CounterVec
 	sourceLastError *prometheus.GaugeVec
@@ -70,9 +71,17 @@ type metrics struct {
 // servedVersion is one series of the version gauge.
 type servedVersion struct{ gateway, nodeCluster, version string }
 
+// Webhook calls as metric labels.
+const (
+	webhookAccepted = 0
+	webhookRefused  = 1
+)
+
+var webhookResults = [2]string{"accepted", "refused"}
+
 // newMetrics registers every metric; versions lists what is served when
-// /metrics is scraped.
-func newMetrics(versions func() []servedVersion) *metrics {
+// /metrics is scraped. The webhook series exist only with a webhook.
+func newMetrics(versions func() []servedVersion, webhook bool) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	streams := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "edgectl_serve_streams",
@@ -108,6 +117,15 @@ func newMetrics(versions func() []servedVersion) *metrics {
 		Name: "edgectl_serve_identity_refused_total",
 		Help: "xDS streams ended because the client's certificate does not allow the node cluster they asked for, by the gateway of that node cluster (empty when none has it).",
 	}, []string{"gateway"})
+	webhooks := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "edgectl_serve_webhooks_total",
+		Help: "Calls of the webhook: accepted (the signature or token verified, a fetch fired) or refused.",
+	}, []string{"result"})
+	if webhook { // else there is no endpoint to count
+		for i, r := range webhookResults {
+			m.webhooks[i] = webhooks.WithLabelValues(r)
+		}
+	}
 	m.sourceErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "edgectl_serve_source_errors_total",
 		Help: "Failed reads of a source: broken or unreadable bundles, failed fetches and compiles.",
@@ -127,7 +145,7 @@ func newMetrics(versions func() []servedVersion) *metrics {
 	m.reg.MustRegister(
 		versionCollector{versions: versions, desc: prometheus.NewDesc("edgectl_serve_gateway_version",
 			"The bundle digest served to a gateway's clients (always 1).", []string{"gateway", "node_cluster", "version"}, nil)},
-		streams, responses, nacks, m.gatewayNACKs, m.push, m.identityRefused,
+		streams, responses, nacks, m.gatewayNACKs, m.push, m.identityRefused, webhooks,
 		m.sourceErrors, m.sourceLastError, m.sourceRevision, m.sourceRejected,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

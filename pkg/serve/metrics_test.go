@@ -52,6 +52,7 @@ var documented = []struct {
 	{"edgectl_serve_gateway_nacks_total", dto.MetricType_COUNTER, false},
 	{"edgectl_serve_push_duration_seconds", dto.MetricType_HISTOGRAM, false},
 	{"edgectl_serve_identity_refused_total", dto.MetricType_COUNTER, false},
+	{"edgectl_serve_webhooks_total", dto.MetricType_COUNTER, false},
 	{"edgectl_serve_source_errors_total", dto.MetricType_COUNTER, true},
 	{"edgectl_serve_source_last_error_timestamp_seconds", dto.MetricType_GAUGE, true},
 	{"edgectl_serve_source_revision", dto.MetricType_GAUGE, false},

@@ -69,6 +69,9 @@ type Options struct {
 	// PermissionDenied. It needs a TLS config that verifies client
 	// certificates.
 	Identities Identities
+	// Webhook, when it has a secret, serves POST /webhook on the HTTP
+	// listener: each verified call fires its trigger.
+	Webhook Webhook
 
 	// withoutNACKGuard serves from go-control-plane's cache as it is, for
 	// the test that shows the storm the guard prevents.
@@ -115,7 +118,7 @@ func New(opts Options) *Server {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s := &Server{opts: opts, log: log, served: map[string]*version{}}
-	s.metrics = newMetrics(s.versions)
+	s.metrics = newMetrics(s.versions, opts.Webhook.Secret != "")
 	s.deliveries = newDeliveries(s.metrics)
 	s.cache = cachev3.NewSnapshotCache(true, nodeHash{}, nil)
 	s.watcher = nackGuard{SnapshotCache: s.cache, hash: nodeHash{}}
@@ -365,7 +368,8 @@ func (s *Server) ready() (bool, []string) {
 }
 
 // Handler serves /healthz (the process is alive), /readyz (every source
-// has a version served) and /metrics (Prometheus text format).
+// has a version served), /metrics (Prometheus text format) and, with a
+// webhook secret, POST /webhook.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -381,6 +385,9 @@ func (s *Server) Handler() http.Handler {
 		io.WriteString(w, "ready\n")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{ErrorLog: metricsLog{s.log}}))
+	if s.opts.Webhook.Secret != "" {
+		mux.HandleFunc("POST "+WebhookPath, s.webhook)
+	}
 	return mux
 }
 
