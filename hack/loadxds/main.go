@@ -10,6 +10,12 @@
 // the bundle directory.
 //
 //	go run ./hack/loadxds -streams 1000 -conns 10 -routes 10000
+//
+// With -profile DIR the server is built with -tags edgectl_profile and
+// writes into DIR a CPU profile of the push (from the write until every
+// stream has the new version, cpu.pprof) and two heap profiles: when the
+// first stream has it (heap-1.pprof) and when all have (heap-2.pprof).
+// Read them with go tool pprof BINARY FILE; the binary is DIR/edgectl.
 package main
 
 import (
@@ -58,6 +64,7 @@ type Config struct {
 	Timeout        time.Duration
 	LogServer      bool
 	Hold           time.Duration // keep the streams open this long after measuring
+	Profile        string        // write the server's profiles of the push here
 }
 
 // Report is what a run measured.
@@ -88,6 +95,7 @@ func main() {
 	flag.DurationVar(&c.Timeout, "timeout", 5*time.Minute, "give up after this long")
 	flag.BoolVar(&c.LogServer, "log-server", false, "copy the server's log to stderr")
 	flag.DurationVar(&c.Hold, "hold", 0, "keep the server and streams up this long after measuring, to inspect them")
+	flag.StringVar(&c.Profile, "profile", "", "write the server's CPU and heap profiles of the push into this directory (builds edgectl with -tags edgectl_profile)")
 	flag.Parse()
 	r, err := Run(c)
 	if err != nil {
@@ -140,9 +148,19 @@ func Run(c Config) (*Report, error) {
 	}
 
 	bin := c.Edgectl
-	if bin == "" {
-		bin = filepath.Join(work, "edgectl")
-		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/edgectl/edgectl/cmd/edgectl")
+	if bin == "" || c.Profile != "" {
+		args := []string{"build"}
+		if bin = filepath.Join(work, "edgectl"); c.Profile != "" {
+			if c.Profile, err = filepath.Abs(c.Profile); err != nil {
+				return nil, err
+			}
+			if err := os.MkdirAll(c.Profile, 0o755); err != nil {
+				return nil, err
+			}
+			bin = filepath.Join(c.Profile, "edgectl")
+			args = append(args, "-tags", "edgectl_profile")
+		}
+		build := exec.CommandContext(ctx, "go", append(args, "-o", bin, "github.com/edgectl/edgectl/cmd/edgectl")...)
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
 			return nil, fmt.Errorf("build edgectl: %w", err)
@@ -150,6 +168,9 @@ func Run(c Config) (*Report, error) {
 	}
 	xdsAddr, httpAddr := freeAddr(), freeAddr()
 	srv := exec.Command(bin, "serve", "--bundles", out, "--listen", xdsAddr, "--http", httpAddr)
+	if c.Profile != "" {
+		srv.Env = append(os.Environ(), "EDGECTL_PROFILE_DIR="+c.Profile)
+	}
 	logs := &lineLog{copy: c.LogServer}
 	srv.Stderr = logs
 	if err := srv.Start(); err != nil {
@@ -195,14 +216,38 @@ func Run(c Config) (*Report, error) {
 	}
 
 	before := streams[0].bytes.Load()
+	prof := profiler{dir: c.Profile, pid: srv.Process.Pid}
+	if err := prof.signal(syscall.SIGUSR1); err != nil { // start the CPU profile
+		return nil, err
+	}
 	start = time.Now()
 	if err := bundle.WriteOutput(out, v2); err != nil {
 		return nil, err
 	}
 	r.Write = time.Since(start)
+	if c.Profile != "" {
+		go func() {
+			if firstReached(ctx, streams, v2[0].Digest) {
+				prof.signal(syscall.SIGUSR2) // heap-1
+			}
+		}()
+	}
 	reached, err := waitAll(ctx, streams, v2[0].Digest, errc)
 	if err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, logs)
+	}
+	if c.Profile != "" {
+		// Stop the CPU profile, write heap-2, and wait for it: the
+		// server writes its profiles in order.
+		if err := prof.signal(syscall.SIGUSR1); err != nil {
+			return nil, err
+		}
+		if err := prof.signal(syscall.SIGUSR2); err != nil {
+			return nil, err
+		}
+		if err := prof.wait(ctx, "heap-2.pprof"); err != nil {
+			return nil, err
+		}
 	}
 	times := make([]time.Duration, len(reached))
 	for i, at := range reached {
@@ -245,6 +290,48 @@ func compileGenerated(ctx context.Context, dir string, routes int) ([]*bundle.Bu
 		return nil, fmt.Errorf("compile %d routes: %v", routes, diags)
 	}
 	return res.Bundles, nil
+}
+
+// profiler signals a server built with -tags edgectl_profile.
+type profiler struct {
+	dir string
+	pid int
+}
+
+func (p profiler) signal(s syscall.Signal) error {
+	if p.dir == "" {
+		return nil
+	}
+	return syscall.Kill(p.pid, s)
+}
+
+func (p profiler) wait(ctx context.Context, name string) error {
+	for {
+		if _, err := os.Stat(filepath.Join(p.dir, name)); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the server wrote no %s", name)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// firstReached waits until a stream has version v.
+func firstReached(ctx context.Context, streams []*stream, v string) bool {
+	for {
+		for _, st := range streams {
+			if _, ok := st.reached(v); ok {
+				return true
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 func freeAddr() string {
