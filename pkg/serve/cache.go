@@ -5,7 +5,6 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
-	"google.golang.org/protobuf/proto"
 )
 
 // Snapshots are keyed by node cluster and flavour.
@@ -37,32 +36,19 @@ func flavourOf(n *corev3.Node) string {
 }
 
 // nackGuard keeps a NACK from becoming a storm. A client that rejects a
-// version asks again with the version it last accepted; the snapshot cache
-// sees a version that differs from its own and answers at once with the
-// version just rejected, which the client rejects again: thousands of
-// times a second until the snapshot changes (go-control-plane#962, #564).
+// version asks again with the version it last accepted; go-control-plane's
+// snapshot cache sees a version that differs from its own and answers at
+// once with the version just rejected, which the client rejects again:
+// thousands of times a second until the snapshot changes
+// (go-control-plane#962, #564).
 //
 // A NACK of the version the cache holds is therefore taken as a request up
-// to date with it: its watch fires when a new version is set. A NACK of an
-// older version still gets the current one. Delta xDS needs no guard: the
-// server records what each stream was sent, NACKed or not.
-type nackGuard struct {
-	cachev3.SnapshotCache
-	hash cachev3.NodeHash
-}
-
-func (g nackGuard) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, ch chan cachev3.Response) (func(), error) {
-	if req.GetErrorDetail() != nil {
-		if snap, err := g.GetSnapshot(g.hash.ID(req.GetNode())); err == nil {
-			if v := snap.GetVersion(req.GetTypeUrl()); sentAt(sub.ReturnedResources(), v) {
-				// A copy: the server keeps the request it was given.
-				up := proto.Clone(req).(*cachev3.Request)
-				up.VersionInfo = v
-				req = up
-			}
-		}
-	}
-	return g.SnapshotCache.CreateWatch(req, sub, ch)
+// to date with it (sotwCache.CreateWatch): its watch fires when a new
+// version is set. A NACK of an older version still gets the current one.
+// Delta xDS needs no guard: the server records what each stream was sent,
+// NACKed or not.
+func nackGuard(req *cachev3.Request, sub cachev3.Subscription, v string) bool {
+	return req.GetErrorDetail() != nil && sentAt(sub.ReturnedResources(), v)
 }
 
 // sentAt reports whether the last response of a SotW subscription, whose

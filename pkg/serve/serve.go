@@ -84,6 +84,7 @@ type Server struct {
 	log        *slog.Logger
 	cache      cachev3.SnapshotCache
 	watcher    cachev3.Cache
+	codec      *sotwCodec
 	metrics    *metrics
 	deliveries *deliveries
 	observer   *observer
@@ -120,10 +121,12 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, log: log, served: map[string]*version{}}
 	s.metrics = newMetrics(s.versions, opts.Webhook.Secret != "")
 	s.deliveries = newDeliveries(s.metrics)
-	s.cache = cachev3.NewSnapshotCache(true, nodeHash{}, nil)
-	s.watcher = nackGuard{SnapshotCache: s.cache, hash: nodeHash{}}
+	s.codec = newSOTWCodec()
+	inner := cachev3.NewSnapshotCache(true, nodeHash{}, nil)
+	s.cache = newSOTWCache(inner, nodeHash{}, s.codec)
+	s.watcher = s.cache
 	if opts.withoutNACKGuard {
-		s.watcher = s.cache
+		s.watcher = inner
 	}
 	s.observer = newObserver(log, s.metrics, s.deliveries)
 	return s
@@ -143,6 +146,7 @@ func (s *Server) Serve(ctx context.Context, grpcL, httpL net.Listener, sources .
 	}
 	xs := serverv3.NewServer(xdsCtx, s.watcher, callbacks)
 	gopts := []grpc.ServerOption{
+		grpc.ForceServerCodecV2(s.codec),
 		grpc.MaxConcurrentStreams(s.opts.MaxConcurrentStreams),
 		// Envoy's and gRPC's xDS clients may ping idle connections; so may
 		// load balancers in between.
