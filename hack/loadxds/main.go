@@ -16,6 +16,8 @@
 // stream has the new version, cpu.pprof) and two heap profiles: when the
 // first stream has it (heap-1.pprof) and when all have (heap-2.pprof).
 // Read them with go tool pprof BINARY FILE; the binary is DIR/edgectl.
+// The clients' CPU profile of the same span is DIR/clients.pprof: they
+// share the machine with the server, so what they cost is in the figures.
 package main
 
 import (
@@ -31,6 +33,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -220,6 +223,10 @@ func Run(c Config) (*Report, error) {
 	if err := prof.signal(syscall.SIGUSR1); err != nil { // start the CPU profile
 		return nil, err
 	}
+	stopClients, err := prof.clients()
+	if err != nil {
+		return nil, err
+	}
 	start = time.Now()
 	if err := bundle.WriteOutput(out, v2); err != nil {
 		return nil, err
@@ -235,6 +242,9 @@ func Run(c Config) (*Report, error) {
 	reached, err := waitAll(ctx, streams, v2[0].Digest, errc)
 	if err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, logs)
+	}
+	if err := stopClients(); err != nil {
+		return nil, err
 	}
 	if c.Profile != "" {
 		// Stop the CPU profile, write heap-2, and wait for it: the
@@ -303,6 +313,25 @@ func (p profiler) signal(s syscall.Signal) error {
 		return nil
 	}
 	return syscall.Kill(p.pid, s)
+}
+
+// clients starts this process's CPU profile.
+func (p profiler) clients() (stop func() error, err error) {
+	if p.dir == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(filepath.Join(p.dir, "clients.pprof"))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 func (p profiler) wait(ctx context.Context, name string) error {
