@@ -37,10 +37,12 @@ import (
 // a request naming resources is answered only when it names every resource
 // of its type in the snapshot (ADS: Envoy asks for all the route
 // configurations its listeners name), with those it names; answers to one
-// stream go in the order of go-control-plane's response types. What
-// differs: resources go out sorted by name (the snapshot cache sends them
-// in map order, so no two responses agreed on it), and the NACK guard is
-// built in (nackGuard).
+// stream go in the order of go-control-plane's response types
+// (TestSOTWWatches runs both side by side). What differs: resources go out
+// sorted by name (the snapshot cache sends them in map order, so no two
+// responses agreed on it); the NACK guard is built in (nackGuard); and a
+// stream that asked for every resource of a type and then names them is
+// sent them once more (allSent).
 type sotwCache struct {
 	cachev3.SnapshotCache // delta watches; the snapshots as set
 	hash                  cachev3.NodeHash
