@@ -23,7 +23,9 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -49,6 +51,7 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
@@ -485,7 +488,7 @@ func (s *stream) reached(v string) (time.Time, bool) {
 }
 
 func (s *stream) run(ctx context.Context, conn *grpc.ClientConn) error {
-	st, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx, grpc.ForceCodec(liteCodec{}))
+	st, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx, grpc.ForceCodecV2(liteCodec{}))
 	if err != nil {
 		return err
 	}
@@ -604,55 +607,154 @@ type liteResponse struct {
 	size                    int
 }
 
+// liteCodec reads a liteResponse from the buffers gRPC received it in,
+// without joining them into one slice first (a copy of every response,
+// which made the clients' share of the machine larger than the
+// server's).
 type liteCodec struct{}
 
 func (liteCodec) Name() string { return "proto" }
 
-func (liteCodec) Marshal(v any) ([]byte, error) { return proto.Marshal(v.(proto.Message)) }
+func (liteCodec) Marshal(v any) (mem.BufferSlice, error) {
+	b, err := proto.Marshal(v.(proto.Message))
+	return mem.BufferSlice{mem.SliceBuffer(b)}, err
+}
 
-func (liteCodec) Unmarshal(data []byte, v any) error {
+func (liteCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	resp, ok := v.(*liteResponse)
 	if !ok {
-		return proto.Unmarshal(data, v.(proto.Message))
+		return proto.Unmarshal(data.Materialize(), v.(proto.Message))
 	}
-	resp.size = len(data)
-	var resources [][]byte
-	err := fields(data, func(num protowire.Number, val []byte) {
+	resp.size = data.Len()
+	r := wireReader{data.Reader()}
+	defer r.Close()
+	return r.fields(resp.size, func(num protowire.Number, n int) error {
 		switch num {
-		case 1:
-			resp.version = string(val)
+		case 1, 4, 5:
+			b, err := r.next(n)
+			switch num {
+			case 1:
+				resp.version = string(b)
+			case 4:
+				resp.typeURL = string(b)
+			case 5:
+				resp.nonce = string(b)
+			}
+			return err
 		case 2:
-			resources = append(resources, val)
-		case 4:
-			resp.typeURL = string(val)
-		case 5:
-			resp.nonce = string(val)
+			// An Any: its own type URL, as the response's comes after its
+			// resources.
+			var typeURL []byte
+			return r.fields(n, func(num protowire.Number, n int) error {
+				switch num {
+				case 1:
+					var err error
+					typeURL, err = r.next(n)
+					return err
+				case 2:
+				default:
+					return r.skip(n)
+				}
+				if string(typeURL) == resourcev3.ListenerType {
+					b, err := r.next(n)
+					if err != nil {
+						return err
+					}
+					resp.listeners = append(resp.listeners, b)
+					var name []byte
+					if err := fields(b, func(num protowire.Number, val []byte) {
+						if num == 1 {
+							name = val
+						}
+					}); err != nil {
+						return err
+					}
+					resp.names = append(resp.names, string(name))
+					return nil
+				}
+				// Listener, Cluster and RouteConfiguration all have
+				// their name in field 1, which protobuf writes first.
+				if n == 0 {
+					resp.names = append(resp.names, "")
+					return nil
+				}
+				start := r.Remaining()
+				if key, err := binary.ReadUvarint(r); err != nil {
+					return err
+				} else if key == 1<<3|uint64(protowire.BytesType) {
+					l, err := binary.ReadUvarint(r)
+					if err != nil {
+						return err
+					}
+					b, err := r.next(int(l))
+					if err != nil {
+						return err
+					}
+					resp.names = append(resp.names, string(b))
+				}
+				return r.skip(n - (start - r.Remaining()))
+			})
 		}
+		return r.skip(n)
 	})
-	if err != nil {
-		return err
+}
+
+// wireReader reads protobuf fields across the buffers of a message.
+type wireReader struct{ *mem.Reader }
+
+// fields calls fn with the number and length of each length-delimited
+// field in the next size bytes; fn reads or skips exactly the field.
+// Other fields are skipped.
+func (r wireReader) fields(size int, fn func(num protowire.Number, n int) error) error {
+	end := r.Remaining() - size
+	for r.Remaining() > end {
+		key, err := binary.ReadUvarint(r)
+		if err != nil {
+			return err
+		}
+		num, typ := protowire.Number(key>>3), protowire.Type(key&7)
+		switch typ {
+		case protowire.BytesType:
+			n, err := binary.ReadUvarint(r)
+			if err != nil {
+				return err
+			}
+			if int(n) > r.Remaining()-end {
+				return io.ErrUnexpectedEOF
+			}
+			if err := fn(num, int(n)); err != nil {
+				return err
+			}
+		case protowire.VarintType:
+			if _, err := binary.ReadUvarint(r); err != nil {
+				return err
+			}
+		case protowire.Fixed32Type:
+			err = r.skip(4)
+		case protowire.Fixed64Type:
+			err = r.skip(8)
+		default:
+			return fmt.Errorf("field %d: wire type %d", num, typ)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	for _, r := range resources {
-		var value []byte // Any.value: the resource
-		if err := fields(r, func(num protowire.Number, val []byte) {
-			if num == 2 {
-				value = val
-			}
-		}); err != nil {
-			return err
-		}
-		// Listener, Cluster and RouteConfiguration all have their name
-		// in field 1.
-		if err := fields(value, func(num protowire.Number, val []byte) {
-			if num == 1 {
-				resp.names = append(resp.names, string(val))
-			}
-		}); err != nil {
-			return err
-		}
-		if resp.typeURL == resourcev3.ListenerType {
-			resp.listeners = append(resp.listeners, bytes.Clone(value))
-		}
+	if r.Remaining() != end {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+
+func (r wireReader) next(n int) ([]byte, error) {
+	b := make([]byte, n)
+	_, err := io.ReadFull(r, b)
+	return b, err
+}
+
+func (r wireReader) skip(n int) error {
+	if d, err := r.Discard(n); d != n {
+		return cmp.Or(err, io.ErrUnexpectedEOF)
 	}
 	return nil
 }
