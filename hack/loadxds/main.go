@@ -579,8 +579,21 @@ func subset(a, b []string) bool {
 	return true
 }
 
+// routeNamesSeen remembers routeNames by the listeners' bytes: every
+// stream is sent the same listeners, and decoding them a thousand times
+// would be the clients' work, not the server's.
+var routeNamesSeen sync.Map // string of the listeners → []string
+
 // routeNames lists the route configurations the listeners read over RDS.
 func routeNames(listeners [][]byte) ([]string, error) {
+	var key strings.Builder
+	for _, b := range listeners {
+		fmt.Fprintf(&key, "%d:", len(b))
+		key.Write(b)
+	}
+	if out, ok := routeNamesSeen.Load(key.String()); ok {
+		return out.([]string), nil
+	}
 	var out []string
 	for _, b := range listeners {
 		l := &listenerv3.Listener{}
@@ -597,7 +610,9 @@ func routeNames(listeners [][]byte) ([]string, error) {
 		}
 	}
 	slices.Sort(out)
-	return slices.Compact(out), nil
+	out = slices.Compact(out)
+	routeNamesSeen.Store(key.String(), out)
+	return out, nil
 }
 
 // liteResponse is a DiscoveryResponse read without decoding its
