@@ -8,13 +8,17 @@ import (
 	"io/fs"
 	"maps"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/edgectl/edgectl/pkg/xds"
 )
@@ -246,77 +250,55 @@ func sortedKeys(m map[string][]byte) []string {
 // and rebuilds each file from its resources and its version: a file that
 // is not byte for byte what Encode would write is at fault, and so is one
 // whose version is not the manifest's digest. It returns the resource
-// index of the content, sorted as the digest wants it.
+// index of the content, sorted as the digest wants it. The files are
+// checked in parallel (a 10,000-route bundle is most of a second of work
+// per core) and their results taken in file order.
 func (b *Bundle) index(name func(string) string) ([]ResourceEntry, *xds.Resources, []Problem) {
+	var files []File
+	for _, f := range b.Files {
+		if strings.HasPrefix(f.Path, XDSDir+"/") {
+			files = append(files, f)
+		}
+	}
+	results := make([]fileIndex, len(files))
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(files); i = int(next.Add(1)) - 1 {
+				results[i] = indexFile(files[i], name)
+			}
+		})
+	}
+	wg.Wait()
+
 	var entries []ResourceEntry
 	var probs []Problem
 	var stale []string // files whose version_info is not the manifest's digest
 	versions := map[string]bool{}
-	xdsFiles := 0
 	r := &xds.Resources{}
-	for _, f := range b.Files {
-		if !strings.HasPrefix(f.Path, XDSDir+"/") {
-			continue
-		}
-		xdsFiles++
-		dr, msgs, err := readDiscoveryFile(f.Path, f.Data)
-		if err != nil {
-			probs = append(probs, Problem{name(f.Path), "does not parse: " + err.Error()})
-			continue
-		}
-		// Encode writes lds.yaml and cds.yaml, and one file for each route
-		// configuration or secret: any other file would escape the digest.
-		shared := f.Path == XDSDir+"/"+xds.LDSFile || f.Path == XDSDir+"/"+xds.CDSFile
-		if !shared && len(msgs) != 1 {
-			probs = append(probs, Problem{name(f.Path), fmt.Sprintf("holds %d resources, not one", len(msgs))})
-			continue
-		}
-		var items [][]byte
-		ok := true
-		for _, msg := range msgs {
-			js, err := anyJSON(msg)
-			if err != nil {
-				probs = append(probs, Problem{name(f.Path), err.Error()})
-				ok = false
-				break
-			}
-			items = append(items, js)
-			typ, want := "", ""
+	for i, res := range results {
+		probs = append(probs, res.probs...)
+		entries = append(entries, res.entries...)
+		for _, msg := range res.msgs {
 			switch msg := msg.(type) {
 			case *listenerv3.Listener:
-				typ, want = "Listener", xds.LDSFile
 				r.Listeners = append(r.Listeners, msg)
 			case *clusterv3.Cluster:
-				typ, want = "Cluster", xds.CDSFile
 				r.Clusters = append(r.Clusters, msg)
 			case *routev3.RouteConfiguration:
-				typ, want = "RouteConfiguration", xds.RouteFile(msg.Name)
 				r.Routes = append(r.Routes, msg)
 			case *tlsv3.Secret:
-				typ, want = "Secret", xds.SecretFile(msg.Name)
 				r.Secrets = append(r.Secrets, msg)
 			}
-			rn := msg.(interface{ GetName() string }).GetName()
-			if typ == "" || XDSDir+"/"+want != f.Path || TypeURL(msg) != dr.TypeUrl {
-				probs = append(probs, Problem{name(f.Path), fmt.Sprintf("holds %s %q, which Envoy does not read from this file", msg.ProtoReflect().Descriptor().FullName(), rn)})
-				ok = false
-				continue
-			}
-			entries = append(entries, ResourceEntry{Type: typ, Name: rn, File: f.Path, SHA256: sum(js)})
 		}
-		if !ok {
-			continue
-		}
-		if want, err := discoveryFile(dr.VersionInfo, dr.TypeUrl, items); err != nil || !bytes.Equal(want, f.Data) {
-			probs = append(probs, Problem{name(f.Path), "is not the file edgectl writes for its resources"})
-		}
-		if dr.VersionInfo != b.Digest {
-			stale = append(stale, name(f.Path))
-			versions[dr.VersionInfo] = true
+		if res.sound && res.version != b.Digest {
+			stale = append(stale, name(files[i].Path))
+			versions[res.version] = true
 		}
 	}
 	switch {
-	case len(stale) > 0 && len(stale) == xdsFiles && len(versions) == 1:
+	case len(stale) > 0 && len(stale) == len(files) && len(versions) == 1:
 		// Every file agrees: the manifest is what was changed.
 		probs = append(probs, Problem{ManifestFile, fmt.Sprintf("says digest %s, but its xDS files carry version %s", b.Digest, slices.Collect(maps.Keys(versions))[0])})
 	default:
@@ -328,6 +310,69 @@ func (b *Bundle) index(name func(string) string) ([]ResourceEntry, *xds.Resource
 		return strings.Compare(a.Type+"\x00"+a.Name, b.Type+"\x00"+b.Name)
 	})
 	return entries, r, probs
+}
+
+// fileIndex is what one xDS file holds, and what is wrong with it.
+type fileIndex struct {
+	entries []ResourceEntry
+	msgs    []proto.Message // the resources of a file whose every resource is in place
+	probs   []Problem
+	sound   bool   // its resources parse and are in their file: its version is checked
+	version string // its version_info
+}
+
+func indexFile(f File, name func(string) string) fileIndex {
+	var out fileIndex
+	dr, msgs, err := readDiscoveryFile(f.Path, f.Data)
+	if err != nil {
+		out.probs = append(out.probs, Problem{name(f.Path), "does not parse: " + err.Error()})
+		return out
+	}
+	// Encode writes lds.yaml and cds.yaml, and one file for each route
+	// configuration or secret: any other file would escape the digest.
+	shared := f.Path == XDSDir+"/"+xds.LDSFile || f.Path == XDSDir+"/"+xds.CDSFile
+	if !shared && len(msgs) != 1 {
+		out.probs = append(out.probs, Problem{name(f.Path), fmt.Sprintf("holds %d resources, not one", len(msgs))})
+		return out
+	}
+	var items [][]byte
+	ok := true
+	for _, msg := range msgs {
+		js, err := anyJSON(msg)
+		if err != nil {
+			out.probs = append(out.probs, Problem{name(f.Path), err.Error()})
+			ok = false
+			break
+		}
+		items = append(items, js)
+		typ, want := "", ""
+		switch msg := msg.(type) {
+		case *listenerv3.Listener:
+			typ, want = "Listener", xds.LDSFile
+		case *clusterv3.Cluster:
+			typ, want = "Cluster", xds.CDSFile
+		case *routev3.RouteConfiguration:
+			typ, want = "RouteConfiguration", xds.RouteFile(msg.Name)
+		case *tlsv3.Secret:
+			typ, want = "Secret", xds.SecretFile(msg.Name)
+		}
+		out.msgs = append(out.msgs, msg)
+		rn := msg.(interface{ GetName() string }).GetName()
+		if typ == "" || XDSDir+"/"+want != f.Path || TypeURL(msg) != dr.TypeUrl {
+			out.probs = append(out.probs, Problem{name(f.Path), fmt.Sprintf("holds %s %q, which Envoy does not read from this file", msg.ProtoReflect().Descriptor().FullName(), rn)})
+			ok = false
+			continue
+		}
+		out.entries = append(out.entries, ResourceEntry{Type: typ, Name: rn, File: f.Path, SHA256: sum(js)})
+	}
+	if !ok {
+		return out
+	}
+	if want, err := discoveryFile(dr.VersionInfo, dr.TypeUrl, items); err != nil || !bytes.Equal(want, f.Data) {
+		out.probs = append(out.probs, Problem{name(f.Path), "is not the file edgectl writes for its resources"})
+	}
+	out.sound, out.version = true, dr.VersionInfo
+	return out
 }
 
 // compareIndex names the files whose resources differ from the manifest's
