@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -48,6 +49,8 @@ type sotwCache struct {
 	hash                  cachev3.NodeHash
 	codec                 *sotwCodec
 
+	setMu sync.Mutex // one snapshot is set at a time, in both caches alike
+
 	mu     sync.Mutex
 	nodes  map[string]*sotwNode // by node hash
 	lastID int64
@@ -82,6 +85,8 @@ func (c *sotwCache) node(key string) *sotwNode {
 // encoded once, the delta watches are answered by the snapshot cache, and
 // every SotW watch of another version gets its shared response.
 func (c *sotwCache) SetSnapshot(ctx context.Context, key string, snap cachev3.ResourceSnapshot) error {
+	c.setMu.Lock()
+	defer c.setMu.Unlock()
 	shared, err := shareSnapshot(snap)
 	if err != nil {
 		return err
@@ -100,10 +105,7 @@ func (c *sotwCache) SetSnapshot(ctx context.Context, key string, snap cachev3.Re
 	n.snap = shared
 	ids := slices.SortedFunc(maps.Keys(n.watches), func(a, b int64) int {
 		ta, tb := cachev3.GetResponseType(n.watches[a].req.GetTypeUrl()), cachev3.GetResponseType(n.watches[b].req.GetTypeUrl())
-		if ta != tb {
-			return int(ta) - int(tb)
-		}
-		return int(a - b)
+		return cmp.Or(cmp.Compare(ta, tb), cmp.Compare(a, b))
 	})
 	for _, id := range ids {
 		w := n.watches[id]
@@ -293,14 +295,14 @@ func (t *sharedType) response(names []string, codec *sotwCodec) *sharedResponse 
 		return r
 	}
 	r := &sharedResponse{version: t.version, typeURL: t.typeURL}
-	var idx []int // positions in the snapshot's order, by name
 	if key == "" {
 		r.resources = t.anys
-		idx = make([]int, len(t.anys))
-		for i := range idx {
-			idx[i] = i
+		r.returned = map[string]string{}
+		if len(t.anys) > 0 {
+			r.returned[allSent] = t.version
 		}
 	} else {
+		var idx []int // in the snapshot's order, by name
 		for _, name := range strings.Split(key[1:], "\x00") {
 			if i, ok := t.index[name]; ok {
 				idx = append(idx, i)
@@ -308,15 +310,9 @@ func (t *sharedType) response(names []string, codec *sotwCodec) *sharedResponse 
 		}
 		slices.Sort(idx)
 		r.resources = make([]*anypb.Any, len(idx))
+		r.returned = make(map[string]string, len(idx))
 		for j, i := range idx {
 			r.resources[j] = t.anys[i]
-		}
-	}
-	if key == "" && len(idx) > 0 {
-		r.returned = map[string]string{allSent: t.version}
-	} else {
-		r.returned = make(map[string]string, len(idx))
-		for _, i := range idx {
 			r.returned[t.names[i]] = t.version
 		}
 	}
