@@ -159,4 +159,3 @@ func (d *jsonDoc) unmarshal(m proto.Message, at diag.Pos, where string) (diag.Di
 	}
 	return diag.Diagnostic{Pos: pos, Severity: diag.Error, Message: msg}, false
 }
-
