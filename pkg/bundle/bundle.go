@@ -235,9 +235,11 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 		items = append(items, item{f, "Secret", s.Name, s})
 	}
 
-	// Render every resource, then the bootstraps: the static one's inline
-	// route configurations are the RDS files' encodings, spliced in where
-	// xds.StaticSpliced left a stand-in, so each route is encoded once.
+	// Render every resource (a large route configuration in pieces), then
+	// the files and the static bootstrap from those renderings: the static
+	// bootstrap's inline route configurations (where xds.StaticSpliced left
+	// stand-ins) and its clusters are the xDS files', so each is encoded
+	// once.
 	jsons := make([][]byte, len(items))
 	// ownYAML holds the YAML of a resource's own fields where it is worth
 	// rendering apart, in parallel: each cluster, and each route
@@ -290,13 +292,12 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 	// The xDS files' bodies and the static bootstrap render at once; the
 	// files' first line, which carries the digest, comes after.
 	bodies := make([][]byte, len(files))
+	fileYAML := map[*xdsFile][][]byte{}
+	for j, it := range items {
+		fileYAML[it.file] = append(fileYAML[it.file], ownYAML[j])
+	}
 	for i, f := range files {
-		var yamls [][]byte
-		for j, it := range items {
-			if it.file == f {
-				yamls = append(yamls, ownYAML[j])
-			}
-		}
+		yamls := fileYAML[f]
 		g.Go(func() (err error) {
 			if len(yamls) > 0 && !slices.ContainsFunc(yamls, func(y []byte) bool { return y == nil }) {
 				bodies[i], err = assembledBody(f.typeURL, yamls)
