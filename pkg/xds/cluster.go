@@ -46,6 +46,11 @@ func (t translator) cluster(c *ir.Cluster) *clusterv3.Cluster {
 		}
 		out.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS}
 		out.EdsClusterConfig = &clusterv3.Cluster_EdsClusterConfig{EdsConfig: src, ServiceName: name}
+		// Kubernetes decides which pods take traffic. In panic mode (by
+		// default, under half the endpoints healthy, as in a rollout)
+		// Envoy would balance over every endpoint, pods that are not
+		// ready included: never panic.
+		out.CommonLbConfig = &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{}}
 	case c.Discovery == ir.StrictDNS:
 		out.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS}
 		out.DnsLookupFamily = clusterv3.Cluster_V4_PREFERRED
