@@ -2,6 +2,8 @@ package serve
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
@@ -256,6 +258,9 @@ func TestKubernetesEndpoints(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, r := range resp.Resources {
+				if sum := sha256.Sum256(r.GetResource().GetValue()); r.Version != hex.EncodeToString(sum[:]) {
+					t.Errorf("delta: endpoints %s at version %q, not the hash of their bytes", r.Name, r.Version)
+				}
 				cla := &endpointv3.ClusterLoadAssignment{}
 				if err := r.GetResource().UnmarshalTo(cla); err != nil {
 					t.Fatal(err)
