@@ -234,3 +234,24 @@ func TestAssignment(t *testing.T) {
 		})
 	}
 }
+
+// TestEndpointsVersion: the endpoints' version is the bundle's with a hash
+// of the assignments, the same for the same endpoints, and counts as the
+// bundle's version when a client acknowledges it.
+func TestEndpointsVersion(t *testing.T) {
+	t.Parallel()
+	a := []*endpointv3.ClusterLoadAssignment{{ClusterName: "k8s/shop/web:http", Endpoints: []*endpointv3.LocalityLbEndpoints{locality("", 1, lbe("10.0.0.1", 80, healthy))}}}
+	b := []*endpointv3.ClusterLoadAssignment{{ClusterName: "k8s/shop/web:http", Endpoints: []*endpointv3.LocalityLbEndpoints{locality("", 1, lbe("10.0.0.1", 80, draining))}}}
+	va, vb := endpointsVersion("sha256:d1", a), endpointsVersion("sha256:d1", b)
+	if va == vb || va != endpointsVersion("sha256:d1", a) {
+		t.Errorf("versions %q and %q: want different for different endpoints, equal for equal ones", va, vb)
+	}
+	for _, tt := range []struct {
+		acked string
+		want  bool
+	}{{"sha256:d1", true}, {va, true}, {vb, true}, {"sha256:d2", false}, {endpointsVersion("sha256:d2", a), false}, {"sha256:d1x", false}, {"", false}} {
+		if got := sameVersion(tt.acked, "sha256:d1"); got != tt.want {
+			t.Errorf("sameVersion(%q, sha256:d1) = %v, want %v", tt.acked, got, tt.want)
+		}
+	}
+}

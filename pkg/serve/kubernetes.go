@@ -39,10 +39,10 @@ func NewKubernetes(cfg *rest.Config) (kubernetes.Interface, error) {
 	return client, nil
 }
 
-// syncTimeout bounds how long a new version waits for the first list of
-// a Service it names before it is served, with no endpoints for that
-// Service if the API server has not answered.
-const syncTimeout = 10 * time.Second
+// defaultSyncTimeout bounds how long a new version waits for the first
+// list of a Service it is the first to name before it is served, with no
+// endpoints for that Service if the API server has not answered.
+const defaultSyncTimeout = 10 * time.Second
 
 // serviceKey names a Service.
 type serviceKey struct{ namespace, name string }
@@ -55,9 +55,10 @@ func (k serviceKey) String() string { return k.namespace + "/" + k.name }
 // itself (which maps port numbers to the names slices use). Each change
 // marks the Service dirty and wakes whoever waits on wake.
 type endpointWatcher struct {
-	client kubernetes.Interface
-	log    *slog.Logger
-	wake   chan struct{} // one pending wake-up at most
+	client      kubernetes.Interface
+	log         *slog.Logger
+	syncTimeout time.Duration
+	wake        chan struct{} // one pending wake-up at most
 
 	mu       sync.Mutex
 	ctx      context.Context // informers run until it ends
@@ -77,10 +78,14 @@ type serviceWatch struct {
 	lastErr string // the last list or watch error, reported until listed
 }
 
-func newEndpointWatcher(client kubernetes.Interface, log *slog.Logger) *endpointWatcher {
+func newEndpointWatcher(client kubernetes.Interface, log *slog.Logger, syncTimeout time.Duration) *endpointWatcher {
+	if syncTimeout == 0 {
+		syncTimeout = defaultSyncTimeout
+	}
 	return &endpointWatcher{
-		client:   client,
-		log:      log,
+		client:      client,
+		log:         log,
+		syncTimeout: syncTimeout,
 		wake:     make(chan struct{}, 1),
 		ctx:      context.Background(),
 		services: map[serviceKey]*serviceWatch{},
@@ -116,22 +121,27 @@ func (w *endpointWatcher) takeDirty() map[serviceKey]bool {
 }
 
 // watch starts following the Services not followed yet, and waits (up to
-// syncTimeout, or until ctx ends) until each has been listed once.
+// syncTimeout, or until ctx ends) until each of those has been listed
+// once. A Service already followed is not waited for again, listed or
+// not: one the API server refuses must not hold back every version.
 func (w *endpointWatcher) watch(ctx context.Context, keys []serviceKey) {
 	var waits []<-chan struct{}
 	w.mu.Lock()
 	for _, k := range keys {
-		sw := w.services[k]
-		if sw == nil {
-			sw = w.startService(k)
-			w.services[k] = sw
+		if w.services[k] != nil {
+			continue
 		}
+		sw := w.startService(k)
+		w.services[k] = sw
 		for _, r := range sw.synced {
 			waits = append(waits, r.HasSyncedChecker().Done())
 		}
 	}
 	w.mu.Unlock()
-	timer := time.NewTimer(syncTimeout)
+	if len(waits) == 0 {
+		return
+	}
+	timer := time.NewTimer(w.syncTimeout)
 	defer timer.Stop()
 	for _, ch := range waits {
 		select {

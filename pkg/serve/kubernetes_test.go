@@ -374,7 +374,9 @@ func TestKubernetesForbidden(t *testing.T) {
 	if err := bundle.WriteOutput(out, res.Bundles); err != nil {
 		t.Fatal(err)
 	}
-	s := startServer(t, Options{Kubernetes: kubeClient(t, c, c.NobodyToken)}, Dir{Path: out})
+	// Until a version is served, no client gets it: do not wait the
+	// default 10s for a list that will never work.
+	s := startServer(t, Options{Kubernetes: kubeClient(t, c, c.NobodyToken), kubeSyncTimeout: time.Second}, Dir{Path: out})
 	eventually(t, "the version", func() bool { return s.servedVersion(t, "mesh") == res.Bundles[0].Digest })
 	want := fmt.Sprintf("Kubernetes Service %s/greeter: not listed yet: ", ns)
 	eventually(t, "/readyz to give the reason", func() bool {

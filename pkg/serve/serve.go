@@ -81,6 +81,9 @@ type Options struct {
 	// withoutNACKGuard serves from go-control-plane's cache as it is, for
 	// the test that shows the storm the guard prevents.
 	withoutNACKGuard bool
+	// kubeSyncTimeout replaces defaultSyncTimeout, for tests of a cluster
+	// that never answers.
+	kubeSyncTimeout time.Duration
 }
 
 // Server is an ADS server fed by sources.
@@ -133,7 +136,7 @@ func New(opts Options) *Server {
 	}
 	s.observer = newObserver(log, s.metrics, s.deliveries)
 	if opts.Kubernetes != nil {
-		s.kube = newEndpointWatcher(opts.Kubernetes, log)
+		s.kube = newEndpointWatcher(opts.Kubernetes, log, opts.kubeSyncTimeout)
 	}
 	return s
 }
