@@ -55,9 +55,9 @@ func servicesOf(v *version) []string {
 }
 
 // setSnapshots sets a version's snapshots in the cache, with the current
-// endpoints of the Kubernetes Services it names. A version naming Services
-// it is the first to name waits until they are listed (or the sync
-// timeout passes).
+// endpoints of the Kubernetes Services it names. A version that is the
+// first to name a Service waits until it is listed (or the sync timeout
+// passes).
 func (s *Server) setSnapshots(ctx context.Context, v *version, first bool) error {
 	envoy, grpc := v.envoy, v.proxyless
 	if names := servicesOf(v); len(names) > 0 {

@@ -86,11 +86,11 @@ func newEndpointWatcher(client kubernetes.Interface, log *slog.Logger, syncTimeo
 		client:      client,
 		log:         log,
 		syncTimeout: syncTimeout,
-		wake:     make(chan struct{}, 1),
-		ctx:      context.Background(),
-		services: map[serviceKey]*serviceWatch{},
-		dirty:    map[serviceKey]bool{},
-		served:   map[string]string{},
+		wake:        make(chan struct{}, 1),
+		ctx:         context.Background(),
+		services:    map[serviceKey]*serviceWatch{},
+		dirty:       map[serviceKey]bool{},
+		served:      map[string]string{},
 	}
 }
 
