@@ -120,7 +120,7 @@ endpoints as they change, with no new bundle: ready ones HEALTHY,
 terminating ones still serving DRAINING, the others UNHEALTHY, one locality
 per zone. The cluster is the one --kubeconfig and --context name, else the
 files of $KUBECONFIG merged, else ~/.kube/config, else the pod serve runs
-in (its service account needs get, list and watch on services and
+in (its service account needs list and watch on services and
 discovery.k8s.io endpointslices). /readyz waits for every such Service to
 be listed.
 
