@@ -102,7 +102,8 @@ edgectl_serve_webhooks_total{result}.
 Which gateway a client gets is decided by its node.cluster: the gateway
 whose manifest has that node cluster (spec.node.cluster of the Gateway,
 default the gateway's name). node.id is free to name each instance. The
-version is the bundle digest, so any number of replicas serving the same
+version is the bundle digest (for endpoints from Kubernetes, the digest
+and a hash of them), so any number of replicas serving the same
 bundles agree without talking to each other, and Envoy's /config_dump shows
 the digest.
 
