@@ -11,6 +11,7 @@
 //	xds/cds.yaml        clusters              route configuration or secret,
 //	xds/rds-NAME.yaml   route configurations  as Envoy requires)
 //	xds/sds-NAME.yaml   secrets
+//	xds/eds-NAME.yaml   endpoints of a Kubernetes Service (none: serve has them)
 //
 // The digest covers content only, never provenance: the same intents give
 // the same digest at any commit.
@@ -212,7 +213,8 @@ type item struct {
 // Encode builds a bundle.
 func Encode(in Input, meta Meta) (*Bundle, error) {
 	// Listeners and clusters share one file each; Envoy needs both files
-	// even when empty. Route configurations and secrets get a file each.
+	// even when empty. Route configurations, secrets and assignments of
+	// endpoints get a file each.
 	lds := &xdsFile{path: XDSDir + "/" + xds.LDSFile, typeURL: TypeURL(&listenerv3.Listener{})}
 	cds := &xdsFile{path: XDSDir + "/" + xds.CDSFile, typeURL: TypeURL(&clusterv3.Cluster{})}
 	files := []*xdsFile{lds, cds}
@@ -233,6 +235,11 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 		f := &xdsFile{path: XDSDir + "/" + xds.SecretFile(s.Name), typeURL: TypeURL(s)}
 		files = append(files, f)
 		items = append(items, item{f, "Secret", s.Name, s})
+	}
+	for _, e := range r.Endpoints {
+		f := &xdsFile{path: XDSDir + "/" + xds.EndpointsFile(e.ClusterName), typeURL: TypeURL(e)}
+		files = append(files, f)
+		items = append(items, item{f, "ClusterLoadAssignment", e.ClusterName, e})
 	}
 
 	// Render every resource (a large route configuration in pieces), then

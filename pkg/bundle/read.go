@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -265,7 +266,8 @@ func (b *Bundle) index(name func(string) string) ([]ResourceEntry, *xds.Resource
 			continue
 		}
 		// Encode writes lds.yaml and cds.yaml, and one file for each route
-		// configuration or secret: any other file would escape the digest.
+		// configuration, secret or assignment of endpoints: any other file
+		// would escape the digest.
 		shared := f.Path == XDSDir+"/"+xds.LDSFile || f.Path == XDSDir+"/"+xds.CDSFile
 		if !shared && len(msgs) != 1 {
 			probs = append(probs, Problem{name(f.Path), fmt.Sprintf("holds %d resources, not one", len(msgs))})
@@ -295,8 +297,11 @@ func (b *Bundle) index(name func(string) string) ([]ResourceEntry, *xds.Resource
 			case *tlsv3.Secret:
 				typ, want = "Secret", xds.SecretFile(msg.Name)
 				r.Secrets = append(r.Secrets, msg)
+			case *endpointv3.ClusterLoadAssignment:
+				typ, want = "ClusterLoadAssignment", xds.EndpointsFile(msg.ClusterName)
+				r.Endpoints = append(r.Endpoints, msg)
 			}
-			rn := msg.(interface{ GetName() string }).GetName()
+			rn := resourceName(msg)
 			if typ == "" || XDSDir+"/"+want != f.Path || TypeURL(msg) != dr.TypeUrl {
 				probs = append(probs, Problem{name(f.Path), fmt.Sprintf("holds %s %q, which Envoy does not read from this file", msg.ProtoReflect().Descriptor().FullName(), rn)})
 				ok = false
