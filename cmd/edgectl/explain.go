@@ -79,6 +79,9 @@ func runExplain(cmd *cobra.Command, f explainFlags, a []string) error {
 		if !ok || strings.TrimSpace(name) == "" {
 			return usageErrorf("-H %q: want 'name: value'", h)
 		}
+		if strings.ContainsAny(h, "\r\n\x00") {
+			return usageErrorf("-H %q: a header holds no CR, LF or NUL", h)
+		}
 		headers = append(headers, routesim.Header{Name: strings.ToLower(strings.TrimSpace(name)), Value: strings.TrimSpace(value)})
 	}
 	ask := func(g *ir.Gateway) (*routesim.Request, error) {

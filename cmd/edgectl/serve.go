@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/edgectl/edgectl/pkg/compile"
+	"github.com/edgectl/edgectl/pkg/push"
 	"github.com/edgectl/edgectl/pkg/serve"
 )
 
@@ -37,6 +39,9 @@ type serveFlags struct {
 	clientCA string
 	identity []string
 	idFile   string
+
+	kubeconfig string
+	context    string
 
 	tokenFile     string
 	tokenEnv      string
@@ -97,7 +102,8 @@ edgectl_serve_webhooks_total{result}.
 Which gateway a client gets is decided by its node.cluster: the gateway
 whose manifest has that node cluster (spec.node.cluster of the Gateway,
 default the gateway's name). node.id is free to name each instance. The
-version is the bundle digest, so any number of replicas serving the same
+version is the bundle digest (for endpoints from Kubernetes, the digest
+and a hash of them), so any number of replicas serving the same
 bundles agree without talking to each other, and Envoy's /config_dump shows
 the digest.
 
@@ -107,6 +113,17 @@ gateway in the form gRPC reads: for each exact hostname of each virtual host,
 an api_listener of that name (dial xds:///HOSTNAME), the route
 configurations, and the clusters as EDS clusters with their endpoints.
 Clusters with upstream TLS are left out of that form, with a warning.
+
+A Backend that names a Kubernetes Service (spec.kubernetes) is an EDS
+cluster: serve follows the Service and its EndpointSlices (client-go
+informers, only the Services the served bundles name) and serves their
+endpoints as they change, with no new bundle: ready ones HEALTHY,
+terminating ones still serving DRAINING, the others UNHEALTHY, one locality
+per zone. The cluster is the one --kubeconfig and --context name, else the
+files of $KUBECONFIG merged, else ~/.kube/config, else the pod serve runs
+in (its service account needs list and watch on services and
+discovery.k8s.io endpointslices). /readyz waits for every such Service to
+be listed.
 
 Envoy's bootstrap needs node.cluster, a static cluster reaching --listen
 over HTTP/2, and dynamic_resources with ads_config (api_type GRPC or
@@ -176,6 +193,8 @@ Logs go to stderr, one line per event.`,
 	fl.StringVar(&f.clientCA, "client-ca", "", "with --tls-cert: require client certificates signed by these CAs (PEM), mutual TLS")
 	fl.StringArrayVar(&f.identity, "identity", nil, "with --client-ca: SAN=CLUSTER[,CLUSTER...]: a client certificate with this DNS or URI name may ask for these node clusters (repeatable)")
 	fl.StringVar(&f.idFile, "identity-file", "", "with --client-ca: read --identity lines from this file, one per line")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "the cluster whose EndpointSlices give endpoints to Backends that name a Kubernetes Service (default: the files of $KUBECONFIG merged, then ~/.kube/config, then the pod's service account)")
+	fl.StringVar(&f.context, "context", "", "the kubeconfig context of that cluster (default: the current one)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "least severe log lines shown: debug, info, warn or error")
 	return cmd
 }
@@ -214,6 +233,11 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		}
 	}
 
+	kube, err := serveKubernetes(f, log)
+	if err != nil {
+		return err
+	}
+
 	grpcL, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("listen for xDS: %w", err)
@@ -229,7 +253,34 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		<-ctx.Done()
 		stop() // a second signal ends the process at once
 	}()
-	return serve.New(serve.Options{Logger: log, TLS: tlsConf, Identities: ids, Webhook: hook}).Serve(ctx, grpcL, httpL, src)
+	return serve.New(serve.Options{Logger: log, TLS: tlsConf, Identities: ids, Webhook: hook, Kubernetes: kube}).Serve(ctx, grpcL, httpL, src)
+}
+
+// serveKubernetes finds the cluster whose Services give endpoints to
+// Backends that name one, as kubectl would. With --kubeconfig or
+// --context, a cluster that cannot be found or configured stops serve at
+// start. Without, finding none is no error: serve runs without Kubernetes
+// and /readyz names any gateway that needs it.
+func serveKubernetes(f serveFlags, log *slog.Logger) (kubernetes.Interface, error) {
+	explicit := f.kubeconfig != "" || f.context != ""
+	cfg, err := push.RESTConfig(f.kubeconfig, f.context)
+	switch {
+	case err == nil:
+	case errors.Is(err, push.ErrNoCluster) && !explicit:
+		log.Debug("no Kubernetes cluster: Backends that name a Service get no endpoints")
+		return nil, nil
+	case !explicit:
+		log.Warn("no Kubernetes cluster: Backends that name a Service get no endpoints", "error", err)
+		return nil, nil
+	default:
+		return nil, err
+	}
+	client, err := serve.NewKubernetes(cfg)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("endpoints of Kubernetes Services come from the cluster", "server", cfg.Host)
+	return client, nil
 }
 
 // serveSource checks the source flags: exactly one source, and the flags

@@ -11,6 +11,7 @@
 //	xds/cds.yaml        clusters              route configuration or secret,
 //	xds/rds-NAME.yaml   route configurations  as Envoy requires)
 //	xds/sds-NAME.yaml   secrets
+//	xds/eds-NAME.yaml   endpoints of a Kubernetes Service (none: serve has them)
 //
 // The digest covers content only, never provenance: the same intents give
 // the same digest at any commit.
@@ -24,6 +25,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -211,7 +213,8 @@ type item struct {
 // Encode builds a bundle.
 func Encode(in Input, meta Meta) (*Bundle, error) {
 	// Listeners and clusters share one file each; Envoy needs both files
-	// even when empty. Route configurations and secrets get a file each.
+	// even when empty. Route configurations, secrets and assignments of
+	// endpoints get a file each.
 	lds := &xdsFile{path: XDSDir + "/" + xds.LDSFile, typeURL: TypeURL(&listenerv3.Listener{})}
 	cds := &xdsFile{path: XDSDir + "/" + xds.CDSFile, typeURL: TypeURL(&clusterv3.Cluster{})}
 	files := []*xdsFile{lds, cds}
@@ -233,17 +236,43 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 		files = append(files, f)
 		items = append(items, item{f, "Secret", s.Name, s})
 	}
+	for _, e := range r.Endpoints {
+		f := &xdsFile{path: XDSDir + "/" + xds.EndpointsFile(e.ClusterName), typeURL: TypeURL(e)}
+		files = append(files, f)
+		items = append(items, item{f, "ClusterLoadAssignment", e.ClusterName, e})
+	}
 
-	// Render every resource, then the bootstraps: the static one's inline
-	// route configurations are the RDS files' encodings, spliced in where
-	// xds.StaticSpliced left a stand-in, so each route is encoded once.
+	// Render every resource (a large route configuration in pieces), then
+	// the files and the static bootstrap from those renderings: the static
+	// bootstrap's inline route configurations (where xds.StaticSpliced left
+	// stand-ins) and its clusters are the xDS files', so each is encoded
+	// once.
 	jsons := make([][]byte, len(items))
+	// ownYAML holds the YAML of a resource's own fields where it is worth
+	// rendering apart, in parallel: each cluster, and each route
+	// configuration large enough to be encoded in pieces. The xDS files
+	// and the static bootstrap take it instead of rendering it again.
+	ownYAML := make([][]byte, len(items))
 	out := map[string][]byte{}
 	var mu sync.Mutex
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, it := range items {
 		g.Go(func() (err error) {
+			switch m := it.msg.(type) {
+			case *routev3.RouteConfiguration:
+				e, err := encodeRouteConfig(m, 4*runtime.GOMAXPROCS(0))
+				jsons[i], ownYAML[i] = e.json, e.yaml
+				return err
+			case *clusterv3.Cluster:
+				own, err := canonicalJSON(m)
+				if err != nil {
+					return err
+				}
+				jsons[i] = withType(m, own)
+				ownYAML[i], err = jsonToYAML(own)
+				return err
+			}
 			jsons[i], err = anyJSON(it.msg)
 			return err
 		})
@@ -270,14 +299,23 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 	// The xDS files' bodies and the static bootstrap render at once; the
 	// files' first line, which carries the digest, comes after.
 	bodies := make([][]byte, len(files))
+	fileYAML := map[*xdsFile][][]byte{}
+	for j, it := range items {
+		fileYAML[it.file] = append(fileYAML[it.file], ownYAML[j])
+	}
 	for i, f := range files {
+		yamls := fileYAML[f]
 		g.Go(func() (err error) {
-			bodies[i], err = discoveryBody(f.typeURL, f.items)
+			if len(yamls) > 0 && !slices.ContainsFunc(yamls, func(y []byte) bool { return y == nil }) {
+				bodies[i], err = assembledBody(f.typeURL, yamls)
+			} else {
+				bodies[i], err = discoveryBody(f.typeURL, f.items)
+			}
 			return err
 		})
 	}
 	g.Go(func() error {
-		y, err := staticBootstrap(in.Static, items, jsons)
+		y, err := staticBootstrap(in.Static, items, jsons, ownYAML)
 		mu.Lock()
 		out[StaticBootstrapFile] = y
 		mu.Unlock()
@@ -336,16 +374,45 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 // stand-ins for their route configurations (xds.StaticSpliced): each is
 // replaced by the encoding the RDS file has, so the file reads exactly as
 // if the routes had been encoded inline, and they are encoded once.
-func staticBootstrap(b *bootstrapv3.Bootstrap, items []item, jsons [][]byte) ([]byte, error) {
+func staticBootstrap(b *bootstrapv3.Bootstrap, items []item, jsons, ownYAML [][]byte) ([]byte, error) {
+	// A static cluster that is the same as the xDS file's stands in as its
+	// name, and takes that cluster's YAML.
+	clusters := map[string]int{}
+	for i, it := range items {
+		if _, ok := it.msg.(*clusterv3.Cluster); ok && ownYAML[i] != nil {
+			clusters[it.name] = i
+		}
+	}
+	sameClusters := map[string][]byte{}
+	if sr := b.GetStaticResources(); len(clusters) > 0 && sr != nil {
+		stands := make([]*clusterv3.Cluster, len(sr.Clusters))
+		for k, c := range sr.Clusters {
+			stands[k] = c
+			if i, ok := clusters[c.GetName()]; ok && proto.Equal(c, items[i].msg) {
+				stand := clusterMark + c.GetName()
+				stands[k] = &clusterv3.Cluster{Name: stand}
+				sameClusters[quote(stand)] = ownYAML[i]
+			}
+		}
+		res := shallowWithout(sr, "clusters").(*bootstrapv3.Bootstrap_StaticResources)
+		res.Clusters = stands
+		b = shallowWithout(b, "static_resources").(*bootstrapv3.Bootstrap)
+		b.StaticResources = res
+	}
 	js, err := canonicalJSON(b)
 	if err != nil {
 		return nil, err
 	}
+	laterRoutes := map[string][]byte{} // route configurations spliced into the YAML
 	for i, it := range items {
 		rc, ok := it.msg.(*routev3.RouteConfiguration)
 		head := `{"@type":"` + TypeURL(rc) + `",`
 		if !ok || len(jsons[i]) <= len(head) {
 			continue // no name, so no stand-in either
+		}
+		if ownYAML[i] != nil {
+			laterRoutes[quote(xds.SplicedRoutes(rc.Name).Name)] = ownYAML[i]
+			continue
 		}
 		stand, err := canonicalJSON(xds.SplicedRoutes(rc.Name))
 		if err != nil {
@@ -355,10 +422,50 @@ func staticBootstrap(b *bootstrapv3.Bootstrap, items []item, jsons [][]byte) ([]
 		own := append([]byte{'{'}, jsons[i][len(head):]...)
 		js = bytes.ReplaceAll(js, stand, own)
 	}
-	if bytes.Contains(js, []byte(`"edgectl-spliced:`)) {
+	y, err := jsonToYAML(js)
+	if err != nil {
+		return nil, err
+	}
+	var ok bool
+	if len(laterRoutes) > 0 {
+		if y, ok = shiftInto(y, xds.SplicedRoutes("").Name, laterRoutes); !ok {
+			return nil, fmt.Errorf("static bootstrap: a large route configuration is not inline in exactly one listener")
+		}
+	}
+	if len(sameClusters) > 0 {
+		if y, ok = shiftInto(y, clusterMark, sameClusters); !ok {
+			return nil, fmt.Errorf("static bootstrap: a cluster stand-in is missing or repeated")
+		}
+	}
+	if bytes.Contains(y, []byte(`edgectl-spliced:`)) {
 		return nil, fmt.Errorf("static bootstrap: a listener names a route configuration the gateway does not have")
 	}
-	return jsonToYAML(js)
+	return y, nil
+}
+
+// clusterMark starts the name of a static cluster's stand-in; cluster
+// names starting "edgectl-" are reserved, and ':' is in none.
+const clusterMark = "edgectl-cluster:"
+
+// assembledBody is discoveryBody from the YAML of each resource's own
+// fields: every resource is its "@type" and then those fields.
+func assembledBody(typeURL string, yamls [][]byte) ([]byte, error) {
+	stands := make([][]byte, len(yamls))
+	maps := make(map[string][]byte, len(yamls))
+	for k, y := range yamls {
+		stand := pieceMark + "item-" + strconv.Itoa(k)
+		stands[k] = []byte(`{"@type":"` + typeURL + `","name":"` + stand + `"}`)
+		maps[quote(stand)] = y
+	}
+	skeleton, err := discoveryBody(typeURL, stands)
+	if err != nil {
+		return nil, err
+	}
+	body, ok := shiftInto(skeleton, pieceMark+"item-", maps)
+	if !ok {
+		return nil, errNoSplice
+	}
+	return body, nil
 }
 
 // checkNoKeys is the last line of defence against key material in a

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -290,6 +291,8 @@ func (b *Bundle) index(name func(string) string) ([]ResourceEntry, *xds.Resource
 				r.Routes = append(r.Routes, msg)
 			case *tlsv3.Secret:
 				r.Secrets = append(r.Secrets, msg)
+			case *endpointv3.ClusterLoadAssignment:
+				r.Endpoints = append(r.Endpoints, msg)
 			}
 		}
 		if res.sound && res.version != b.Digest {
@@ -315,7 +318,7 @@ func (b *Bundle) index(name func(string) string) ([]ResourceEntry, *xds.Resource
 // fileIndex is what one xDS file holds, and what is wrong with it.
 type fileIndex struct {
 	entries []ResourceEntry
-	msgs    []proto.Message // the resources of a file whose every resource is in place
+	msgs    []proto.Message // its resources, as far as they were read
 	probs   []Problem
 	sound   bool   // its resources parse and are in their file: its version is checked
 	version string // its version_info
@@ -329,7 +332,8 @@ func indexFile(f File, name func(string) string) fileIndex {
 		return out
 	}
 	// Encode writes lds.yaml and cds.yaml, and one file for each route
-	// configuration or secret: any other file would escape the digest.
+	// configuration, secret or assignment of endpoints: any other file
+	// would escape the digest.
 	shared := f.Path == XDSDir+"/"+xds.LDSFile || f.Path == XDSDir+"/"+xds.CDSFile
 	if !shared && len(msgs) != 1 {
 		out.probs = append(out.probs, Problem{name(f.Path), fmt.Sprintf("holds %d resources, not one", len(msgs))})
@@ -355,9 +359,11 @@ func indexFile(f File, name func(string) string) fileIndex {
 			typ, want = "RouteConfiguration", xds.RouteFile(msg.Name)
 		case *tlsv3.Secret:
 			typ, want = "Secret", xds.SecretFile(msg.Name)
+		case *endpointv3.ClusterLoadAssignment:
+			typ, want = "ClusterLoadAssignment", xds.EndpointsFile(msg.ClusterName)
 		}
 		out.msgs = append(out.msgs, msg)
-		rn := msg.(interface{ GetName() string }).GetName()
+		rn := resourceName(msg)
 		if typ == "" || XDSDir+"/"+want != f.Path || TypeURL(msg) != dr.TypeUrl {
 			out.probs = append(out.probs, Problem{name(f.Path), fmt.Sprintf("holds %s %q, which Envoy does not read from this file", msg.ProtoReflect().Descriptor().FullName(), rn)})
 			ok = false

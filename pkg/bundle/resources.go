@@ -8,6 +8,7 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -56,6 +57,9 @@ func (b *Bundle) Resources() (*xds.Resources, error) {
 			case *tlsv3.Secret:
 				r.Secrets = append(r.Secrets, m)
 				seen["Secret/"+m.Name] = true
+			case *endpointv3.ClusterLoadAssignment:
+				r.Endpoints = append(r.Endpoints, m)
+				seen["ClusterLoadAssignment/"+m.ClusterName] = true
 			default:
 				return nil, fmt.Errorf("%s: unexpected resource %s", f.Path, m.ProtoReflect().Descriptor().FullName())
 			}
@@ -82,10 +86,22 @@ func (b *Bundle) Bootstrap(file string) (*bootstrapv3.Bootstrap, error) {
 	return boot, nil
 }
 
+// resourceName is the name a resource is known by: an assignment of
+// endpoints has a cluster (or EDS service) name instead.
+func resourceName(m proto.Message) string {
+	switch m := m.(type) {
+	case *endpointv3.ClusterLoadAssignment:
+		return m.ClusterName
+	case interface{ GetName() string }:
+		return m.GetName()
+	}
+	return ""
+}
+
 // checkResource re-encodes a resource canonically and compares it with
 // the manifest's record.
 func (b *Bundle) checkResource(file string, m proto.Message) error {
-	name := m.(interface{ GetName() string }).GetName()
+	name := resourceName(m)
 	js, err := anyJSON(m)
 	if err != nil {
 		return err

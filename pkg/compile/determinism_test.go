@@ -14,6 +14,11 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/edgectl/edgectl/internal/genrepo"
 	"github.com/edgectl/edgectl/pkg/bundle"
 	"github.com/edgectl/edgectl/pkg/source"
 	"github.com/edgectl/edgectl/pkg/xds"
@@ -171,5 +176,72 @@ func TestSplicedStaticBootstrap(t *testing.T) {
 		if !bytes.Contains(got, []byte("virtual_hosts:")) {
 			t.Errorf("gateway %s: no route configuration in the static bootstrap", g.Name)
 		}
+	}
+}
+
+// TestLargeEncodedAsWhole holds the encoder's pieces to the plain
+// encoding: a repository whose route configurations are large enough to
+// be encoded in pieces (one virtual host of 3,000 routes; 2,000 virtual
+// hosts) gives, file for file, what encoding each whole message at once
+// gives: every RDS and CDS file, and the static bootstrap with its routes
+// and clusters inline.
+func TestLargeEncodedAsWhole(t *testing.T) {
+	t.Parallel()
+	for _, opts := range []genrepo.Options{
+		{Routes: 3000, VirtualHosts: 1, Seed: 7},
+		{Routes: 4000, VirtualHosts: 2000, Seed: 8},
+	} {
+		t.Run(fmt.Sprintf("%d routes in %d virtual hosts", opts.Routes, opts.VirtualHosts), func(t *testing.T) {
+			t.Parallel()
+			files, _ := genrepo.Generate(opts)
+			fsys := fstest.MapFS{}
+			for name, data := range files {
+				fsys[name] = &fstest.MapFile{Data: data}
+			}
+			res, diags, err := Compile(context.Background(), &source.Source{FS: fsys}, testMeta)
+			if err != nil || diags.HasErrors() {
+				t.Fatalf("compile: %v %v", err, diags)
+			}
+			for i, g := range res.Gateways {
+				b := res.Bundles[i]
+				want, err := bundle.YAML(xds.StaticBootstrap(g, xds.Translate(g, xds.Static)[0]))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(b.File(bundle.StaticBootstrapFile), want) {
+					t.Errorf("gateway %s: the static bootstrap differs from its plain encoding", g.Name)
+				}
+				r := res.Resources[i]
+				for _, rc := range r.Routes {
+					checkXDSFile(t, b, xds.RouteFile(rc.Name), rc)
+				}
+				clusters := make([]proto.Message, len(r.Clusters))
+				for k, c := range r.Clusters {
+					clusters[k] = c
+				}
+				checkXDSFile(t, b, xds.CDSFile, clusters...)
+			}
+		})
+	}
+}
+
+// checkXDSFile compares an xDS file of a bundle with the plain encoding of
+// its resources: a DiscoveryResponse holding them, as one message.
+func checkXDSFile(t *testing.T, b *bundle.Bundle, name string, msgs ...proto.Message) {
+	t.Helper()
+	dr := &discoveryv3.DiscoveryResponse{VersionInfo: b.Digest, TypeUrl: bundle.TypeURL(msgs[0])}
+	for _, m := range msgs {
+		a, err := anypb.New(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dr.Resources = append(dr.Resources, a)
+	}
+	want, err := bundle.YAML(dr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.File(bundle.XDSDir + "/" + name); !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the plain encoding of its %d resources", name, len(msgs))
 	}
 }

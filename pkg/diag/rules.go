@@ -36,6 +36,7 @@ var Rules = []Rule{
 	{"hash-policy", "a route hashes requests to a backend whose load balancer ignores the hash"},
 	{"retry-timeout", "a retry's per-try timeout is not below the route timeout"},
 	{"unused-backend", "a backend is referenced by no route"},
+	{"kubernetes-endpoints", "a backend takes its endpoints from a Kubernetes Service, which only edgectl serve delivers"},
 	{"unused-certificate", "a certificate is referenced by nothing"},
 	{"empty-gateway", "a gateway has no virtual hosts"},
 	{"empty-listener", "an HTTPS listener serves no virtual host, so it is left out"},

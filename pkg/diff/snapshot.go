@@ -6,6 +6,7 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -38,6 +39,7 @@ type wireGateway struct {
 	Routes    [][]byte
 	Clusters  [][]byte
 	Secrets   [][]byte
+	Endpoints [][]byte `json:",omitempty"`
 	Bootstrap []byte
 	Probes    []Probe
 }
@@ -54,7 +56,9 @@ func (s *Snapshot) Encode() ([]byte, error) {
 			if wg.Routes, err = encodeAll(g.Resources.Routes); err == nil {
 				if wg.Clusters, err = encodeAll(g.Resources.Clusters); err == nil {
 					if wg.Secrets, err = encodeAll(g.Resources.Secrets); err == nil {
-						wg.Bootstrap, err = marshal.Marshal(g.Bootstrap)
+						if wg.Endpoints, err = encodeAll(g.Resources.Endpoints); err == nil {
+							wg.Bootstrap, err = marshal.Marshal(g.Bootstrap)
+						}
 					}
 				}
 			}
@@ -112,6 +116,11 @@ func DecodeSnapshot(data []byte) (*Snapshot, error) {
 		}
 		if g.Resources.Secrets, err = decodeAll(wg.Secrets, func() *tlsv3.Secret { return &tlsv3.Secret{} }); err != nil {
 			return nil, err
+		}
+		if wg.Endpoints != nil {
+			if g.Resources.Endpoints, err = decodeAll(wg.Endpoints, func() *endpointv3.ClusterLoadAssignment { return &endpointv3.ClusterLoadAssignment{} }); err != nil {
+				return nil, err
+			}
 		}
 		if err := proto.Unmarshal(wg.Bootstrap, g.Bootstrap); err != nil {
 			return nil, err

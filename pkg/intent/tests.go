@@ -1,7 +1,12 @@
 package intent
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/edgectl/edgectl/pkg/diag"
 )
@@ -25,4 +30,37 @@ func ParseTests(p string, data []byte) ([]*Doc, diag.List, error) {
 		docs = append(docs, v.(*Doc))
 	}
 	return docs, diags, nil
+}
+
+// ReadYAML reads the documents of a YAML (or JSON) file that holds no
+// intents, such as an Envoy route configuration or a router_check_tool
+// test file, with the guards of every intent file: its encoding checked,
+// a syntax error explained at its line and column, and aliases that would
+// expand beyond the limits refused. It returns each document's root node;
+// a file with a finding returns none.
+func ReadYAML(p string, data []byte) ([]*yaml.Node, diag.List) {
+	t := newText(p, data)
+	if d, ok := checkEncoding(t); ok {
+		return nil, diag.List{d}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var out []*yaml.Node
+	for {
+		var root yaml.Node
+		err := dec.Decode(&root)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, diag.List{yamlError(t, err)}
+		}
+		if len(root.Content) == 0 {
+			continue
+		}
+		n := root.Content[0]
+		if dd := checkNodes(t, n); len(dd) > 0 {
+			return nil, dd
+		}
+		out = append(out, n)
+	}
 }

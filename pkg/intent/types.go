@@ -5,6 +5,12 @@ package intent
 // each field with an example. Absent optional values are zero values, or nil
 // where absence differs from zero.
 
+import (
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+)
+
 // Metadata is common to every kind.
 type Metadata struct {
 	Name        string            `yaml:"name"`
@@ -341,20 +347,51 @@ type Backend struct {
 }
 
 type BackendSpec struct {
-	Endpoints        []Endpoint        `yaml:"endpoints"`
-	Protocol         string            `yaml:"protocol"`
-	ConnectTimeout   string            `yaml:"connectTimeout"`
-	LoadBalancing    string            `yaml:"loadBalancing"`
-	TLS              *UpstreamTLS      `yaml:"tls"`
-	HealthCheck      *HealthCheck      `yaml:"healthCheck"`
-	CircuitBreaker   *CircuitBreaker   `yaml:"circuitBreaker"`
-	OutlierDetection *OutlierDetection `yaml:"outlierDetection"`
+	Endpoints        []Endpoint         `yaml:"endpoints"`
+	Kubernetes       *KubernetesService `yaml:"kubernetes"`
+	Protocol         string             `yaml:"protocol"`
+	ConnectTimeout   string             `yaml:"connectTimeout"`
+	LoadBalancing    string             `yaml:"loadBalancing"`
+	TLS              *UpstreamTLS       `yaml:"tls"`
+	HealthCheck      *HealthCheck       `yaml:"healthCheck"`
+	CircuitBreaker   *CircuitBreaker    `yaml:"circuitBreaker"`
+	OutlierDetection *OutlierDetection  `yaml:"outlierDetection"`
 }
 
 type Endpoint struct {
 	Address string `yaml:"address"`
 	Port    int    `yaml:"port"`
 	Weight  int    `yaml:"weight"`
+}
+
+// KubernetesService names a Service whose EndpointSlices give a backend
+// its endpoints, through edgectl serve.
+type KubernetesService struct {
+	Namespace string      `yaml:"namespace"`
+	Service   string      `yaml:"service"`
+	Port      ServicePort `yaml:"port"`
+}
+
+// ServicePort is a port of a Service, by number or by name; the schema
+// allows nothing else.
+type ServicePort struct {
+	Number int
+	Name   string
+}
+
+func (p *ServicePort) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" {
+		return n.Decode(&p.Number)
+	}
+	return n.Decode(&p.Name)
+}
+
+// String is the port as the user wrote it.
+func (p ServicePort) String() string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return strconv.Itoa(p.Number)
 }
 
 type UpstreamTLS struct {

@@ -246,7 +246,18 @@ type Discovery string
 const (
 	Static    Discovery = "static"
 	StrictDNS Discovery = "strict-dns"
+	// Kubernetes: the endpoints of a Kubernetes Service, which only an xDS
+	// server that watches the cluster (edgectl serve) can give.
+	Kubernetes Discovery = "kubernetes"
 )
+
+// Service names a Kubernetes Service port. Port is the port's number in
+// decimal, or its name.
+type Service struct {
+	Namespace string
+	Name      string
+	Port      string
+}
 
 type LBPolicy string
 
@@ -262,6 +273,7 @@ type Cluster struct {
 	Name           string
 	Discovery      Discovery
 	Endpoints      []Endpoint
+	Service        *Service // with Discovery Kubernetes, instead of Endpoints
 	HTTP2          bool
 	ConnectTimeout time.Duration
 	LB             LBPolicy

@@ -21,7 +21,10 @@ func (g *Gateway) Validate() error {
 			fail("clusters not sorted or duplicated at %q", c.Name)
 		}
 		clusters[c.Name] = true
-		if len(c.Endpoints) == 0 {
+		switch {
+		case c.Discovery == Kubernetes && (c.Service == nil || len(c.Endpoints) > 0):
+			fail("cluster %q: a Kubernetes cluster needs a service and no endpoints", c.Name)
+		case c.Discovery != Kubernetes && (c.Service != nil || len(c.Endpoints) == 0):
 			fail("cluster %q has no endpoints", c.Name)
 		}
 		if c.ConnectTimeout <= 0 {

@@ -81,7 +81,13 @@ func (l *lowerer) backend(b *intent.Backend) *ir.Cluster {
 		}
 		c.ConnectTimeout = *t
 	}
-	if len(s.Endpoints) == 0 {
+	if !l.oneOf(d, []any{"spec"}, false, []string{"endpoints", "kubernetes"}, []bool{s.Endpoints != nil, s.Kubernetes != nil}) {
+		return nil
+	}
+	if k := s.Kubernetes; k != nil {
+		c.Discovery = ir.Kubernetes
+		c.Service = &ir.Service{Namespace: k.Namespace, Name: k.Service, Port: k.Port.String()}
+	} else if len(s.Endpoints) == 0 {
 		l.diags.Errorf(d.KeyPos("spec", "endpoints"), "invalid-value", "spec.endpoints: a backend needs at least one endpoint")
 	}
 	for i, ep := range s.Endpoints {

@@ -451,8 +451,16 @@ func sortVHosts(vhs []*ir.VirtualHost) []*ir.VirtualHost {
 // typo in a reference, or left over after a route was removed.
 func (l *lowerer) unused() {
 	for _, name := range keys(l.backends) {
-		if !l.usedBE[name] {
-			l.diags.Warnf(l.backends[name].Doc.Pos("metadata", "name"), "unused-backend", "backend %q is not used by any route", name)
+		b := l.backends[name]
+		switch k := b.Spec.Kubernetes; {
+		case !l.usedBE[name]:
+			l.diags.Warnf(b.Doc.Pos("metadata", "name"), "unused-backend", "backend %q is not used by any route", name)
+		case k != nil && l.clusters[name] != nil:
+			// Said once per backend, not per gateway: where the bundle
+			// goes is not in the repository.
+			l.diags.Warnf(b.Doc.KeyPos("spec", "kubernetes"), "kubernetes-endpoints",
+				"backend %q takes its endpoints from Kubernetes Service %s/%s (port %s), which only edgectl serve with access to the cluster delivers; on the bundle's static or file-based bootstrap its cluster has no endpoints",
+				name, k.Namespace, k.Service, k.Port)
 		}
 	}
 	for _, name := range keys(l.certificates) {

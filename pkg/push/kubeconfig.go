@@ -45,7 +45,7 @@ func restConfig(rules *clientcmd.ClientConfigLoadingRules, context string, p pod
 	if clientcmd.IsEmptyConfig(err) && context == "" {
 		cfg, err = p.config()
 		if errors.Is(err, rest.ErrNotInCluster) {
-			return nil, errors.New("no Kubernetes cluster: no kubeconfig names one (set --kubeconfig or $KUBECONFIG, or write ~/.kube/config), and edgectl is not running in a pod")
+			return nil, ErrNoCluster
 		}
 	}
 	if err != nil {
@@ -80,6 +80,18 @@ func (p pod) config() (*rest.Config, error) {
 		TLSClientConfig: rest.TLSClientConfig{CAFile: ca},
 		BearerTokenFile: token,
 	}, nil
+}
+
+// ErrNoCluster says that no kubeconfig names a cluster and edgectl is not
+// running in a pod.
+var ErrNoCluster = errors.New("no Kubernetes cluster: no kubeconfig names one (set --kubeconfig or $KUBECONFIG, or write ~/.kube/config), and edgectl is not running in a pod")
+
+// RESTConfig finds a cluster and how to authenticate to it as a push to
+// k8s:// does (see restConfig): the kubeconfig file given, else
+// $KUBECONFIG's files, else ~/.kube/config, at context (default: the
+// current one), else the pod edgectl runs in.
+func RESTConfig(kubeconfig, context string) (*rest.Config, error) {
+	return restConfig(loadingRules(kubeconfig), context, thisPod)
 }
 
 // loadingRules are kubectl's: an explicit file, else $KUBECONFIG merged,

@@ -159,16 +159,3 @@ func (d *jsonDoc) unmarshal(m proto.Message, at diag.Pos, where string) (diag.Di
 	}
 	return diag.Diagnostic{Pos: pos, Severity: diag.Error, Message: msg}, false
 }
-
-// yamlProblem turns a YAML parser error into a finding at the line it names.
-func yamlProblem(file string, err error) diag.Diagnostic {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	pos := diag.Pos{File: file}
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		pos.Line, _ = strconv.Atoi(m[1])
-		msg = msg[len(m[0]):]
-	}
-	return diag.Diagnostic{Pos: pos, Severity: diag.Error, Message: "invalid YAML: " + msg}
-}
-
-var yamlLine = regexp.MustCompile(`^line (\d+): `)

@@ -1,10 +1,8 @@
 package routecheck
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/edgectl/edgectl/pkg/diag"
+	"github.com/edgectl/edgectl/pkg/intent"
 	"github.com/edgectl/edgectl/pkg/routesim"
 )
 
@@ -105,24 +104,16 @@ func LoadRoutes(file string, data []byte) (*Routes, diag.List) {
 // parseYAML reads the one YAML (or JSON) document in data; root is nil for
 // an empty file.
 func parseYAML(file string, data []byte) (*yaml.Node, diag.Diagnostic, bool) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, diag.Diagnostic{}, true
-		}
-		return nil, yamlProblem(file, err), false
-	}
-	var next yaml.Node
-	if err := dec.Decode(&next); err == nil {
-		return nil, diag.Diagnostic{Pos: nodePos(file, &next), Severity: diag.Error, Message: "a second YAML document: the file must hold one"}, false
-	} else if !errors.Is(err, io.EOF) {
-		return nil, yamlProblem(file, err), false
-	}
-	if len(doc.Content) == 0 {
+	docs, problems := intent.ReadYAML(file, data)
+	switch {
+	case len(problems) > 0:
+		return nil, problems[0], false
+	case len(docs) == 0:
 		return nil, diag.Diagnostic{}, true
+	case len(docs) > 1:
+		return nil, diag.Diagnostic{Pos: nodePos(file, docs[1]), Severity: diag.Error, Message: "a second YAML document: the file must hold one"}, false
 	}
-	return doc.Content[0], diag.Diagnostic{}, true
+	return docs[0], diag.Diagnostic{}, true
 }
 
 func hasKey(m *yaml.Node, key string) bool { return field(m, key) != nil }

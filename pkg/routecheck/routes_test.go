@@ -80,8 +80,8 @@ func TestLoadRoutesProblems(t *testing.T) {
 	cases := []struct{ name, file, want string }{
 		{"empty", "", "r.yaml: error: not a route configuration: expected a YAML or JSON object"},
 		{"list", "- name: a\n", "r.yaml:1:1: error: not a route configuration: expected a YAML or JSON object"},
-		{"bad yaml", "name: [a\n", "r.yaml:1: error: invalid YAML: did not find expected ',' or ']'"},
-		{"bad json", `{"name": "a"`, "r.yaml:1: error: invalid YAML: did not find expected ',' or '}'"},
+		{"bad yaml", "name: [a\n", "r.yaml:1:7: error: this [ is never closed; close it with ] [yaml]"},
+		{"bad json", `{"name": "a"`, "r.yaml:1:1: error: this { is never closed; close it with } [yaml]"},
 		{"unknown field", "name: a\nvirtual_hosts:\n- name: www\n  domain: [x]\n",
 			`r.yaml:4:3: error: unknown field "domain"`},
 		{"wrong type", "name: a\nvirtual_hosts:\n- name: www\n  domains: [x]\n  routes:\n  - match: {prefix: /}\n    route: {cluster: c, timeout: 5}\n",

@@ -150,8 +150,11 @@ func TestParseTestsProblems(t *testing.T) {
 		want       []string
 	}{
 		{"empty", "", []string{"t.yaml: error: the test file is empty: it needs a list of tests"}},
-		{"bad yaml", "tests: [\n", []string{"t.yaml:1: error: invalid YAML: did not find expected node content"}},
-		{"two documents", "tests: []\n---\ntests: []\n", []string{"t.yaml:2:1: error: a second YAML document: the file must hold one"}},
+		{"bad yaml", "tests: [\n", []string{"t.yaml:1:8: error: this [ is never closed; close it with ] [yaml]"}},
+		{"two documents", "tests: []\n---\ntests: []\n", []string{"t.yaml:3:1: error: a second YAML document: the file must hold one"}},
+		{"alias bomb", "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n" +
+			"d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ntests: *f\n",
+			[]string{"t.yaml:6:44: error: aliases here expand to more than 1000000 values (an alias bomb); edgectl refuses documents that large [yaml]"}},
 		{"old format", "- test_name: t\n  input: {':authority': a, ':path': /}\n  validate: {cluster_name: c}\n",
 			[]string{`t.yaml:1:1: error: the test file is a list, router_check_tool's old format; put the tests under "tests", with "input" and "validate" as Envoy's current format has them`}},
 		{"not an object", "7\n", []string{"t.yaml:1:1: error: the test file must be an object with the fields tests, runtime"}},

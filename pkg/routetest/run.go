@@ -223,6 +223,9 @@ func NewRequest(g *ir.Gateway, method, rawURL string) (*routesim.Request, error)
 		return nil, fmt.Errorf("%q has no host", rawURL)
 	}
 	host, port := splitAuthority(req.Authority)
+	if _, p, err := net.SplitHostPort(req.Authority); err == nil && (port == 0 || p == "") {
+		return nil, fmt.Errorf("port %q is not a port number (1 to 65535)", p)
+	}
 	req.Port = 0
 	for _, l := range g.Listeners {
 		if port != 0 && l.Port == port {

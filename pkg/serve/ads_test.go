@@ -39,6 +39,7 @@ func TestADSForm(t *testing.T) {
 			return compileDir(t, dir)
 		}, false},
 		{"http only", func(t *testing.T) *compile.Result { return compileFiles(t, grpcRepo(1, 2, "alpha")) }, false},
+		{"kubernetes", func(t *testing.T) *compile.Result { return compileFiles(t, kubeRepo("shop")) }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,6 +97,9 @@ func cloneResources(r *xds.Resources) *xds.Resources {
 	for _, s := range r.Secrets {
 		out.Secrets = append(out.Secrets, proto.CloneOf(s))
 	}
+	for _, e := range r.Endpoints {
+		out.Endpoints = append(out.Endpoints, proto.CloneOf(e))
+	}
 	return out
 }
 
@@ -103,7 +107,7 @@ func cloneResources(r *xds.Resources) *xds.Resources {
 // every Any: equal only if both were packed alike.
 func equalResources(a, b *xds.Resources) bool {
 	return equalAll(a.Listeners, b.Listeners) && equalAll(a.Routes, b.Routes) &&
-		equalAll(a.Clusters, b.Clusters) && equalAll(a.Secrets, b.Secrets)
+		equalAll(a.Clusters, b.Clusters) && equalAll(a.Secrets, b.Secrets) && equalAll(a.Endpoints, b.Endpoints)
 }
 
 func equalAll[T proto.Message](a, b []T) bool {

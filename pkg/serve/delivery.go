@@ -140,13 +140,13 @@ func (d *deliveries) ack(k streamKey, typeURL, version, nonce string) {
 // has reports whether a stream is up to date with version.
 func (st *streamAcks) has(protocol int, version string) bool {
 	if protocol == delta {
-		return st.ackedLast == version && len(st.unanswered) == 0
+		return sameVersion(st.ackedLast, version) && len(st.unanswered) == 0
 	}
 	if len(st.sent) == 0 {
 		return false
 	}
 	for typ := range st.sent {
-		if st.acked[typ] != version {
+		if !sameVersion(st.acked[typ], version) {
 			return false
 		}
 	}

@@ -52,7 +52,9 @@ type proxylessResources struct {
 //     of zero retries, which gRPC rejects, is left out: it means no retries.
 //   - every cluster, as an EDS cluster over ADS with its endpoints in a
 //     ClusterLoadAssignment whose localities all have an id and a weight
-//     (gRPC ignores a locality without weight). Load balancing RANDOM
+//     (gRPC ignores a locality without weight). The cluster of a Backend
+//     that names a Kubernetes Service keeps its service name and the
+//     bundle's empty assignment, which the server fills (eds.go). Load balancing RANDOM
 //     becomes ROUND_ROBIN and MAGLEV becomes RING_HASH, their nearest gRPC
 //     equivalents; health checks and HTTP protocol options, which gRPC does
 //     not read, are dropped.
@@ -148,6 +150,10 @@ func proxylessForm(r *xds.Resources) (*proxylessResources, []string, error) {
 	}
 
 	var notes []string
+	kube := map[string]*endpointv3.ClusterLoadAssignment{}
+	for _, cla := range r.Endpoints {
+		kube[cla.ClusterName] = cla
+	}
 	for _, c := range r.Clusters {
 		cl, cla, why := proxylessCluster(c)
 		if why != "" {
@@ -155,6 +161,18 @@ func proxylessForm(r *xds.Resources) (*proxylessResources, []string, error) {
 			continue
 		}
 		out.Clusters = append(out.Clusters, cl)
+		if cla == nil { // a Kubernetes Service's, shared by the clusters that name it
+			name := cl.GetEdsClusterConfig().GetServiceName()
+			cla, ok := kube[name]
+			if !ok {
+				return nil, nil, fmt.Errorf("cluster %q: endpoints %q do not exist", c.Name, name)
+			}
+			if cla != nil {
+				out.Endpoints = append(out.Endpoints, cla)
+				kube[name] = nil // once
+			}
+			continue
+		}
 		out.Endpoints = append(out.Endpoints, cla)
 	}
 	slices.Sort(notes)
@@ -199,6 +217,20 @@ func proxylessCluster(c *clusterv3.Cluster) (*clusterv3.Cluster, *endpointv3.Clu
 	lb, ok := lbForGRPC[c.GetLbPolicy()]
 	if !ok {
 		return nil, nil, fmt.Sprintf("gRPC has no load balancing policy like %s", c.GetLbPolicy())
+	}
+	if c.GetType() == clusterv3.Cluster_EDS {
+		// Endpoints of a Kubernetes Service, under its service name: the
+		// server fills them in, deduplicated and with every locality
+		// weighted.
+		return &clusterv3.Cluster{
+			Name:                 c.Name,
+			ConnectTimeout:       c.ConnectTimeout,
+			LbPolicy:             lb,
+			ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
+			EdsClusterConfig:     &clusterv3.Cluster_EdsClusterConfig{EdsConfig: adsSource(), ServiceName: c.GetEdsClusterConfig().GetServiceName()},
+			CircuitBreakers:      c.CircuitBreakers,
+			OutlierDetection:     c.OutlierDetection,
+		}, nil, ""
 	}
 	cla := &endpointv3.ClusterLoadAssignment{ClusterName: c.Name}
 	if la := c.GetLoadAssignment(); la != nil {

@@ -286,3 +286,77 @@ func findCLA(cs []*endpointv3.ClusterLoadAssignment, name string) *endpointv3.Cl
 	}
 	return nil
 }
+
+// TestProxylessKubernetes: clusters of Backends that name a Kubernetes
+// Service keep its service name, two of one Service port share one
+// assignment (the bundle's, which the server fills), and a TLS one is left
+// out with its assignment.
+func TestProxylessKubernetes(t *testing.T) {
+	t.Parallel()
+	repo := `apiVersion: edgectl.dev/v1alpha1
+kind: Gateway
+metadata: {name: edge}
+spec:
+  listeners: [{name: http, port: 8080, protocol: HTTP}]
+---
+apiVersion: edgectl.dev/v1alpha1
+kind: VirtualHost
+metadata: {name: www}
+spec:
+  gateway: edge
+  hostnames: [www.example.com]
+  routes:
+  - {match: {path: {prefix: /canary}}, backend: canary}
+  - {match: {path: {prefix: /secure}}, backend: secure}
+  - {backend: web}
+---
+apiVersion: edgectl.dev/v1alpha1
+kind: Backend
+metadata: {name: web}
+spec:
+  kubernetes: {namespace: shop, service: web, port: http}
+---
+apiVersion: edgectl.dev/v1alpha1
+kind: Backend
+metadata: {name: canary}
+spec:
+  kubernetes: {namespace: shop, service: web, port: http}
+  loadBalancing: Maglev
+---
+apiVersion: edgectl.dev/v1alpha1
+kind: Backend
+metadata: {name: secure}
+spec:
+  kubernetes: {namespace: shop, service: vault, port: 8200}
+  tls: {sni: vault.shop.svc}
+`
+	res := compileFiles(t, map[string]string{"edgectl.yaml": project, "edge.yaml": repo})
+	ads, err := xds.ADSForm(res.Resources[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, notes, err := proxylessForm(ads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkProxyless(pl); err != nil {
+		t.Fatal(err)
+	}
+	if got := clusterNames(pl.Clusters); !slices.Equal(got, []string{"canary", "web"}) {
+		t.Errorf("clusters %v, want canary and web", got)
+	}
+	for _, c := range pl.Clusters {
+		if c.GetEdsClusterConfig().GetServiceName() != "k8s/shop/web:http" || c.GetEdsClusterConfig().GetEdsConfig().GetAds() == nil {
+			t.Errorf("cluster %s reads endpoints %q, want k8s/shop/web:http over ADS", c.Name, c.GetEdsClusterConfig().GetServiceName())
+		}
+	}
+	if i := slices.IndexFunc(pl.Clusters, func(c *clusterv3.Cluster) bool { return c.Name == "canary" }); i < 0 || pl.Clusters[i].LbPolicy != clusterv3.Cluster_RING_HASH {
+		t.Error("canary: Maglev is not ring hash for gRPC")
+	}
+	if len(pl.Endpoints) != 1 || pl.Endpoints[0] != findCLA(ads.Endpoints, "k8s/shop/web:http") {
+		t.Errorf("endpoints %v, want the bundle's one for k8s/shop/web:http", pl.Endpoints)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], `cluster "secure" is left out`) {
+		t.Errorf("notes = %q, want one about the TLS cluster", notes)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
+	"k8s.io/client-go/kubernetes"
 )
 
 // Source delivers what a place holds: Watch calls apply with each new
@@ -72,10 +73,17 @@ type Options struct {
 	// Webhook, when it has a secret, serves POST /webhook on the HTTP
 	// listener: each verified call fires its trigger.
 	Webhook Webhook
+	// Kubernetes, when set, is the cluster whose Services give endpoints
+	// to the clusters of Backends that name one (see NewKubernetes); nil
+	// leaves those clusters without endpoints, and /readyz says so.
+	Kubernetes kubernetes.Interface
 
 	// withoutNACKGuard serves from go-control-plane's cache as it is, for
 	// the test that shows the storm the guard prevents.
 	withoutNACKGuard bool
+	// kubeSyncTimeout replaces defaultSyncTimeout, for tests of a cluster
+	// that never answers.
+	kubeSyncTimeout time.Duration
 }
 
 // Server is an ADS server fed by sources.
@@ -88,6 +96,7 @@ type Server struct {
 	metrics    *metrics
 	deliveries *deliveries
 	observer   *observer
+	kube       *endpointWatcher // nil without Options.Kubernetes
 	draining   atomic.Bool
 
 	applyMu sync.Mutex // one load is applied at a time
@@ -129,6 +138,9 @@ func New(opts Options) *Server {
 		s.watcher = inner
 	}
 	s.observer = newObserver(log, s.metrics, s.deliveries)
+	if opts.Kubernetes != nil {
+		s.kube = newEndpointWatcher(opts.Kubernetes, log, opts.kubeSyncTimeout)
+	}
 	return s
 }
 
@@ -174,6 +186,10 @@ func (s *Server) Serve(ctx context.Context, grpcL, httpL net.Listener, sources .
 	srcCtx, stopSources := context.WithCancel(ctx)
 	defer stopSources()
 	var wg sync.WaitGroup
+	if s.kube != nil {
+		s.kube.start(srcCtx)
+		wg.Go(func() { s.followEndpoints(srcCtx) })
+	}
 	for _, src := range sources {
 		st := s.addSource(src.String())
 		wg.Go(func() {
@@ -280,12 +296,7 @@ func (s *Server) apply(ctx context.Context, st *sourceState, l Load) {
 		}
 		built := time.Since(start)
 		s.deliveries.set(g.NodeCluster, g.Name, g.Digest, time.Now())
-		if err := s.cache.SetSnapshot(ctx, snapshotKey(grpcFlavour, g.NodeCluster), v.proxyless); err != nil {
-			s.deliveries.abandon(g.NodeCluster)
-			s.sourceError(st, l.Revision, g.Name, fmt.Errorf("set snapshot: %w", err))
-			continue
-		}
-		if err := s.cache.SetSnapshot(ctx, snapshotKey(envoyFlavour, g.NodeCluster), v.envoy); err != nil {
+		if err := s.setSnapshots(ctx, v, true); err != nil {
 			s.deliveries.abandon(g.NodeCluster)
 			s.sourceError(st, l.Revision, g.Name, fmt.Errorf("set snapshot: %w", err))
 			continue
@@ -311,6 +322,7 @@ func (s *Server) apply(ctx context.Context, st *sourceState, l Load) {
 			s.log.Warn("gateway is gone from the source; its clients keep their version", "gateway", old, "source", st.name)
 		}
 	}
+	s.retainServices()
 	if len(failed) == 0 {
 		s.metrics.sourceServed(st.name, l.Revision)
 	}
@@ -339,6 +351,7 @@ func (s *Server) ready() (bool, []string) {
 	if s.draining.Load() {
 		return false, []string{"shutting down"}
 	}
+	endpoints := s.endpointProblems()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	served := map[string]bool{}
@@ -368,6 +381,7 @@ func (s *Server) ready() (bool, []string) {
 			}
 		}
 	}
+	why = append(why, endpoints...)
 	return len(why) == 0, why
 }
 

@@ -61,6 +61,9 @@ func buildVersion(g *Gateway) (*version, error) {
 		resourcev3.ClusterType:  resources(ads.Clusters),
 		resourcev3.SecretType:   resources(ads.Secrets),
 	}
+	if len(ads.Endpoints) > 0 { // placeholders, filled from Kubernetes (eds.go)
+		envoyResources[resourcev3.EndpointType] = resources(ads.Endpoints)
+	}
 	check, err := cachev3.NewSnapshot(g.Digest, envoyResources)
 	if err != nil {
 		return nil, fmt.Errorf("build snapshot: %w", err)

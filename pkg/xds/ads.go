@@ -37,6 +37,8 @@ func ADSForm(r *Resources) (*Resources, error) {
 	if out.Secrets, err = adsAll(r.Secrets, "secret"); err != nil {
 		return nil, err
 	}
+	// Assignments hold neither an Any nor a config source: shared as they are.
+	out.Endpoints = r.Endpoints
 	return out, nil
 }
 

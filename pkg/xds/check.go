@@ -3,11 +3,13 @@ package xds
 import (
 	"errors"
 	"fmt"
+	"path"
 	"runtime"
 	"slices"
 	"sync"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -39,6 +41,9 @@ func Check(r *Resources, mode Mode) error {
 	}
 	for _, s := range r.Secrets {
 		jobs = append(jobs, job{s, "secret " + s.Name})
+	}
+	for _, e := range r.Endpoints {
+		jobs = append(jobs, job{e, "endpoints " + e.ClusterName})
 	}
 	results := make([][]error, len(jobs)+2)
 	var g errgroup.Group
@@ -308,5 +313,50 @@ func checkRefs(r *Resources, mode Mode) []error {
 			}
 		})
 	}
+	checkEndpoints(r, mode, fail)
 	return errs
+}
+
+// checkEndpoints holds EDS clusters to their assignments: each service
+// name has exactly one, delivered the way the mode delivers resources, and
+// every assignment is some cluster's. A static bootstrap has no EDS.
+func checkEndpoints(r *Resources, mode Mode, fail func(string, ...any)) {
+	assignments := map[string]bool{}
+	for _, e := range r.Endpoints {
+		if _, dup := assignments[e.ClusterName]; dup {
+			fail("endpoints %q are defined twice", e.ClusterName)
+		}
+		assignments[e.ClusterName] = false
+	}
+	for _, c := range r.Clusters {
+		if c.GetType() != clusterv3.Cluster_EDS {
+			if c.EdsClusterConfig != nil {
+				fail("cluster %q: EDS settings on a cluster of type %s", c.Name, c.GetType())
+			}
+			continue
+		}
+		name := c.GetEdsClusterConfig().GetServiceName()
+		if name == "" {
+			name = c.Name
+		}
+		src := c.GetEdsClusterConfig().GetEdsConfig()
+		switch {
+		case mode.static():
+			fail("cluster %q: a static bootstrap cannot use EDS", c.Name)
+			continue
+		case mode == Files && src.GetPathConfigSource().GetPath() != path.Join(src.GetPathConfigSource().GetWatchedDirectory().GetPath(), EndpointsFile(name)):
+			fail("cluster %q: endpoints %q are not read from their file", c.Name, name)
+		case mode == ADS && src.GetAds() == nil:
+			fail("cluster %q: endpoints %q do not come over ADS", c.Name, name)
+		}
+		if _, ok := assignments[name]; !ok {
+			fail("cluster %q: endpoints %q do not exist", c.Name, name)
+		}
+		assignments[name] = true
+	}
+	for _, e := range r.Endpoints {
+		if !assignments[e.ClusterName] {
+			fail("endpoints %q are used by no cluster", e.ClusterName)
+		}
+	}
 }

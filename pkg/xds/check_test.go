@@ -6,6 +6,7 @@ import (
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -15,7 +16,7 @@ import (
 )
 
 // testGateway is a small valid gateway: an HTTP and an HTTPS listener, a
-// TLS virtual host, two clusters.
+// TLS virtual host, two static clusters and one of a Kubernetes Service.
 func testGateway() *ir.Gateway {
 	route := func(cluster string) *ir.Route {
 		return &ir.Route{Match: ir.Match{PathKind: ir.PathPrefix, Path: "/"}, Forward: []ir.WeightedCluster{{Cluster: cluster, Weight: 1}}}
@@ -30,6 +31,7 @@ func testGateway() *ir.Gateway {
 					Routes: &ir.RouteTable{Name: "https.cert", VirtualHosts: []*ir.VirtualHost{{Name: "shop", Domains: []string{"shop.example.com"}, Routes: []*ir.Route{route("shop")}}}}}}},
 		},
 		Clusters: []*ir.Cluster{
+			{Name: "pay", Discovery: ir.Kubernetes, Service: &ir.Service{Namespace: "shop", Name: "pay", Port: "http"}, ConnectTimeout: time.Second, LB: ir.RoundRobin},
 			{Name: "shop", Discovery: ir.Static, Endpoints: []ir.Endpoint{{Address: "10.0.0.2", Port: 80}}, ConnectTimeout: time.Second, LB: ir.RoundRobin},
 			{Name: "web", Discovery: ir.Static, Endpoints: []ir.Endpoint{{Address: "10.0.0.1", Port: 80}}, ConnectTimeout: time.Second, LB: ir.RoundRobin},
 		},
@@ -104,12 +106,30 @@ func TestCheckCatchesBrokenResources(t *testing.T) {
 		}, "invalid Cluster.LbPolicy: value must be one of the defined enum values"},
 		{"duplicate cluster", Files, func(t *testing.T, r *Resources) {
 			r.Clusters = append(r.Clusters, proto.Clone(r.Clusters[0]).(*clusterv3.Cluster))
-		}, `cluster "shop" is defined twice`},
+		}, `cluster "pay" is defined twice`},
 		{"RDS in a static bootstrap", Static, func(t *testing.T, r *Resources) {
 			hcm(t, r.Listeners[0], func(m *hcmv3.HttpConnectionManager) {
 				m.RouteSpecifier = &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{RouteConfigName: "http", ConfigSource: adsSource()}}
 			})
 		}, "a static bootstrap cannot use RDS"},
+		{"missing endpoints", Files, func(t *testing.T, r *Resources) {
+			r.Endpoints = nil
+		}, `cluster "pay": endpoints "k8s/shop/pay:http" do not exist`},
+		{"unused endpoints", ADS, func(t *testing.T, r *Resources) {
+			r.Endpoints = append(r.Endpoints, &endpointv3.ClusterLoadAssignment{ClusterName: "k8s/shop/gone:80"})
+		}, `endpoints "k8s/shop/gone:80" are used by no cluster`},
+		{"endpoints twice", ADS, func(t *testing.T, r *Resources) {
+			r.Endpoints = append(r.Endpoints, r.Endpoints[0])
+		}, `endpoints "k8s/shop/pay:http" are defined twice`},
+		{"endpoints from a file over ADS", ADS, func(t *testing.T, r *Resources) {
+			r.Clusters[0].EdsClusterConfig.EdsConfig = pathSource("/etc/envoy/xds", EndpointsFile("k8s/shop/pay:http"))
+		}, `cluster "pay": endpoints "k8s/shop/pay:http" do not come over ADS`},
+		{"endpoints from another file", Files, func(t *testing.T, r *Resources) {
+			r.Clusters[0].EdsClusterConfig.EdsConfig = pathSource("/etc/envoy/xds", "eds-other.yaml")
+		}, `cluster "pay": endpoints "k8s/shop/pay:http" are not read from their file`},
+		{"EDS in a static bootstrap", Static, func(t *testing.T, r *Resources) {
+			r.Clusters[0] = Translate(testGateway(), ADS)[0].Clusters[0]
+		}, `cluster "pay": a static bootstrap cannot use EDS`},
 		{"inline route to a missing cluster", Static, func(t *testing.T, r *Resources) {
 			hcm(t, r.Listeners[0], func(m *hcmv3.HttpConnectionManager) {
 				m.GetRouteConfig().VirtualHosts[0].Routes[0].GetRoute().ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: "gone"}
@@ -129,5 +149,24 @@ func TestCheckCatchesBrokenResources(t *testing.T) {
 				t.Errorf("error does not mention %q:\n%v", tc.want, err)
 			}
 		})
+	}
+}
+
+func TestServiceName(t *testing.T) {
+	t.Parallel()
+	for _, s := range []ir.Service{{Namespace: "shop", Name: "pay", Port: "http"}, {Namespace: "a-b", Name: "c", Port: "8443"}} {
+		name := ServiceName(s)
+		back, ok := ParseServiceName(name)
+		if !ok || back != s {
+			t.Errorf("%q parses to %+v, %v; want %+v", name, back, ok, s)
+		}
+	}
+	for _, name := range []string{"", "pay", "k8s/", "k8s/shop", "k8s/shop/pay", "k8s/shop/pay:", "k8s//pay:80", "k8s/shop/:80", "k8s/shop/a/b:80", "k8s/shop/pay:80:90", "eds/shop/pay:80"} {
+		if s, ok := ParseServiceName(name); ok {
+			t.Errorf("%q parses to %+v", name, s)
+		}
+	}
+	if got, want := EndpointsFile("k8s/shop/pay:http"), "eds-k8s.shop.pay.http.yaml"; got != want {
+		t.Errorf("EndpointsFile = %q, want %q", got, want)
 	}
 }

@@ -31,13 +31,33 @@ func (t translator) cluster(c *ir.Cluster) *clusterv3.Cluster {
 		Name:           c.Name,
 		ConnectTimeout: dur(c.ConnectTimeout),
 		LbPolicy:       lbPolicies[c.LB],
-		LoadAssignment: loadAssignment(c),
 	}
-	if c.Discovery == ir.StrictDNS {
+	switch {
+	case c.Discovery == ir.Kubernetes && t.mode.static():
+		// No xDS at all: the cluster exists, so routes to it load, but
+		// has no endpoints.
+		out.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STATIC}
+		out.LoadAssignment = &endpointv3.ClusterLoadAssignment{ClusterName: c.Name}
+	case c.Discovery == ir.Kubernetes:
+		name := ServiceName(*c.Service)
+		src := adsSource()
+		if t.mode == Files {
+			src = t.fileSource(EndpointsFile(name))
+		}
+		out.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS}
+		out.EdsClusterConfig = &clusterv3.Cluster_EdsClusterConfig{EdsConfig: src, ServiceName: name}
+		// Kubernetes decides which pods take traffic. In panic mode (by
+		// default, under half the endpoints healthy, as in a rollout)
+		// Envoy would balance over every endpoint, pods that are not
+		// ready included: never panic.
+		out.CommonLbConfig = &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{}}
+	case c.Discovery == ir.StrictDNS:
 		out.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS}
 		out.DnsLookupFamily = clusterv3.Cluster_V4_PREFERRED
-	} else {
+		out.LoadAssignment = loadAssignment(c)
+	default:
 		out.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STATIC}
+		out.LoadAssignment = loadAssignment(c)
 	}
 	if c.HTTP2 {
 		out.TypedExtensionProtocolOptions = map[string]*anypb.Any{httpProtocolOptions: toAny(&upstreamhttpv3.HttpProtocolOptions{

@@ -67,6 +67,9 @@ func checkNames(r *Resources) []error {
 		reserved("secret", s.Name)
 		file(SecretFile(s.Name), fmt.Sprintf("secret %q", s.Name))
 	}
+	for _, e := range r.Endpoints {
+		file(EndpointsFile(e.ClusterName), fmt.Sprintf("the endpoints of %q", e.ClusterName))
+	}
 	return errs
 }
 

@@ -12,6 +12,7 @@ import (
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -67,6 +68,10 @@ type Resources struct {
 	Routes    []*routev3.RouteConfiguration
 	Clusters  []*clusterv3.Cluster
 	Secrets   []*tlsv3.Secret
+	// Endpoints hold, for each Kubernetes Service the clusters name, an
+	// assignment without endpoints (Files and ADS modes): an xDS server
+	// that watches the cluster replaces them.
+	Endpoints []*endpointv3.ClusterLoadAssignment
 }
 
 // Translate builds the resources of a gateway for each delivery mode asked
@@ -95,6 +100,9 @@ func Translate(g *ir.Gateway, modes ...Mode) []*Resources {
 		}
 		for _, s := range g.Secrets {
 			r.Secrets = append(r.Secrets, secret(s))
+		}
+		if !mode.static() {
+			r.Endpoints = placeholders(g)
 		}
 		out[i] = r
 	}

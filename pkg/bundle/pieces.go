@@ -1,0 +1,312 @@
+package bundle
+
+import (
+	"bytes"
+	"errors"
+	"runtime"
+	"strconv"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// A large route configuration (one virtual host of thousands of routes, or
+// thousands of virtual hosts) is one resource, and encoding it on one
+// goroutine would leave the other cores idle. So it is encoded in pieces:
+// a skeleton, the configuration with runs of its virtual hosts or routes
+// replaced by stand-ins, and the runs themselves, each encoded on its own;
+// the runs then take their stand-ins' places. The bytes are those of
+// encoding the whole at once: protojson writes a nested message as it
+// writes the message alone, and the YAML emitter writes a nested value as
+// it writes the value alone, indented.
+
+// pieceRoutes is the size from which a route configuration is encoded in
+// pieces; below it one goroutine is quicker.
+const pieceRoutes = 512
+
+// pieceMark starts the name of every stand-in. No user can name a virtual
+// host or route so: names starting "edgectl-" are reserved.
+const pieceMark = "edgectl-piece:"
+
+var errNoSplice = errors.New("a stand-in is missing or repeated")
+
+// routeConfig is a route configuration's encodings: its Any form for the
+// RDS file (json), and, when it was encoded in pieces, its own YAML.
+type routeConfig struct {
+	json []byte
+	yaml []byte
+}
+
+// encodeRouteConfig encodes rc in about parts pieces when it is large. The
+// YAML is nil for a small rc: rendering it with its file costs no more.
+func encodeRouteConfig(rc *routev3.RouteConfiguration, parts int) (routeConfig, error) {
+	skeleton, pieces := splitRouteConfig(rc, parts)
+	if skeleton == nil {
+		js, err := anyJSON(rc)
+		return routeConfig{json: js}, err
+	}
+	var head []byte
+	pieceJSON := make([][][]byte, len(pieces))
+	pieceYAML := make([][][]byte, len(pieces))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	g.Go(func() (err error) {
+		head, err = canonicalJSON(skeleton)
+		return err
+	})
+	for k, p := range pieces {
+		g.Go(func() error {
+			pieceJSON[k] = make([][]byte, len(p))
+			pieceYAML[k] = make([][]byte, len(p))
+			for i, m := range p {
+				js, err := canonicalJSON(m)
+				if err != nil {
+					return err
+				}
+				y, err := jsonToYAML(js)
+				if err != nil {
+					return err
+				}
+				pieceJSON[k][i], pieceYAML[k][i] = js, y
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return routeConfig{}, err
+	}
+	own, err := spliceJSON(head, pieceJSON)
+	if err != nil {
+		js, err := anyJSON(rc)
+		return routeConfig{json: js}, err
+	}
+	headYAML, err := jsonToYAML(head)
+	if err != nil {
+		return routeConfig{}, err
+	}
+	y, err := spliceYAML(headYAML, pieceYAML)
+	if err != nil {
+		js, err := anyJSON(rc)
+		return routeConfig{json: js}, err
+	}
+	return routeConfig{json: withType(rc, own), yaml: y}, nil
+}
+
+// withType is the Any form of a message from its own JSON.
+func withType(m proto.Message, own []byte) []byte {
+	head := `{"@type":"` + TypeURL(m) + `"`
+	if string(own) == "{}" {
+		return []byte(head + "}")
+	}
+	return append([]byte(head+","), own[1:]...)
+}
+
+// splitRouteConfig returns rc with runs of its virtual hosts, and runs of
+// the routes of its large virtual hosts, replaced by stand-ins named
+// pieceMark and the run's number; and the runs. It returns nil for a small
+// rc.
+func splitRouteConfig(rc *routev3.RouteConfiguration, parts int) (*routev3.RouteConfiguration, [][]proto.Message) {
+	total := 0
+	for _, vh := range rc.GetVirtualHosts() {
+		total += len(vh.GetRoutes()) + 1
+	}
+	if total < pieceRoutes || parts < 2 {
+		return nil, nil
+	}
+	size := max(total/parts, 64)
+	skeleton := shallowWithout(rc, "virtual_hosts").(*routev3.RouteConfiguration)
+	var pieces [][]proto.Message
+	stand := func() string { return pieceMark + strconv.Itoa(len(pieces)) }
+	var run []proto.Message
+	weight := 0
+	flush := func() {
+		if len(run) > 0 {
+			skeleton.VirtualHosts = append(skeleton.VirtualHosts, &routev3.VirtualHost{Name: stand()})
+			pieces = append(pieces, run)
+			run, weight = nil, 0
+		}
+	}
+	for _, vh := range rc.GetVirtualHosts() {
+		if len(vh.GetRoutes()) < size {
+			run = append(run, vh)
+			if weight += len(vh.GetRoutes()) + 1; weight >= size {
+				flush()
+			}
+			continue
+		}
+		flush()
+		v := shallowWithout(vh, "routes").(*routev3.VirtualHost)
+		for start := 0; start < len(vh.Routes); start += size {
+			rs := vh.Routes[start:min(start+size, len(vh.Routes))]
+			v.Routes = append(v.Routes, &routev3.Route{Name: stand()})
+			p := make([]proto.Message, len(rs))
+			for i, r := range rs {
+				p[i] = r
+			}
+			pieces = append(pieces, p)
+		}
+		skeleton.VirtualHosts = append(skeleton.VirtualHosts, v)
+	}
+	flush()
+	return skeleton, pieces
+}
+
+// shallowWithout copies m's fields but one; the copy shares their values,
+// so neither may be changed while the other is in use.
+func shallowWithout(m proto.Message, field protoreflect.Name) proto.Message {
+	src := m.ProtoReflect()
+	dst := src.New()
+	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Name() != field {
+			dst.Set(fd, v)
+		}
+		return true
+	})
+	return dst.Interface()
+}
+
+// standIn is the JSON of stand-in k.
+func standIn(k int) []byte { return []byte(`{"name":"` + pieceMark + strconv.Itoa(k) + `"}`) }
+
+// spliceJSON puts each run, its messages joined by commas, where its
+// stand-in is in head. Every stand-in must be there once, in order.
+func spliceJSON(head []byte, runs [][][]byte) ([]byte, error) {
+	size := len(head)
+	for _, r := range runs {
+		for _, m := range r {
+			size += len(m) + 1
+		}
+	}
+	out := make([]byte, 0, size)
+	rest := head
+	for k, r := range runs {
+		s := standIn(k)
+		i := bytes.Index(rest, s)
+		if i < 0 {
+			return nil, errNoSplice
+		}
+		out = append(out, rest[:i]...)
+		for j, m := range r {
+			if j > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, m...)
+		}
+		rest = rest[i+len(s):]
+	}
+	if bytes.Contains(rest, []byte(`"`+pieceMark)) {
+		return nil, errNoSplice
+	}
+	return append(out, rest...), nil
+}
+
+// spliceYAML puts each run where its stand-in's list item is in head
+// ("- name: \"edgectl-piece:K\"" at some indentation): every message of
+// the run as an item of that list, its first line on the "- " line and
+// the others indented under it.
+func spliceYAML(head []byte, runs [][][]byte) ([]byte, error) {
+	var out bytes.Buffer
+	out.Grow(len(head) + len(head)/2)
+	rest := head
+	for k, r := range runs {
+		line := []byte(`- name: "` + pieceMark + strconv.Itoa(k) + "\"\n")
+		i := bytes.Index(rest, line)
+		if i < 0 {
+			return nil, errNoSplice
+		}
+		start := bytes.LastIndexByte(rest[:i], '\n') + 1
+		indent := i - start
+		if len(bytes.Trim(rest[start:i], " ")) > 0 {
+			return nil, errNoSplice
+		}
+		out.Write(rest[:start])
+		for _, y := range r {
+			writeItem(&out, y, indent)
+		}
+		rest = rest[i+len(line):]
+	}
+	if bytes.Contains(rest, []byte(`"`+pieceMark)) {
+		return nil, errNoSplice
+	}
+	out.Write(rest)
+	return out.Bytes(), nil
+}
+
+// writeItem writes a YAML document as a list item at indent.
+func writeItem(out *bytes.Buffer, y []byte, indent int) {
+	first := true
+	for len(y) > 0 {
+		n := bytes.IndexByte(y, '\n') + 1
+		if n == 0 {
+			n = len(y)
+		}
+		if first {
+			pad(out, indent)
+			out.WriteString("- ")
+			first = false
+		} else {
+			pad(out, indent+2)
+		}
+		out.Write(y[:n])
+		y = y[n:]
+	}
+}
+
+// shiftInto replaces, in y, each line that is the key "name" with a value
+// in maps (a quoted stand-in) by the mapping maps gives it: its first line
+// where the stand-in's line starts (after the indentation, and the "- " of
+// a list item), the others indented to match. Every stand-in must be there
+// once; it is one pass over y, however many there are.
+func shiftInto(y []byte, mark string, maps map[string][]byte) ([]byte, bool) {
+	key := []byte(`name: "` + mark)
+	size := len(y)
+	for _, m := range maps {
+		size += len(m) + len(m)/4
+	}
+	var out bytes.Buffer
+	out.Grow(size)
+	done := 0
+	for rest := y; ; {
+		i := bytes.Index(rest, key)
+		if i < 0 {
+			out.Write(rest)
+			break
+		}
+		start := bytes.LastIndexByte(rest[:i], '\n') + 1
+		end := bytes.IndexByte(rest[i:], '\n')
+		prefix := bytes.TrimLeft(rest[start:i], " ")
+		if end < 0 || len(prefix) > 0 && string(prefix) != "- " {
+			return nil, false
+		}
+		m, ok := maps[string(rest[i+len("name: "):i+end])]
+		if !ok {
+			return nil, false
+		}
+		out.Write(rest[:i])
+		for first := true; len(m) > 0; first = false {
+			n := bytes.IndexByte(m, '\n') + 1
+			if n == 0 {
+				n = len(m)
+			}
+			if !first {
+				pad(&out, i-start)
+			}
+			out.Write(m[:n])
+			m = m[n:]
+		}
+		done++
+		rest = rest[i+end+1:]
+	}
+	return out.Bytes(), done == len(maps)
+}
+
+func pad(out *bytes.Buffer, n int) {
+	const spaces = "                                                                "
+	for n > len(spaces) {
+		out.WriteString(spaces)
+		n -= len(spaces)
+	}
+	out.WriteString(spaces[:n])
+}
