@@ -82,11 +82,15 @@ func (c *sotwCodec) share(r *sharedResponse) {
 	c.shared[&r.resources[0]] = r
 }
 
-// forget stops sharing the responses of a snapshot that is replaced.
-func (c *sotwCodec) forget(s *sharedSnapshot) {
+// forget stops sharing the responses of a snapshot that is replaced, but
+// for the types its successor keeps (next may be nil).
+func (c *sotwCodec) forget(s, next *sharedSnapshot) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, t := range s.types {
+	for url, t := range s.types {
+		if next != nil && next.types[url] == t {
+			continue
+		}
 		for _, r := range t.responses {
 			if len(r.resources) > 0 && c.shared[&r.resources[0]] == r {
 				delete(c.shared, &r.resources[0])

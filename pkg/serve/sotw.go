@@ -87,7 +87,10 @@ func (c *sotwCache) node(key string) *sotwNode {
 func (c *sotwCache) SetSnapshot(ctx context.Context, key string, snap cachev3.ResourceSnapshot) error {
 	c.setMu.Lock()
 	defer c.setMu.Unlock()
-	shared, err := shareSnapshot(snap)
+	c.mu.Lock()
+	old := c.node(key).snap
+	c.mu.Unlock()
+	shared, err := shareSnapshot(snap, old)
 	if err != nil {
 		return err
 	}
@@ -97,10 +100,10 @@ func (c *sotwCache) SetSnapshot(ctx context.Context, key string, snap cachev3.Re
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := c.node(key)
-	if old := n.snap; old != nil {
-		// Responses of the old version still on their way are encoded
-		// by gRPC as any message is.
-		c.codec.forget(old)
+	if old != nil {
+		// Responses of a type replaced that are still on their way are
+		// encoded by gRPC as any message is.
+		c.codec.forget(old, shared)
 	}
 	n.snap = shared
 	ids := slices.SortedFunc(maps.Keys(n.watches), func(a, b int64) int {
@@ -124,11 +127,13 @@ func (c *sotwCache) SetSnapshot(ctx context.Context, key string, snap cachev3.Re
 // ClearSnapshot forgets the node's snapshot and watches, as the snapshot
 // cache does.
 func (c *sotwCache) ClearSnapshot(key string) {
+	c.setMu.Lock()
+	defer c.setMu.Unlock()
 	c.SnapshotCache.ClearSnapshot(key)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if n := c.nodes[key]; n != nil && n.snap != nil {
-		c.codec.forget(n.snap)
+		c.codec.forget(n.snap, nil)
 	}
 	delete(c.nodes, key)
 }
@@ -193,6 +198,7 @@ type sharedSnapshot struct {
 type sharedType struct {
 	typeURL, version string
 	names            []string
+	resources        []types.Resource // as set, by name
 	anys             []*anypb.Any
 	index            map[string]int
 
@@ -207,7 +213,11 @@ type sharedType struct {
 // each built for its stream.
 const maxResponses = 64
 
-func shareSnapshot(snap cachev3.ResourceSnapshot) (*sharedSnapshot, error) {
+// shareSnapshot encodes snap's resources. A type that is as it was in old
+// (the same version and the very same resources: the types a change of
+// Kubernetes endpoints leaves alone) is old's, with the responses already
+// made for it.
+func shareSnapshot(snap cachev3.ResourceSnapshot, old *sharedSnapshot) (*sharedSnapshot, error) {
 	out := &sharedSnapshot{types: map[string]*sharedType{}}
 	for rt := types.ResponseType(0); rt < types.UnknownType; rt++ {
 		url, err := cachev3.GetResponseTypeURL(rt)
@@ -215,7 +225,13 @@ func shareSnapshot(snap cachev3.ResourceSnapshot) (*sharedSnapshot, error) {
 			return nil, err
 		}
 		items := snap.GetResourcesAndTTL(url)
-		t := &sharedType{typeURL: url, version: snap.GetVersion(url), names: slices.Sorted(maps.Keys(items))}
+		version := snap.GetVersion(url)
+		if old != nil && old.types[url].holds(version, items) {
+			out.types[url] = old.types[url]
+			continue
+		}
+		t := &sharedType{typeURL: url, version: version, names: slices.Sorted(maps.Keys(items))}
+		t.resources = make([]types.Resource, len(t.names))
 		t.anys = make([]*anypb.Any, len(t.names))
 		t.index = make(map[string]int, len(t.names))
 		for i, name := range t.names {
@@ -227,12 +243,28 @@ func shareSnapshot(snap cachev3.ResourceSnapshot) (*sharedSnapshot, error) {
 			if err != nil {
 				return nil, fmt.Errorf("encode %q: %w", name, err)
 			}
+			t.resources[i] = r.Resource
 			t.anys[i] = &anypb.Any{TypeUrl: url, Value: b}
 			t.index[name] = i
 		}
 		out.types[url] = t
 	}
 	return out, nil
+}
+
+// holds reports whether t is version of exactly items, resource for
+// resource (resources are never changed once set).
+func (t *sharedType) holds(version string, items map[string]types.ResourceWithTTL) bool {
+	if t == nil || t.version != version || len(t.names) != len(items) {
+		return false
+	}
+	for i, name := range t.names {
+		r, ok := items[name]
+		if !ok || r.TTL != nil || r.Resource != t.resources[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // get returns the type; a type the snapshot cannot hold has no version and

@@ -8,14 +8,18 @@ import (
 	"strings"
 	"testing"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	streamv3 "github.com/envoyproxy/go-control-plane/pkg/server/stream/v3"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // exampleVersion builds what serve serves for examples/acme's first
@@ -529,5 +533,70 @@ func TestResponsesBounded(t *testing.T) {
 	}
 	if n := len(c.nodes[key].snap.types[resourcev3.RouteType].responses); n != maxResponses {
 		t.Errorf("%d responses kept, want %d", n, maxResponses)
+	}
+}
+
+// TestTypesKeptAcrossSnapshots: a snapshot that changes one type (as
+// Kubernetes endpoints do) keeps the other types' responses and their
+// shared encodings; a type whose version is the same but whose resources
+// are not is encoded anew.
+func TestTypesKeptAcrossSnapshots(t *testing.T) {
+	t.Parallel()
+	v := exampleVersion(t)
+	codec := newSOTWCodec()
+	c := newSOTWCache(cachev3.NewSnapshotCache(true, nodeHash{}, nil), nodeHash{}, codec)
+	key := snapshotKey(envoyFlavour, v.nodeCluster)
+	if err := c.SetSnapshot(context.Background(), key, v.envoy); err != nil {
+		t.Fatal(err)
+	}
+	watch := func(typ string) *discoveryv3.DiscoveryResponse {
+		t.Helper()
+		ch := make(chan cachev3.Response, 1)
+		req := &discoveryv3.DiscoveryRequest{Node: &corev3.Node{Cluster: v.nodeCluster}, TypeUrl: typ}
+		if _, err := c.CreateWatch(req, streamv3.NewSotwSubscription(nil, true), ch); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := receive(t, ch).GetDiscoveryResponse()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	listeners, clusters := watch(resourcev3.ListenerType), watch(resourcev3.ClusterType)
+
+	// New endpoints: every other type is the same.
+	eds := &cachev3.Snapshot{Resources: v.envoy.Resources}
+	eds.Resources[types.Endpoint] = cachev3.NewResources("endpoints-2", []types.Resource{&endpointv3.ClusterLoadAssignment{ClusterName: "x"}})
+	if err := c.SetSnapshot(context.Background(), key, eds); err != nil {
+		t.Fatal(err)
+	}
+	if codec.encoding(listeners) == nil || codec.encoding(clusters) == nil {
+		t.Error("a type the new snapshot keeps is no longer shared")
+	}
+	if got := watch(resourcev3.ListenerType); &got.Resources[0] != &listeners.Resources[0] {
+		t.Error("a type the new snapshot keeps was encoded anew")
+	}
+	if got := resourceNames(t, watch(resourcev3.EndpointType)); !slices.Equal(got, []string{"x"}) {
+		t.Errorf("endpoints %v, want [x]", got)
+	}
+
+	// The same version of the clusters, but one of them another message.
+	other := &cachev3.Snapshot{Resources: eds.Resources}
+	items := maps.Clone(other.Resources[types.Cluster].Items)
+	name := slices.Sorted(maps.Keys(items))[0]
+	changed := proto.Clone(items[name].Resource).(*clusterv3.Cluster)
+	changed.ConnectTimeout = durationpb.New(42e9)
+	items[name] = types.ResourceWithTTL{Resource: changed}
+	other.Resources[types.Cluster] = cachev3.Resources{Version: other.Resources[types.Cluster].Version, Items: items}
+	if err := c.SetSnapshot(context.Background(), key, other); err != nil {
+		t.Fatal(err)
+	}
+	if codec.encoding(clusters) != nil {
+		t.Error("clusters whose resources changed are still shared")
+	}
+	got := watch(resourcev3.ClusterType)
+	want, _ := cachev3.MarshalResource(changed)
+	if string(got.Resources[0].Value) != string(want) {
+		t.Error("the changed cluster is sent as it was")
 	}
 }
