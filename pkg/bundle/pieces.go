@@ -207,30 +207,42 @@ func spliceJSON(head []byte, runs [][][]byte) ([]byte, error) {
 // the run as an item of that list, its first line on the "- " line and
 // the others indented under it.
 func spliceYAML(head []byte, runs [][][]byte) ([]byte, error) {
-	var out bytes.Buffer
-	out.Grow(len(head) + len(head)/2)
-	rest := head
+	// Find every stand-in first, so the output is allocated once: it is
+	// most of the bundle's size.
+	type at struct{ start, end, indent int }
+	ats := make([]at, len(runs))
+	size, from := len(head), 0
 	for k, r := range runs {
 		line := []byte(`- name: "` + pieceMark + strconv.Itoa(k) + "\"\n")
-		i := bytes.Index(rest, line)
+		i := bytes.Index(head[from:], line)
 		if i < 0 {
 			return nil, errNoSplice
 		}
-		start := bytes.LastIndexByte(rest[:i], '\n') + 1
-		indent := i - start
-		if len(bytes.Trim(rest[start:i], " ")) > 0 {
+		i += from
+		start := bytes.LastIndexByte(head[:i], '\n') + 1
+		if len(bytes.Trim(head[start:i], " ")) > 0 {
 			return nil, errNoSplice
 		}
-		out.Write(rest[:start])
+		ats[k] = at{start, i + len(line), i - start}
 		for _, y := range r {
-			writeItem(&out, y, indent)
+			size += len(y) + (bytes.Count(y, []byte{'\n'})+1)*(i-start+2)
 		}
-		rest = rest[i+len(line):]
+		from = i + len(line)
 	}
-	if bytes.Contains(rest, []byte(`"`+pieceMark)) {
+	if bytes.Contains(head[from:], []byte(`"`+pieceMark)) {
 		return nil, errNoSplice
 	}
-	out.Write(rest)
+	var out bytes.Buffer
+	out.Grow(size)
+	prev := 0
+	for k, r := range runs {
+		out.Write(head[prev:ats[k].start])
+		for _, y := range r {
+			writeItem(&out, y, ats[k].indent)
+		}
+		prev = ats[k].end
+	}
+	out.Write(head[prev:])
 	return out.Bytes(), nil
 }
 
@@ -261,45 +273,60 @@ func writeItem(out *bytes.Buffer, y []byte, indent int) {
 // once; it is one pass over y, however many there are.
 func shiftInto(y []byte, mark string, maps map[string][]byte) ([]byte, bool) {
 	key := []byte(`name: "` + mark)
-	size := len(y)
-	for _, m := range maps {
-		size += len(m) + len(m)/4
+	type at struct {
+		start, key, end int // the line, its "name:", its end
+		m               []byte
 	}
-	var out bytes.Buffer
-	out.Grow(size)
-	done := 0
-	for rest := y; ; {
-		i := bytes.Index(rest, key)
+	var ats []at
+	used := make(map[string]bool, len(maps))
+	size := len(y)
+	for from := 0; ; {
+		i := bytes.Index(y[from:], key)
 		if i < 0 {
-			out.Write(rest)
 			break
 		}
-		start := bytes.LastIndexByte(rest[:i], '\n') + 1
-		end := bytes.IndexByte(rest[i:], '\n')
-		prefix := bytes.TrimLeft(rest[start:i], " ")
+		i += from
+		start := bytes.LastIndexByte(y[:i], '\n') + 1
+		end := bytes.IndexByte(y[i:], '\n')
+		prefix := bytes.TrimLeft(y[start:i], " ")
 		if end < 0 || len(prefix) > 0 && string(prefix) != "- " {
 			return nil, false
 		}
-		m, ok := maps[string(rest[i+len("name: "):i+end])]
-		if !ok {
+		end += i + 1
+		stand := string(y[i+len("name: ") : end-1])
+		m, ok := maps[stand]
+		if !ok || used[stand] {
 			return nil, false
 		}
-		out.Write(rest[:i])
+		used[stand] = true
+		ats = append(ats, at{start, i, end, m})
+		size += len(m) + bytes.Count(m, []byte{'\n'})*(i-start) - (end - i)
+		from = end
+	}
+	if len(ats) != len(maps) {
+		return nil, false
+	}
+	var out bytes.Buffer
+	out.Grow(size)
+	prev := 0
+	for _, a := range ats {
+		out.Write(y[prev:a.key])
+		m := a.m
 		for first := true; len(m) > 0; first = false {
 			n := bytes.IndexByte(m, '\n') + 1
 			if n == 0 {
 				n = len(m)
 			}
 			if !first {
-				pad(&out, i-start)
+				pad(&out, a.key-a.start)
 			}
 			out.Write(m[:n])
 			m = m[n:]
 		}
-		done++
-		rest = rest[i+end+1:]
+		prev = a.end
 	}
-	return out.Bytes(), done == len(maps)
+	out.Write(y[prev:])
+	return out.Bytes(), true
 }
 
 func pad(out *bytes.Buffer, n int) {
