@@ -15,7 +15,7 @@ import (
 // inside a CI runner's memory. It is soft: a repository whose live data
 // needs more still compiles, the collector then working harder (the Go
 // runtime caps that at half the CPU). README.md (Performance) has figures.
-const memoryLimit = 1 << 30
+const memoryLimit = 1280 << 20
 
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
