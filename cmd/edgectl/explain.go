@@ -338,7 +338,7 @@ func writeExplanation(w io.Writer, req *routesim.Request, exps []explanation, ma
 		if e.Path != "" && e.Path != orSlash(req.Path) {
 			fmt.Fprintf(w, "    path %s → %s\n", orSlash(req.Path), e.Path)
 		}
-		if e.Host != "" && !strings.EqualFold(hostOf(e.Host), hostOf(req.Authority)) {
+		if e.Host != "" && !strings.EqualFold(routesim.Host(e.Host), routesim.Host(req.Authority)) {
 			fmt.Fprintf(w, "    host %s → %s\n", req.Authority, e.Host)
 		}
 		writeHeaderOps(w, "request headers", e.ReqAdd, e.ReqRemove)
@@ -400,11 +400,4 @@ func orSlash(p string) string {
 		return "/"
 	}
 	return p
-}
-
-func hostOf(authority string) string {
-	if i := strings.LastIndexByte(authority, ':'); i >= 0 && !strings.Contains(authority[i:], "]") {
-		return authority[:i]
-	}
-	return strings.Trim(authority, "[]")
 }

@@ -2,8 +2,6 @@ package diff
 
 import (
 	"fmt"
-	"net"
-	"strings"
 
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -95,7 +93,7 @@ func routeProbes(res *xds.Resources) []Probe {
 				req.Port = on.port
 				if on.tls {
 					req.Scheme = "https"
-					req.SNI = hostOfAuthority(req.Authority)
+					req.SNI = routesim.Host(req.Authority)
 				} else {
 					req.Scheme = "http"
 				}
@@ -142,11 +140,4 @@ func servedOn(ls []*listenerv3.Listener) map[string]listenerSide {
 		}
 	}
 	return out
-}
-
-func hostOfAuthority(authority string) string {
-	if h, _, err := net.SplitHostPort(authority); err == nil {
-		return h
-	}
-	return strings.Trim(authority, "[]")
 }

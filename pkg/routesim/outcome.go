@@ -31,7 +31,7 @@ func (r *Result) Outcome(req *Request) string {
 		if req != nil && r.Path != "" && r.Path != pathOr(req.Path) {
 			fmt.Fprintf(&b, " as %s", r.Path)
 		}
-		if req != nil && r.Host != "" && !strings.EqualFold(withoutPort(r.Host), withoutPort(req.Authority)) {
+		if req != nil && r.Host != "" && !strings.EqualFold(Host(r.Host), Host(req.Authority)) {
 			fmt.Fprintf(&b, " host %s", r.Host)
 		}
 	case Redirect:
@@ -92,11 +92,12 @@ func (req *Request) String() string {
 	return b.String()
 }
 
-// withoutPort is an authority's host: Envoy may strip the port on the way
-// (strip_any_host_port), which changes nothing a reviewer cares about.
-func withoutPort(authority string) string {
-	if i := strings.LastIndexByte(authority, ':'); i >= 0 && !strings.Contains(authority[i:], "]") {
-		return authority[:i]
+// Host is an authority without its port (and an IPv6 address without its
+// brackets). A port Envoy strips on the way (strip_any_host_port) changes
+// nothing a reviewer cares about, and TLS's server name has none.
+func Host(authority string) string {
+	if i := portStart(authority); i >= 0 {
+		authority = authority[:i]
 	}
-	return authority
+	return strings.TrimSuffix(strings.TrimPrefix(authority, "["), "]")
 }
