@@ -131,10 +131,12 @@ type ResourceEntry struct {
 
 // Input is what a bundle is made of.
 type Input struct {
-	Gateway   string
-	Node      Node
-	XDSDir    string
-	Stats     Stats
+	Gateway string
+	Node    Node
+	XDSDir  string
+	Stats   Stats
+	// Static's inline route configurations may be xds.StaticSpliced's
+	// stand-ins: the encoder puts Resources' route configurations there.
 	Static    *bootstrapv3.Bootstrap
 	Dynamic   *bootstrapv3.Bootstrap
 	Resources *xds.Resources // for file-based xDS
@@ -248,10 +250,9 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 	// stand-ins) and its clusters are the xDS files', so each is encoded
 	// once.
 	jsons := make([][]byte, len(items))
-	// ownYAML holds the YAML of a resource's own fields where it is worth
-	// rendering apart, in parallel: each cluster, and each route
-	// configuration large enough to be encoded in pieces. The xDS files
-	// and the static bootstrap take it instead of rendering it again.
+	// ownYAML holds the YAML of the own fields of each cluster and route
+	// configuration, rendered in parallel: the xDS files and the static
+	// bootstrap take it instead of rendering it again.
 	ownYAML := make([][]byte, len(items))
 	out := map[string][]byte{}
 	var mu sync.Mutex
@@ -265,12 +266,8 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 				jsons[i], ownYAML[i] = e.json, e.yaml
 				return err
 			case *clusterv3.Cluster:
-				own, err := canonicalJSON(m)
-				if err != nil {
-					return err
-				}
-				jsons[i] = withType(m, own)
-				ownYAML[i], err = jsonToYAML(own)
+				e, err := encodeWhole(m)
+				jsons[i], ownYAML[i] = e.json, e.yaml
 				return err
 			}
 			jsons[i], err = anyJSON(it.msg)
@@ -315,7 +312,7 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 		})
 	}
 	g.Go(func() error {
-		y, err := staticBootstrap(in.Static, items, jsons, ownYAML)
+		y, err := staticBootstrap(in.Static, items, ownYAML)
 		mu.Lock()
 		out[StaticBootstrapFile] = y
 		mu.Unlock()
@@ -374,13 +371,18 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 // stand-ins for their route configurations (xds.StaticSpliced): each is
 // replaced by the encoding the RDS file has, so the file reads exactly as
 // if the routes had been encoded inline, and they are encoded once.
-func staticBootstrap(b *bootstrapv3.Bootstrap, items []item, jsons, ownYAML [][]byte) ([]byte, error) {
+func staticBootstrap(b *bootstrapv3.Bootstrap, items []item, ownYAML [][]byte) ([]byte, error) {
 	// A static cluster that is the same as the xDS file's stands in as its
-	// name, and takes that cluster's YAML.
+	// name, and takes that cluster's YAML; so does every inline route
+	// configuration (xds.StaticSpliced).
 	clusters := map[string]int{}
+	routes := map[string][]byte{}
 	for i, it := range items {
-		if _, ok := it.msg.(*clusterv3.Cluster); ok && ownYAML[i] != nil {
+		switch it.msg.(type) {
+		case *clusterv3.Cluster:
 			clusters[it.name] = i
+		case *routev3.RouteConfiguration:
+			routes[quote(xds.SplicedRoutes(it.name).Name)] = ownYAML[i]
 		}
 	}
 	sameClusters := map[string][]byte{}
@@ -403,42 +405,16 @@ func staticBootstrap(b *bootstrapv3.Bootstrap, items []item, jsons, ownYAML [][]
 	if err != nil {
 		return nil, err
 	}
-	laterRoutes := map[string][]byte{} // route configurations spliced into the YAML
-	for i, it := range items {
-		rc, ok := it.msg.(*routev3.RouteConfiguration)
-		head := `{"@type":"` + TypeURL(rc) + `",`
-		if !ok || len(jsons[i]) <= len(head) {
-			continue // no name, so no stand-in either
-		}
-		if ownYAML[i] != nil {
-			laterRoutes[quote(xds.SplicedRoutes(rc.Name).Name)] = ownYAML[i]
-			continue
-		}
-		stand, err := canonicalJSON(xds.SplicedRoutes(rc.Name))
-		if err != nil {
-			return nil, err
-		}
-		// The message's own JSON is its Any form without the "@type".
-		own := append([]byte{'{'}, jsons[i][len(head):]...)
-		js = bytes.ReplaceAll(js, stand, own)
-	}
 	y, err := jsonToYAML(js)
 	if err != nil {
 		return nil, err
 	}
 	var ok bool
-	if len(laterRoutes) > 0 {
-		if y, ok = shiftInto(y, xds.SplicedRoutes("").Name, laterRoutes); !ok {
-			return nil, fmt.Errorf("static bootstrap: a large route configuration is not inline in exactly one listener")
-		}
+	if y, ok = shiftInto(y, xds.SplicedRoutes("").Name, routes); !ok {
+		return nil, fmt.Errorf("static bootstrap: a listener names a route configuration the gateway does not have, or shares one")
 	}
-	if len(sameClusters) > 0 {
-		if y, ok = shiftInto(y, clusterMark, sameClusters); !ok {
-			return nil, fmt.Errorf("static bootstrap: a cluster stand-in is missing or repeated")
-		}
-	}
-	if bytes.Contains(y, []byte(`edgectl-spliced:`)) {
-		return nil, fmt.Errorf("static bootstrap: a listener names a route configuration the gateway does not have")
+	if y, ok = shiftInto(y, clusterMark, sameClusters); !ok {
+		return nil, fmt.Errorf("static bootstrap: a cluster stand-in is missing or repeated")
 	}
 	return y, nil
 }

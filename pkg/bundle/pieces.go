@@ -33,19 +33,18 @@ const pieceMark = "edgectl-piece:"
 var errNoSplice = errors.New("a stand-in is missing or repeated")
 
 // routeConfig is a route configuration's encodings: its Any form for the
-// RDS file (json), and, when it was encoded in pieces, its own YAML.
+// RDS file (json), and the YAML of its own fields, which the RDS file and
+// the static bootstrap both take.
 type routeConfig struct {
 	json []byte
 	yaml []byte
 }
 
-// encodeRouteConfig encodes rc in about parts pieces when it is large. The
-// YAML is nil for a small rc: rendering it with its file costs no more.
+// encodeRouteConfig encodes rc, in about parts pieces when it is large.
 func encodeRouteConfig(rc *routev3.RouteConfiguration, parts int) (routeConfig, error) {
 	skeleton, pieces := splitRouteConfig(rc, parts)
 	if skeleton == nil {
-		js, err := anyJSON(rc)
-		return routeConfig{json: js}, err
+		return encodeWhole(rc)
 	}
 	var head []byte
 	pieceJSON := make([][][]byte, len(pieces))
@@ -79,8 +78,7 @@ func encodeRouteConfig(rc *routev3.RouteConfiguration, parts int) (routeConfig, 
 	}
 	own, err := spliceJSON(head, pieceJSON)
 	if err != nil {
-		js, err := anyJSON(rc)
-		return routeConfig{json: js}, err
+		return encodeWhole(rc)
 	}
 	headYAML, err := jsonToYAML(head)
 	if err != nil {
@@ -88,10 +86,20 @@ func encodeRouteConfig(rc *routev3.RouteConfiguration, parts int) (routeConfig, 
 	}
 	y, err := spliceYAML(headYAML, pieceYAML)
 	if err != nil {
-		js, err := anyJSON(rc)
-		return routeConfig{json: js}, err
+		return encodeWhole(rc)
 	}
 	return routeConfig{json: withType(rc, own), yaml: y}, nil
+}
+
+// encodeWhole encodes a message on one goroutine: its Any form and the
+// YAML of its own fields.
+func encodeWhole(m proto.Message) (routeConfig, error) {
+	own, err := canonicalJSON(m)
+	if err != nil {
+		return routeConfig{}, err
+	}
+	y, err := jsonToYAML(own)
+	return routeConfig{json: withType(m, own), yaml: y}, err
 }
 
 // withType is the Any form of a message from its own JSON.
@@ -269,8 +277,9 @@ func writeItem(out *bytes.Buffer, y []byte, indent int) {
 // shiftInto replaces, in y, each line that is the key "name" with a value
 // in maps (a quoted stand-in) by the mapping maps gives it: its first line
 // where the stand-in's line starts (after the indentation, and the "- " of
-// a list item), the others indented to match. Every stand-in must be there
-// once; it is one pass over y, however many there are.
+// a list item), the others indented to match. A stand-in may be there
+// once, and must be in maps; it is one pass over y, however many there
+// are.
 func shiftInto(y []byte, mark string, maps map[string][]byte) ([]byte, bool) {
 	key := []byte(`name: "` + mark)
 	type at struct {
@@ -302,9 +311,6 @@ func shiftInto(y []byte, mark string, maps map[string][]byte) ([]byte, bool) {
 		ats = append(ats, at{start, i, end, m})
 		size += len(m) + bytes.Count(m, []byte{'\n'})*(i-start) - (end - i)
 		from = end
-	}
-	if len(ats) != len(maps) {
-		return nil, false
 	}
 	var out bytes.Buffer
 	out.Grow(size)
