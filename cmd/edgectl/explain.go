@@ -93,20 +93,11 @@ func runExplain(cmd *cobra.Command, f explainFlags, a []string) error {
 		return req, nil
 	}
 
-	src, err := openProject(f.project, a[:len(a)-1])
+	res, prefix, err := compileOrRejectAt(cmd, f.project, a[:len(a)-1])
 	if err != nil {
 		return err
 	}
-	defer src.Close()
-	res, diags, err := compileProject(src)
-	if err != nil {
-		return err
-	}
-	printFindings(cmd.ErrOrStderr(), diags)
-	if diags.HasErrors() {
-		return rejected(diags)
-	}
-	req, exps, err := explainAll(res, ask, f.gateway, src.Prefix)
+	req, exps, err := explainAll(res, ask, f.gateway, prefix)
 	if err != nil {
 		return err
 	}

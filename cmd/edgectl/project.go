@@ -96,23 +96,30 @@ func compileProject(src *source.Source) (*compile.Result, diag.List, error) {
 }
 
 // compileOrReject compiles the project a SOURCE argument names for
-// delivery: findings go to stderr, and a repository with errors is
-// rejected (exit 3).
+// delivery or a question: findings go to stderr, and a repository with
+// errors is rejected (exit 3).
 func compileOrReject(cmd *cobra.Command, pf projectFlags, a []string) (*compile.Result, error) {
+	res, _, err := compileOrRejectAt(cmd, pf, a)
+	return res, err
+}
+
+// compileOrRejectAt is compileOrReject, and says where the project is in
+// its repository: what the result's positions are relative to.
+func compileOrRejectAt(cmd *cobra.Command, pf projectFlags, a []string) (*compile.Result, string, error) {
 	src, err := openProject(pf, a)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer src.Close()
 	res, diags, err := compileProject(src)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	printFindings(cmd.ErrOrStderr(), diags)
 	if diags.HasErrors() {
-		return nil, rejected(diags)
+		return nil, "", rejected(diags)
 	}
-	return res, nil
+	return res, src.Prefix, nil
 }
 
 // pickBundles returns the gateway's bundle, or every bundle; never none: a
