@@ -3,9 +3,6 @@ package diff
 import (
 	"fmt"
 
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
-
 	"github.com/edgectl/edgectl/pkg/routesim"
 	"github.com/edgectl/edgectl/pkg/xds"
 )
@@ -65,10 +62,10 @@ func traffic(base, head *Gateway) (*Traffic, error) {
 	for _, p := range head.Probes {
 		try(p)
 	}
-	for _, p := range routeProbes(base.Resources) {
+	for _, p := range routeProbes(base.Resources, bs) {
 		try(p)
 	}
-	for _, p := range routeProbes(head.Resources) {
+	for _, p := range routeProbes(head.Resources, hs) {
 		try(p)
 	}
 	return t, nil
@@ -76,8 +73,8 @@ func traffic(base, head *Gateway) (*Traffic, error) {
 
 // routeProbes makes one request per route of every route configuration a
 // listener serves, sent as that listener receives it.
-func routeProbes(res *xds.Resources) []Probe {
-	served := servedOn(res.Listeners)
+func routeProbes(res *xds.Resources, sim *routesim.Gateway) []Probe {
+	served := sim.Entrances()
 	var out []Probe
 	for _, rc := range res.Routes {
 		on, ok := served[rc.Name]
@@ -90,8 +87,8 @@ func routeProbes(res *xds.Resources) []Probe {
 				if !ok {
 					continue
 				}
-				req.Port = on.port
-				if on.tls {
+				req.Port = on.Port
+				if on.TLS {
 					req.Scheme = "https"
 					req.SNI = routesim.Host(req.Authority)
 				} else {
@@ -102,40 +99,6 @@ func routeProbes(res *xds.Resources) []Probe {
 					name = fmt.Sprintf("#%d", i+1)
 				}
 				out = append(out, Probe{From: "route " + vh.Name + "/" + name, Request: req})
-			}
-		}
-	}
-	return out
-}
-
-type listenerSide struct {
-	port uint32
-	tls  bool
-}
-
-// servedOn says, for each route configuration, the port of the first
-// listener that serves it and whether that filter chain terminates TLS.
-func servedOn(ls []*listenerv3.Listener) map[string]listenerSide {
-	out := map[string]listenerSide{}
-	for _, l := range ls {
-		port := l.GetAddress().GetSocketAddress().GetPortValue()
-		chains := append([]*listenerv3.FilterChain{}, l.GetFilterChains()...)
-		if l.GetDefaultFilterChain() != nil {
-			chains = append(chains, l.GetDefaultFilterChain())
-		}
-		for _, fc := range chains {
-			for _, f := range fc.GetFilters() {
-				hcm := &hcmv3.HttpConnectionManager{}
-				if f.GetTypedConfig() == nil || f.GetTypedConfig().UnmarshalTo(hcm) != nil {
-					continue
-				}
-				name := hcm.GetRds().GetRouteConfigName()
-				if name == "" {
-					name = hcm.GetRouteConfig().GetName()
-				}
-				if _, dup := out[name]; !dup && name != "" {
-					out[name] = listenerSide{port: port, tls: fc.GetTransportSocket() != nil}
-				}
 			}
 		}
 	}

@@ -35,6 +35,18 @@ func TestAcmeExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every route configuration has an entrance: the plain one on the HTTP
+	// listener, those of the certificates' filter chains on TLS.
+	entrances := g.Entrances()
+	for _, rc := range res.Resources[0].Routes {
+		want := routesim.Entrance{Port: 8443, TLS: true}
+		if rc.Name == "http" {
+			want = routesim.Entrance{Port: 8080}
+		}
+		if got, ok := entrances[rc.Name]; !ok || got != want {
+			t.Errorf("entrance of %s: %+v (%v), want %+v", rc.Name, got, ok, want)
+		}
+	}
 
 	// want is what a request should produce; zero fields are not checked.
 	type want struct {

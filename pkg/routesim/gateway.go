@@ -334,3 +334,34 @@ func parseAddr(s string) netip.Addr {
 	a, _ := netip.ParseAddr(s)
 	return a
 }
+
+// Entrance is where requests reach a route configuration: a listener's
+// port, and whether its filter chain terminates TLS.
+type Entrance struct {
+	Port uint32
+	TLS  bool
+}
+
+// Entrances says, for each route configuration a listener serves, the
+// first entrance to it, in listener order.
+func (g *Gateway) Entrances() map[string]Entrance {
+	out := map[string]Entrance{}
+	for _, l := range g.listeners {
+		if len(l.addrs) == 0 {
+			continue
+		}
+		chains := l.chains
+		if l.deflt != nil {
+			chains = append(chains[:len(chains):len(chains)], l.deflt)
+		}
+		for _, c := range chains {
+			if c.router == nil {
+				continue
+			}
+			if _, seen := out[c.router.name]; !seen {
+				out[c.router.name] = Entrance{Port: uint32(l.addrs[0].Port()), TLS: c.tls}
+			}
+		}
+	}
+	return out
+}
