@@ -230,11 +230,7 @@ func (s *side) load(ctx context.Context, store *cache.Dir, isBase bool) error {
 		if err != nil {
 			return err
 		}
-		probes, err := routetest.Probes(res, suite)
-		if err != nil {
-			return err
-		}
-		for _, p := range probes {
+		for _, p := range routetest.Probes(res, suite) {
 			pos := p.Pos
 			if s.src.Prefix != "" && s.src.Prefix != "." {
 				pos.File = path.Join(s.src.Prefix, pos.File)

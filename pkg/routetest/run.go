@@ -125,8 +125,25 @@ type gateway struct {
 // pick returns the gateway a document's tests go to, or the problem that
 // there is none.
 func (r *runner) pick(f *File) (*gateway, *diag.Diagnostic, error) {
+	i, problem := gatewayOf(r.res, f)
+	if problem != nil {
+		return nil, problem, nil
+	}
+	if r.gateways[i] == nil {
+		g, err := newGateway(r.res, i)
+		if err != nil {
+			return nil, nil, err
+		}
+		r.gateways[i] = g
+	}
+	return r.gateways[i], nil, nil
+}
+
+// gatewayOf is the index of the gateway a document's tests go to, or the
+// problem that there is none.
+func gatewayOf(res *compile.Result, f *File) (int, *diag.Diagnostic) {
 	var names []string
-	for _, g := range r.res.Gateways {
+	for _, g := range res.Gateways {
 		names = append(names, g.Name)
 	}
 	i := -1
@@ -148,16 +165,9 @@ func (r *runner) pick(f *File) (*gateway, *diag.Diagnostic, error) {
 		problem.Errorf(f.doc.Pos("spec"), "unknown-reference", "the repository has %d gateways (%s): name the one the requests reach with spec.gateway", len(names), strings.Join(names, ", "))
 	}
 	if len(problem) > 0 {
-		return nil, &problem[0], nil
+		return -1, &problem[0]
 	}
-	if r.gateways[i] == nil {
-		g, err := newGateway(r.res, i)
-		if err != nil {
-			return nil, nil, err
-		}
-		r.gateways[i] = g
-	}
-	return r.gateways[i], nil, nil
+	return i, nil
 }
 
 func newGateway(res *compile.Result, i int) (*gateway, error) {
@@ -188,9 +198,9 @@ func newGateway(res *compile.Result, i int) (*gateway, error) {
 	return g, nil
 }
 
-// request makes the simulator's request for a test.
-func (g *gateway) request(t *Test) (*routesim.Request, error) {
-	req, err := NewRequest(g.ir, t.Request.Method, t.Request.URL)
+// testRequest makes the simulator's request for a test at a gateway.
+func testRequest(g *ir.Gateway, t *Test) (*routesim.Request, error) {
+	req, err := NewRequest(g, t.Request.Method, t.Request.URL)
 	if err != nil {
 		return nil, err
 	}
@@ -261,27 +271,23 @@ type Probe struct {
 }
 
 // Probes makes the request of every test of the suite that can run.
-func Probes(res *compile.Result, suite *Suite) ([]Probe, error) {
-	r := &runner{res: res, gateways: make([]*gateway, len(res.Gateways))}
+func Probes(res *compile.Result, suite *Suite) []Probe {
 	var out []Probe
 	for _, f := range suite.Files {
-		gw, _, err := r.pick(f)
-		if err != nil {
-			return nil, err
-		}
-		if gw == nil {
+		i, problem := gatewayOf(res, f)
+		if problem != nil {
 			continue
 		}
 		for _, t := range f.Tests {
 			if len(t.problems) > 0 {
 				continue
 			}
-			if req, err := gw.request(t); err == nil {
-				out = append(out, Probe{Gateway: gw.ir.Name, Test: t.Name, Pos: t.Pos, Request: req})
+			if req, err := testRequest(res.Gateways[i], t); err == nil {
+				out = append(out, Probe{Gateway: res.Gateways[i].Name, Test: t.Name, Pos: t.Pos, Request: req})
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 // splitAuthority splits host[:port]; port is 0 when absent.
@@ -317,7 +323,7 @@ func (r *runner) test(f *File, g *gateway, t *Test) *TestResult {
 	tr := &TestResult{Name: t.Name, Pos: Pos{t.Pos}}
 	tr.Problems = slices.Clone(t.problems)
 	tr.Problems = append(tr.Problems, r.references(f, g, t)...)
-	req, err := g.request(t)
+	req, err := testRequest(g.ir, t)
 	if err != nil {
 		tr.Problems.Errorf(f.pos(t, "request", "url"), "invalid-value", "request.url: %v", err)
 	}
