@@ -27,6 +27,11 @@ type Gateway struct {
 	Listeners         []*Listener // sorted by name
 	Clusters          []*Cluster  // sorted by name
 	Secrets           []*Secret   // sorted by name
+
+	// What the gateway's security rules refer to, each sorted by name.
+	JWTProviders      []*JWTProvider
+	AuthServices      []*AuthService
+	RateLimitServices []*RateLimitService
 }
 
 type SocketAddress struct {
@@ -77,6 +82,8 @@ type FilterChain struct {
 	ServerNames []string // sorted
 	Certificate CertRef
 	Routes      *RouteTable
+	// ClientCertificates, when set, asks clients for a certificate.
+	ClientCertificates *ClientCertificates
 }
 
 // CertRef names TLS material: a Secret of the gateway, or a secret the
@@ -100,6 +107,7 @@ type VirtualHost struct {
 	Routes          []*Route // in precedence order: the first match wins
 	RequestHeaders  HeaderOps
 	ResponseHeaders HeaderOps
+	Security        *Security // effective rules; nil: none
 }
 
 type Route struct {
@@ -122,6 +130,9 @@ type Route struct {
 	Mirror          *Mirror
 	Websocket       bool
 	Hash            []HashPolicy
+	// Security holds the rules the route, or an include enclosing it, sets
+	// itself; VirtualHost.Effective merges them with the virtual host's.
+	Security *Security
 
 	// Origin is where the route was declared, and Team who declared it,
 	// for findings and diffs.
