@@ -97,6 +97,13 @@ func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, di
 	}()
 	gws, ld := lower.Lower(m)
 	diags = append(diags, ld...)
+	if !ld.HasErrors() {
+		// The security built-ins judge the inherited rules, so they read
+		// the lowered gateways; on a gateway lowering rejected they would
+		// judge rules it dropped.
+		diags = policy.Superseded(m.Project, diags)
+		diags = append(diags, policy.Security(m.Project, gws)...)
+	}
 	pr := <-policyDone
 	if pr.err != nil {
 		return nil, nil, pr.err

@@ -77,6 +77,13 @@ type BuiltinPolicies struct {
 	HealthChecks  *BuiltinParams `yaml:"healthChecks"`
 	UpstreamTLS   *BuiltinParams `yaml:"upstreamTLS"`
 	RedirectHosts *BuiltinParams `yaml:"redirectHosts"`
+	// The security built-ins read the lowered gateways, with inherited
+	// rules, so they are written in Go (pkg/policy/security.go).
+	AuthRequired      *BuiltinParams `yaml:"authRequired"`
+	RateLimitRequired *BuiltinParams `yaml:"rateLimitRequired"`
+	CORSOrigins       *BuiltinParams `yaml:"corsOrigins"`
+	IPAllowlist       *BuiltinParams `yaml:"ipAllowlist"`
+	ExtAuthFailOpen   *BuiltinParams `yaml:"extAuthFailOpen"`
 }
 
 // BuiltinParams holds the parameters of every built-in policy; each uses
@@ -87,6 +94,7 @@ type BuiltinParams struct {
 	Teams    []string `yaml:"teams" json:"teams,omitempty"`
 	Exclude  []string `yaml:"exclude" json:"exclude,omitempty"`
 	Allowed  []string `yaml:"allowed" json:"allowed,omitempty"`
+	Paths    []string `yaml:"paths" json:"paths,omitempty"`
 	Severity string   `yaml:"severity" json:"-"`
 }
 

@@ -2,8 +2,10 @@ package policy
 
 import (
 	"math"
+	"net/netip"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gobwas/glob"
@@ -126,6 +128,48 @@ func CheckParams(proj *intent.Project) diag.List {
 	check("redirectHosts", b.RedirectHosts,
 		nonEmpty("allowed", func(p *intent.BuiltinParams) []string { return p.Allowed }),
 		globs("allowed", func(p *intent.BuiltinParams) []string { return p.Allowed }, '.'))
+	hostsAndPaths := []func(*intent.BuiltinParams, func(...any) diag.Pos) diag.List{
+		globs("hosts", func(p *intent.BuiltinParams) []string { return p.Hosts }, '.'),
+		pathPrefixes,
+	}
+	check("authRequired", b.AuthRequired, hostsAndPaths...)
+	check("rateLimitRequired", b.RateLimitRequired, hostsAndPaths...)
+	check("corsOrigins", b.CORSOrigins,
+		nonEmpty("allowed", func(p *intent.BuiltinParams) []string { return p.Allowed }),
+		globs("allowed", func(p *intent.BuiltinParams) []string { return p.Allowed }, '.'))
+	check("ipAllowlist", b.IPAllowlist,
+		nonEmpty("allowed", func(p *intent.BuiltinParams) []string { return p.Allowed }),
+		cidrs)
+	return diags
+}
+
+func pathPrefixes(p *intent.BuiltinParams, at func(...any) diag.Pos) diag.List {
+	var diags diag.List
+	for i, q := range p.Paths {
+		if !strings.HasPrefix(q, "/") {
+			diags.Errorf(at("paths", i), "invalid-value", "paths[%d]: %q is not a path prefix; start it with /", i, q)
+		}
+	}
+	if dup := duplicates(p.Paths); dup != "" {
+		diags.Errorf(at("paths"), "invalid-value", "paths lists %q twice", dup)
+	}
+	return diags
+}
+
+func cidrs(p *intent.BuiltinParams, at func(...any) diag.Pos) diag.List {
+	var diags diag.List
+	for i, c := range p.Allowed {
+		pfx, err := netip.ParsePrefix(c)
+		switch {
+		case err != nil:
+			diags.Errorf(at("allowed", i), "invalid-value", "allowed[%d]: %q is not a CIDR range such as 10.0.0.0/8", i, c)
+		case pfx.Masked() != pfx:
+			diags.Errorf(at("allowed", i), "invalid-value", "allowed[%d]: %q has bits set past its prefix length; write %s", i, c, pfx.Masked())
+		}
+	}
+	if dup := duplicates(p.Allowed); dup != "" {
+		diags.Errorf(at("allowed"), "invalid-value", "allowed lists %q twice", dup)
+	}
 	return diags
 }
 
