@@ -69,6 +69,10 @@ type GatewayDiff struct {
 	Restart     []FieldChange  `json:"restart"`
 	Counts      Counts         `json:"counts"`
 	LiveChanges int            `json:"liveChanges"`
+	// Security is what changes about the protection of requests,
+	// loosening changes first; nil when the gateway is added or removed
+	// whole.
+	Security []SecurityChange `json:"security,omitempty"`
 	// Traffic is nil when the gateway is added or removed whole.
 	Traffic *Traffic `json:"traffic,omitempty"`
 }
@@ -141,6 +145,9 @@ func compareGateway(name string, base, head *Gateway) (*GatewayDiff, error) {
 		head = &Gateway{Resources: &xds.Resources{}}
 	}
 	g.Hosts = compareHosts(base.IR, head.IR)
+	if g.Status == Changed {
+		g.Security = compareSecurity(base.IR, head.IR)
+	}
 	res, err := compareResources(base.Resources, head.Resources)
 	if err != nil {
 		return nil, err
@@ -160,7 +167,7 @@ func compareGateway(name string, base, head *Gateway) (*GatewayDiff, error) {
 			g.Counts.count(map[bool]string{true: Changed, false: g.Status}[g.Status == Changed])
 		}
 	}
-	if len(g.Resources) == 0 && len(g.Hosts) == 0 && len(g.Restart) == 0 && g.Status == Changed {
+	if len(g.Resources) == 0 && len(g.Hosts) == 0 && len(g.Restart) == 0 && len(g.Security) == 0 && g.Status == Changed {
 		return nil, nil
 	}
 	if g.Status == Changed && len(g.Resources) > 0 {

@@ -57,6 +57,7 @@ func WriteText(w io.Writer, r *Report, l Labels, color bool) error {
 				}
 			}
 		}
+		writeSecurityText(&b, g.Security, paint)
 		writeTrafficText(&b, g.Traffic)
 		if len(g.Resources) > 0 {
 			b.WriteString("  Envoy resources (applied live over xDS):\n")
@@ -134,6 +135,7 @@ func WriteMarkdown(w io.Writer, r *Report, l Labels) error {
 			}
 			b.WriteByte('\n')
 		}
+		writeSecurityMarkdown(&b, g.Security)
 		writeTrafficMarkdown(&b, g.Traffic)
 		if len(g.Restart) > 0 {
 			b.WriteString("> [!WARNING]\n> The bootstrap changes: Envoy needs a restart to apply these.\n>\n")
@@ -169,6 +171,57 @@ func md(s string) string {
 // shownChanges bounds the traffic changes a text or Markdown rendering
 // lists; the JSON form has them all.
 const shownChanges = 20
+
+// shownSecurity bounds the security changes a text or Markdown rendering
+// lists; loosening changes come first, so they are the ones shown. The
+// JSON form has them all.
+const shownSecurity = 50
+
+func writeSecurityText(b *strings.Builder, cs []SecurityChange, paint func(status, s string) string) {
+	if len(cs) == 0 {
+		return
+	}
+	b.WriteString("  Security (loosening changes first):\n")
+	for i, c := range cs {
+		if i == shownSecurity {
+			fmt.Fprintf(b, "    … and %d more (-o json lists them all)\n", len(cs)-shownSecurity)
+			break
+		}
+		mark := paint(Added, "tightens")
+		if c.Loosening {
+			mark = paint(Removed, "loosens ")
+		}
+		fmt.Fprintf(b, "    %s  %s: %s\n", mark, c.Where, c.Change)
+	}
+}
+
+func writeSecurityMarkdown(b *strings.Builder, cs []SecurityChange) {
+	if len(cs) == 0 {
+		return
+	}
+	loosening := 0
+	for _, c := range cs {
+		if c.Loosening {
+			loosening++
+		}
+	}
+	if loosening > 0 {
+		fmt.Fprintf(b, "> [!CAUTION]\n> %d security %s loosen the protection of requests.\n\n", loosening, plural(loosening, "change would", "changes would"))
+	}
+	b.WriteString("| security | where | change |\n|---|---|---|\n")
+	for i, c := range cs {
+		if i == shownSecurity {
+			fmt.Fprintf(b, "\n… and %d more.\n", len(cs)-shownSecurity)
+			break
+		}
+		kind := "tightens"
+		if c.Loosening {
+			kind = "**loosens**"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s |\n", kind, md(c.Where), md(c.Change))
+	}
+	b.WriteByte('\n')
+}
 
 func writeTrafficText(b *strings.Builder, t *Traffic) {
 	if t == nil || len(t.Changes) == 0 {
