@@ -363,7 +363,7 @@ func coverage(diags *diag.List, p *securityPolicy, g *ir.Gateway, ok func(ir.Sec
 		for _, gr := range groups {
 			which := host + " " + routeLabel(gr.first)
 			if gr.routes > 1 {
-				which = fmt.Sprintf("%d routes of %s (the first: %s)", gr.routes, host, routeLabel(gr.first))
+				which = fmt.Sprintf("%d routes of %s, the first %s,", gr.routes, host, routeLabel(gr.first))
 			}
 			if gr.gap == nil {
 				pos := gr.first.Origin
@@ -375,10 +375,10 @@ func coverage(diags *diag.List, p *securityPolicy, g *ir.Gateway, ok func(ir.Sec
 				pos = gr.first.Origin
 			}
 			if gr.gap.how == "optional" {
-				p.report(diags, pos, "%s is optional for %s, so requests without a token get through, but the %s policy requires %s", gr.gap.rule, which, p.yaml, what)
+				p.report(diags, pos, "%s: %s is optional at the %s level, so requests without a token get through, but the %s policy requires %s", strings.TrimSuffix(which, ","), gr.gap.rule, levelWord(gr.gap.from.Level), p.yaml, what)
 				continue
 			}
-			p.report(diags, pos, "%s is disabled for %s (at the %s level), but the %s policy requires %s", gr.gap.rule, which, levelWord(gr.gap.from.Level), p.yaml, what)
+			p.report(diags, pos, "%s: %s is disabled at the %s level, but the %s policy requires %s", strings.TrimSuffix(which, ","), gr.gap.rule, levelWord(gr.gap.from.Level), p.yaml, what)
 		}
 	}
 }

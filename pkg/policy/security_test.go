@@ -73,7 +73,7 @@ func TestAuthRequired(t *testing.T) {
 				route("orders", "/v1/orders", 10, &ir.Security{JWT: &ir.JWTRule{Disabled: true, From: from(ir.LevelRoute, 11)}}),
 				route("users", "/v1/users", 14, nil),
 			}}},
-			want: []string{"api.yaml:11:3: error: jwt is disabled for api.acme.io route orders (prefix /v1/orders) (at the route level), but the authRequired policy requires authentication [edgectl.builtin.auth_required.violation]"},
+			want: []string{"api.yaml:11:3: error: api.acme.io route orders (prefix /v1/orders): jwt is disabled at the route level, but the authRequired policy requires authentication [edgectl.builtin.auth_required.violation]"},
 		},
 		{
 			name:   "route disables jwt but keeps ext_authz",
@@ -88,7 +88,7 @@ func TestAuthRequired(t *testing.T) {
 			vhs: []*ir.VirtualHost{{Name: "api", Domains: []string{"api.acme.io"}, Security: &ir.Security{JWT: jwt}, Routes: []*ir.Route{
 				route("orders", "/v1/orders", 10, &ir.Security{JWT: &ir.JWTRule{Optional: true, Providers: []string{"idp"}, From: from(ir.LevelRoute, 11)}}),
 			}}},
-			want: []string{"api.yaml:11:3: error: jwt is optional for api.acme.io route orders (prefix /v1/orders), so requests without a token get through, but the authRequired policy requires authentication [edgectl.builtin.auth_required.violation]"},
+			want: []string{"api.yaml:11:3: error: api.acme.io route orders (prefix /v1/orders): jwt is optional at the route level, so requests without a token get through, but the authRequired policy requires authentication [edgectl.builtin.auth_required.violation]"},
 		},
 		{
 			name:   "nothing set: one finding for the host",
@@ -96,7 +96,7 @@ func TestAuthRequired(t *testing.T) {
 			vhs: []*ir.VirtualHost{{Name: "api", Domains: []string{"api.acme.io", "api2.acme.io"}, Routes: []*ir.Route{
 				route("orders", "/v1/orders", 10, nil), route("users", "/v1/users", 12, nil), route("", "/", 14, nil),
 			}}},
-			want: []string{"api.yaml:10:3: error: 3 routes of api.acme.io (and 1 more) (the first: route orders (prefix /v1/orders)) have no authentication, which the authRequired policy requires: set jwt, extAuth or basicAuth [edgectl.builtin.auth_required.violation]"},
+			want: []string{"api.yaml:10:3: error: 3 routes of api.acme.io (and 1 more), the first route orders (prefix /v1/orders), have no authentication, which the authRequired policy requires: set jwt, extAuth or basicAuth [edgectl.builtin.auth_required.violation]"},
 		},
 		{
 			name:   "an include disables it for its routes",
@@ -105,7 +105,7 @@ func TestAuthRequired(t *testing.T) {
 				off := &ir.Security{JWT: &ir.JWTRule{Disabled: true, From: from(ir.LevelInclude, 30)}}
 				return []*ir.Route{route("a", "/public/a", 31, off), route("b", "/public/b", 32, off), route("c", "/private", 33, nil)}
 			}()}},
-			want: []string{"api.yaml:30:3: error: jwt is disabled for 2 routes of api.acme.io (the first: route a (prefix /public/a)) (at the include level), but the authRequired policy requires authentication [edgectl.builtin.auth_required.violation]"},
+			want: []string{"api.yaml:30:3: error: 2 routes of api.acme.io, the first route a (prefix /public/a): jwt is disabled at the include level, but the authRequired policy requires authentication [edgectl.builtin.auth_required.violation]"},
 		},
 		{
 			name:   "other hosts are not covered",
@@ -136,7 +136,7 @@ func TestAuthRequired(t *testing.T) {
 			params: intent.BuiltinParams{Severity: "warning"},
 			vhs: []*ir.VirtualHost{{Name: "api", Domains: []string{"api.acme.io"}, Security: &ir.Security{JWT: &ir.JWTRule{Disabled: true, From: from(ir.LevelVirtualHost, 4)}},
 				Routes: []*ir.Route{route("a", "/", 10, nil)}}},
-			want: []string{"api.yaml:4:3: warning: jwt is disabled for api.acme.io route a (prefix /) (at the virtual host level), but the authRequired policy requires authentication [edgectl.builtin.auth_required.violation]"},
+			want: []string{"api.yaml:4:3: warning: api.acme.io route a (prefix /): jwt is disabled at the virtual host level, but the authRequired policy requires authentication [edgectl.builtin.auth_required.violation]"},
 		},
 	}
 	for _, tc := range tests {
@@ -178,7 +178,7 @@ func TestRateLimitRequired(t *testing.T) {
 			name: "route disables the inherited limit",
 			vh: &ir.VirtualHost{Name: "api", Domains: []string{"api.acme.io"}, Security: &ir.Security{LocalRateLimit: local}, Routes: []*ir.Route{
 				route("a", "/", 10, &ir.Security{LocalRateLimit: &ir.LocalRateLimitRule{Disabled: true, From: from(ir.LevelRoute, 11)}})}},
-			want: []string{"api.yaml:11:3: error: localRateLimit is disabled for api.acme.io route a (prefix /) (at the route level), but the rateLimitRequired policy requires a rate limit [edgectl.builtin.rate_limit_required.violation]"},
+			want: []string{"api.yaml:11:3: error: api.acme.io route a (prefix /): localRateLimit is disabled at the route level, but the rateLimitRequired policy requires a rate limit [edgectl.builtin.rate_limit_required.violation]"},
 		},
 		{
 			name: "redirects are not covered",
