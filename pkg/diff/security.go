@@ -152,7 +152,17 @@ func hostSecurity(b, h *ir.VirtualHost) []SecurityChange {
 	for i, r := range h.Routes {
 		br := was[i]
 		if br == nil {
-			continue // a new route is listed with the host's routes
+			// A new route is listed with the host's routes; what it sets
+			// of its own is compared with what it would have inherited,
+			// so a new route cannot switch protection off unseen.
+			var cs []change
+			for _, f := range features {
+				if own := get(r.Security, f); own != nil {
+					cs = append(cs, f.compare(get(h.Security, f), own)...)
+				}
+			}
+			add(routeWords(r)+" (new route, against the host's rules)", 1, cs)
+			continue
 		}
 		var cs []change
 		for _, f := range features {

@@ -177,9 +177,11 @@ func TestSecurityChanges(t *testing.T) {
 			head: apiHost(&ir.Security{JWT: jwt}, secRoute("a", "/a", &ir.Security{JWT: &ir.JWTRule{Providers: []string{"idp"}}})),
 		},
 		{
-			name: "new routes are left to the host's routes",
+			name: "a new route is compared with what it would inherit",
 			base: apiHost(&ir.Security{JWT: jwt}, secRoute("a", "/a", nil)),
-			head: apiHost(&ir.Security{JWT: jwt}, secRoute("a", "/a", nil), secRoute("b", "/b", &ir.Security{JWT: &ir.JWTRule{Disabled: true}})),
+			head: apiHost(&ir.Security{JWT: jwt}, secRoute("a", "/a", nil), secRoute("b", "/b", &ir.Security{JWT: &ir.JWTRule{Disabled: true}}),
+				secRoute("c", "/c", &ir.Security{JWT: jwt}), secRoute("d", "/d", nil)),
+			want: []string{"! api.acme.io /b (route b) (new route, against the host's rules): JWT now disabled (was required)"},
 		},
 	}
 	for _, tc := range tests {
@@ -317,5 +319,26 @@ func TestSecurityRendering(t *testing.T) {
 		`{"virtualHost":"api","hostnames":["api.acme.io"],"routes":2,"loosening":false,"change":"ext_authz added (service authz)","where":"all 2 routes of api.acme.io"}]`
 	if string(b) != wantJSON {
 		t.Errorf("JSON:\n%s\nwant:\n%s", b, wantJSON)
+	}
+}
+
+// BenchmarkCompareSecurity compares two versions of a host of 10,000
+// routes, a tenth of them with rules of their own.
+func BenchmarkCompareSecurity(b *testing.B) {
+	side := func(limit uint32) *ir.Gateway {
+		var rs []*ir.Route
+		for i := range 10000 {
+			var s *ir.Security
+			if i%10 == 0 {
+				s = &ir.Security{LocalRateLimit: &ir.LocalRateLimitRule{Requests: limit, Per: time.Second}}
+			}
+			rs = append(rs, secRoute(fmt.Sprintf("r%d", i), fmt.Sprintf("/r%d", i), s))
+		}
+		return secGateway(apiHost(&ir.Security{JWT: &ir.JWTRule{Providers: []string{"idp"}}, LocalRateLimit: &ir.LocalRateLimitRule{Requests: limit, Per: time.Minute}}, rs...), nil)
+	}
+	base, head := side(10), side(20)
+	b.ResetTimer()
+	for range b.N {
+		compareSecurity(base, head)
 	}
 }
