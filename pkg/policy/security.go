@@ -319,7 +319,17 @@ func cmpGap(a, b *gap) *gap {
 }
 
 func level(l ir.SettingLevel) int {
-	return map[ir.SettingLevel]int{ir.LevelGateway: 1, ir.LevelVirtualHost: 2, ir.LevelInclude: 3, ir.LevelRoute: 4}[l]
+	switch l {
+	case ir.LevelGateway:
+		return 1
+	case ir.LevelVirtualHost:
+		return 2
+	case ir.LevelInclude:
+		return 3
+	case ir.LevelRoute:
+		return 4
+	}
+	return 0
 }
 
 // coverage reports the covered routes of a gateway that do not meet what
