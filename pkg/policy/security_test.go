@@ -132,6 +132,13 @@ func TestAuthRequired(t *testing.T) {
 			want:   []string{"api.yaml:10:3: error: api.acme.io route all (prefix /) has no authentication, which the authRequired policy requires: set jwt, extAuth or basicAuth [edgectl.builtin.auth_required.violation]"},
 		},
 		{
+			name:   "the finding is at the rule closest to the route",
+			params: intent.BuiltinParams{},
+			vhs: []*ir.VirtualHost{{Name: "api", Domains: []string{"api.acme.io"}, Security: &ir.Security{JWT: &ir.JWTRule{Disabled: true, From: from(ir.LevelVirtualHost, 4)}},
+				Routes: []*ir.Route{route("a", "/", 10, &ir.Security{ExtAuth: &ir.ExtAuthRule{Disabled: true, From: from(ir.LevelRoute, 11)}})}}},
+			want: []string{"api.yaml:11:3: error: api.acme.io route a (prefix /): extAuth is disabled at the route level, but the authRequired policy requires authentication [edgectl.builtin.auth_required.violation]"},
+		},
+		{
 			name:   "warning severity",
 			params: intent.BuiltinParams{Severity: "warning"},
 			vhs: []*ir.VirtualHost{{Name: "api", Domains: []string{"api.acme.io"}, Security: &ir.Security{JWT: &ir.JWTRule{Disabled: true, From: from(ir.LevelVirtualHost, 4)}},
