@@ -31,6 +31,10 @@ type Model struct {
 	Backends     []*Backend
 	Certificates []*Certificate
 	RouteSets    []*RouteSet
+
+	AuthProviders     []*AuthProvider
+	AuthServices      []*AuthService
+	RateLimitServices []*RateLimitService
 	// Docs lists every document, ordered by file and index.
 	Docs []*Doc
 	// Files lists every file read, with its content, ordered by path.
@@ -65,6 +69,10 @@ var kinds = map[string]string{
 	"Backend":     "#Backend",
 	"Certificate": "#Certificate",
 	"RouteSet":    "#RouteSet",
+
+	"AuthProvider":     "#AuthProvider",
+	"AuthService":      "#AuthService",
+	"RateLimitService": "#RateLimitService",
 }
 
 // KindNames lists the kinds of intent documents, sorted.
@@ -248,6 +256,15 @@ func (m *Model) add(d any) {
 		m.Docs = append(m.Docs, d.Doc)
 	case *RouteSet:
 		m.RouteSets = append(m.RouteSets, d)
+		m.Docs = append(m.Docs, d.Doc)
+	case *AuthProvider:
+		m.AuthProviders = append(m.AuthProviders, d)
+		m.Docs = append(m.Docs, d.Doc)
+	case *AuthService:
+		m.AuthServices = append(m.AuthServices, d)
+		m.Docs = append(m.Docs, d.Doc)
+	case *RateLimitService:
+		m.RateLimitServices = append(m.RateLimitServices, d)
 		m.Docs = append(m.Docs, d.Doc)
 	}
 }
@@ -569,6 +586,15 @@ func decodeTyped(doc *Doc) (any, error) {
 		return v, doc.node.Decode(v)
 	case "RouteSet":
 		v := &RouteSet{Doc: doc}
+		return v, doc.node.Decode(v)
+	case "AuthProvider":
+		v := &AuthProvider{Doc: doc}
+		return v, doc.node.Decode(v)
+	case "AuthService":
+		v := &AuthService{Doc: doc}
+		return v, doc.node.Decode(v)
+	case "RateLimitService":
+		v := &RateLimitService{Doc: doc}
 		return v, doc.node.Decode(v)
 	}
 	return nil, fmt.Errorf("no type for kind %q", doc.Kind)
