@@ -97,7 +97,7 @@ func (l *lowerer) authService(as *intent.AuthService) *ir.AuthService {
 			l.backendRef(d, a.Cluster, "spec", "http", "backend")
 		} else {
 			a.Cluster, a.GRPC = s.GRPC.Backend, true
-			l.grpcBackend(d, a.Cluster, "AuthService", "spec", "grpc", "backend")
+			l.grpcBackend(d, a.Cluster, "spec", "grpc", "backend")
 		}
 	}
 	if t := l.positive(d, s.Timeout, "spec", "timeout"); t != nil {
@@ -126,7 +126,7 @@ func (l *lowerer) rateLimitService(rs *intent.RateLimitService) *ir.RateLimitSer
 	before := len(l.diags)
 	r := &ir.RateLimitService{Name: d.Name, Cluster: s.Backend, Domain: s.Domain, FailOpen: s.FailOpen, Origin: d.Pos("metadata", "name"),
 		Timeout: l.positive(d, s.Timeout, "spec", "timeout")}
-	l.grpcBackend(d, s.Backend, "RateLimitService", "spec", "backend")
+	l.grpcBackend(d, s.Backend, "spec", "backend")
 	if len(l.diags) > before && l.diags[before:].HasErrors() {
 		return nil
 	}
@@ -135,13 +135,13 @@ func (l *lowerer) rateLimitService(rs *intent.RateLimitService) *ir.RateLimitSer
 
 // grpcBackend resolves the backend of a gRPC service, which must speak
 // HTTP/2.
-func (l *lowerer) grpcBackend(d *intent.Doc, name, kind string, path ...any) {
+func (l *lowerer) grpcBackend(d *intent.Doc, name string, path ...any) {
 	if !l.backendRef(d, name, path...) {
 		return
 	}
 	if c := l.clusters[name]; c != nil && !c.HTTP2 {
-		l.diags.Errorf(d.Pos(path...), "service-protocol", "%s: an %s over gRPC needs a backend that speaks HTTP/2, but backend %q has protocol %s; set its protocol to GRPC",
-			intent.Path(path...), kind, name, protocolOf(l.backends[name])).
+		l.diags.Errorf(d.Pos(path...), "service-protocol", "%s: %s speaks gRPC, so its backend must speak HTTP/2, but backend %q has protocol %s; set its protocol to GRPC",
+			intent.Path(path...), d.ID(), name, protocolOf(l.backends[name])).
 			Note(l.backends[name].Doc.Pos("spec"), "backend %q is declared here", name)
 	}
 }

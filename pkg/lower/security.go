@@ -154,7 +154,7 @@ func (l *lowerer) cors(d *intent.Doc, path []any, c *intent.CORS, from ir.Origin
 			r.Origins = append(r.Origins, ir.StringMatch{Kind: ir.MatchExact, Value: *o.Exact})
 		case o.Suffix != nil:
 			if strings.ContainsAny(*o.Suffix, "/*") {
-				l.diags.Errorf(d.Pos(append(p, "suffix")...), "invalid-origin", "%s.suffix: %q is compared with the end of the origin, which never holds %q; write a host suffix such as .example.com", intent.Path(p...), *o.Suffix, "/ or *")
+				l.diags.Errorf(d.Pos(append(p, "suffix")...), "invalid-origin", "%s.suffix: %q is compared with the end of the origin, which never holds / or *; write a host suffix such as .example.com", intent.Path(p...), *o.Suffix)
 				continue
 			}
 			r.Origins = append(r.Origins, ir.StringMatch{Kind: ir.MatchSuffix, Value: *o.Suffix})
