@@ -312,5 +312,110 @@ spec:
 	if v.Security == nil || v.Security.IP == nil || v.Security.LocalRateLimit == nil || v.Security.JWT != nil {
 		t.Errorf("www security = %+v, want exactly the gateway defaults", v.Security)
 	}
-	_ = strings.TrimSpace
+}
+
+// TestClientCertificateChains: virtual hosts that share a certificate
+// share a filter chain only when they ask clients for certificates alike.
+func TestClientCertificateChains(t *testing.T) {
+	t.Parallel()
+	vh := func(name, host, cc string) string {
+		return `apiVersion: edgectl.dev/v1alpha1
+kind: VirtualHost
+metadata: {name: ` + name + `}
+spec:
+  gateway: edge
+  hostnames: [` + host + `]
+  tls:
+    certificate: wild` + cc + `
+  routes: [{backend: api}]
+`
+	}
+	mtls := `
+    clientCertificates:
+      ca: partners-ca
+      subjectAltNames: [{type: URI, prefix: "spiffe://partners/"}, {type: DNS, regex: "[a-z]+\\.partners\\.example"}]
+      crlFile: /etc/envoy/partners.crl
+      forward: {mode: sanitize-set, fields: [uri, subject]}`
+	gws, diags := lowerRepo(t, map[string]string{"base.yaml": secBase,
+		"www.yaml": vh("www", "www.example.com", ""),
+		"pay.yaml": vh("pay", "pay.example.com", mtls),
+		"api.yaml": vh("api", "api.example.com", mtls),
+		"b2b.yaml": vh("b2b", "b2b.example.com", "\n    clientCertificates: {ca: partners-ca, optional: true}"),
+	})
+	if diags.HasErrors() {
+		t.Fatalf("unexpected findings: %v", diags)
+	}
+	g := gws[0]
+	var got []string
+	for _, li := range g.Listeners {
+		for _, c := range li.Chains {
+			desc := li.Name + " " + c.Name + " " + strings.Join(c.ServerNames, ",") + " " + c.Routes.Name
+			if cc := c.ClientCertificates; cc != nil {
+				desc += " ca=" + cc.CA.Name
+				if cc.Optional {
+					desc += " optional"
+				}
+			}
+			got = append(got, desc)
+		}
+	}
+	want := []string{
+		"https wild www.example.com https.wild",
+		"https wild.api api.example.com,pay.example.com https.wild.api ca=partners-ca",
+		"https wild.b2b b2b.example.com https.wild.b2b ca=partners-ca optional",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("chains:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	c, _ := chainVHost(g, "https", "pay")
+	cc := c.ClientCertificates
+	if cc.CRLFile != "/etc/envoy/partners.crl" || len(cc.SubjectAltNames) != 2 || cc.SubjectAltNames[0].Type != "URI" ||
+		cc.SubjectAltNames[0].Kind != ir.MatchPrefix || cc.Forward == nil || !slices.Equal(cc.Forward.Fields, []string{"subject", "uri"}) {
+		t.Errorf("client certificates = %+v", cc)
+	}
+	var secrets []string
+	for _, s := range g.Secrets {
+		secrets = append(secrets, s.Name)
+	}
+	if !slices.Equal(secrets, []string{"partners-ca", "wild"}) {
+		t.Errorf("secrets = %v, want the client CA too", secrets)
+	}
+}
+
+// TestCIDRs: ranges come out canonical and sorted; a bare address is a
+// range of one; a range with host bits set is refused with both readings.
+func TestCIDRs(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		in   []string
+		want []string
+		errs []string
+	}{
+		{"canonical", []string{"10.0.0.0/8", "192.168.0.0/16"}, []string{"10.0.0.0/8", "192.168.0.0/16"}, nil},
+		{"sorted and deduplicated", []string{"192.168.0.0/16", "10.0.0.0/8", "10.0.0.0/8"}, []string{"10.0.0.0/8", "192.168.0.0/16"}, nil},
+		{"bare addresses", []string{"203.0.113.7", "2001:db8::1"}, []string{"2001:db8::1/128", "203.0.113.7/32"}, nil},
+		{"ipv6 range", []string{"2001:DB8::/32"}, []string{"2001:db8::/32"}, nil},
+		{"host bits", []string{"10.1.2.3/16"}, nil, []string{"write 10.1.0.0/16 for the range, or 10.1.2.3/32 for the one address"}},
+		{"prefix too long", []string{"10.0.0.0/33"}, nil, []string{`"10.0.0.0/33" is not an address range`}},
+		{"zone", []string{"fe80::1%eth0"}, nil, []string{`"fe80::1%eth0" is not an address range`}},
+		{"name", []string{"office"}, nil, []string{`"office" is not an address range`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l := &lowerer{m: &intent.Model{}}
+			got := l.cidrs(&intent.Doc{File: "x.yaml"}, []any{"allow"}, tc.in)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("cidrs(%v) = %v, want %v", tc.in, got, tc.want)
+			}
+			if len(l.diags) != len(tc.errs) {
+				t.Fatalf("findings = %v, want %d", l.diags, len(tc.errs))
+			}
+			for i, e := range tc.errs {
+				if d := l.diags[i]; d.Rule != "invalid-cidr" || !strings.Contains(d.Message, e) {
+					t.Errorf("finding %d = %s [%s], want one containing %q", i, d.Message, d.Rule, e)
+				}
+			}
+		})
+	}
 }
