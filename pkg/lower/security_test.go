@@ -419,3 +419,116 @@ func TestCIDRs(t *testing.T) {
 		})
 	}
 }
+
+// TestInheritanceWorkedExample is the worked example of docs/security.md:
+// for each route and feature, the level whose setting applies.
+func TestInheritanceWorkedExample(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		"edge.yaml": `apiVersion: edgectl.dev/v1alpha1
+kind: Gateway
+metadata: {name: edge}
+spec:
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+  defaults:
+    security:
+      ipFilter: {deny: [192.0.2.0/24]}
+      localRateLimit: {requests: 1000, per: 1s}
+---
+apiVersion: edgectl.dev/v1alpha1
+kind: Backend
+metadata: {name: api}
+spec: {endpoints: [{address: 10.0.0.1, port: 80}]}
+---
+apiVersion: edgectl.dev/v1alpha1
+kind: AuthProvider
+metadata: {name: acme-id}
+spec: {issuer: https://id.acme.io, jwks: {file: /etc/envoy/acme-id.jwks}}
+`,
+		"api.yaml": `apiVersion: edgectl.dev/v1alpha1
+kind: VirtualHost
+metadata: {name: api}
+spec:
+  gateway: edge
+  hostnames: [api.acme.io]
+  security:
+    jwt: {providers: [acme-id]}
+    localRateLimit: {requests: 100, per: 1s, by: {clientIP: true}}
+  routes:
+  - name: health
+    match: {path: {exact: /healthz}}
+    backend: api
+    security:
+      jwt: {disabled: true}
+  - name: orders
+    match: {path: {prefix: /v1/orders}}
+    backend: api
+  includes:
+  - routeSet: admin
+    match: {path: {prefix: /admin}}
+    security:
+      ipFilter: {allow: [10.0.0.0/8]}
+---
+apiVersion: edgectl.dev/v1alpha1
+kind: RouteSet
+metadata: {name: admin}
+spec:
+  routes:
+  - name: users
+    match: {path: {prefix: /admin/users}}
+    backend: api
+    security:
+      basicAuth: {usersFile: /etc/envoy/htpasswd/admin}
+`,
+	}
+	gws, diags := lowerRepo(t, files)
+	if diags.HasErrors() {
+		t.Fatalf("unexpected findings: %v", diags)
+	}
+	_, vh := chainVHost(gws[0], "http", "api")
+	level := func(disabled bool, o ir.Origin) string {
+		if disabled {
+			return "off(" + string(o.Level) + ")"
+		}
+		return string(o.Level)
+	}
+	for _, tc := range []struct {
+		route                 string
+		ip, jwt, local, basic string
+	}{
+		{"health", "gateway", "off(route)", "virtualHost", "-"},
+		{"orders", "gateway", "virtualHost", "virtualHost", "-"},
+		{"users", "include", "virtualHost", "virtualHost", "route"},
+	} {
+		t.Run(tc.route, func(t *testing.T) {
+			t.Parallel()
+			r := findRoute(vh, tc.route)
+			if r == nil {
+				t.Fatalf("no route %q", tc.route)
+			}
+			eff := vh.Effective(r)
+			got := []string{"-", "-", "-", "-"}
+			if eff.IP != nil {
+				got[0] = level(eff.IP.Disabled, eff.IP.From)
+			}
+			if eff.JWT != nil {
+				got[1] = level(eff.JWT.Disabled, eff.JWT.From)
+			}
+			if eff.LocalRateLimit != nil {
+				got[2] = level(eff.LocalRateLimit.Disabled, eff.LocalRateLimit.From)
+			}
+			if eff.BasicAuth != nil {
+				got[3] = level(eff.BasicAuth.Disabled, eff.BasicAuth.From)
+			}
+			if want := []string{tc.ip, tc.jwt, tc.local, tc.basic}; !slices.Equal(got, want) {
+				t.Errorf("ipFilter, jwt, localRateLimit, basicAuth from %v, want %v", got, want)
+			}
+			if tc.route == "users" && (len(eff.IP.Deny) != 0 || !slices.Equal(eff.IP.Allow, []string{"10.0.0.0/8"})) {
+				t.Errorf("users IP rule = %+v, want the include's allow list alone", eff.IP)
+			}
+			if eff.LocalRateLimit.Requests != 100 {
+				t.Errorf("local limit = %d requests, want the virtual host's 100", eff.LocalRateLimit.Requests)
+			}
+		})
+	}
+}
