@@ -62,6 +62,7 @@ var Rules = []Rule{
 	{"invalid-cidr", "an address range of an IP filter is not valid, or has bits set beyond its prefix"},
 	{"invalid-origin", "a CORS origin is not an origin a browser sends"},
 	{"service-protocol", "a gRPC authorization or rate-limit service's backend does not speak HTTP/2"},
+	{"unused-definition", "an AuthProvider, AuthService or RateLimitService is named by no security rule"},
 	{"auth-fail-open", "an authorization service lets requests through when it cannot be reached"},
 	{"untested-route", "no route test reaches a route (edgectl test --coverage, in the github and sarif formats)"},
 }

@@ -496,9 +496,26 @@ func (l *lowerer) unused() {
 			l.diags.Warnf(l.certificates[name].Doc.Pos("metadata", "name"), "unused-certificate", "certificate %q is not used by any virtual host or backend", name)
 		}
 	}
+	for _, docs := range [][]*intent.Doc{docsOf(l.authProviders, func(p *intent.AuthProvider) *intent.Doc { return p.Doc }),
+		docsOf(l.authServices, func(s *intent.AuthService) *intent.Doc { return s.Doc }),
+		docsOf(l.rateLimitServices, func(s *intent.RateLimitService) *intent.Doc { return s.Doc })} {
+		for _, d := range docs {
+			if !l.usedDef[d.Kind+"/"+d.Name] {
+				l.diags.Warnf(d.Pos("metadata", "name"), "unused-definition", "%s is named by no security rule, so no gateway uses it", d.ID())
+			}
+		}
+	}
 	for _, name := range keys(l.routeSets) {
 		if !l.usedRS[name] {
 			l.diags.Warnf(l.routeSets[name].Doc.Pos("metadata", "name"), "unused-routeset", "route set %q is included by nothing, so its routes serve no traffic", name)
 		}
 	}
+}
+
+func docsOf[T any](m map[string]T, doc func(T) *intent.Doc) []*intent.Doc {
+	out := make([]*intent.Doc, 0, len(m))
+	for _, name := range keys(m) {
+		out = append(out, doc(m[name]))
+	}
+	return out
 }

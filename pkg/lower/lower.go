@@ -61,6 +61,7 @@ type lowerer struct {
 	jwtProviders      map[string]*ir.JWTProvider // lowered; absent when in error
 	authSvcs          map[string]*ir.AuthService
 	rlSvcs            map[string]*ir.RateLimitService
+	usedDef           map[string]bool // "kind/name" of the definitions a security rule names
 
 	clusters map[string]*ir.Cluster // lowered backends
 	secrets  map[string]*certInfo
@@ -99,6 +100,7 @@ func (l *lowerer) index() {
 	l.usedBE = map[string]bool{}
 	l.usedCert = map[string]bool{}
 	l.usedRS = map[string]bool{}
+	l.usedDef = map[string]bool{}
 }
 
 func indexKind[T any](l *lowerer, items []T, doc func(T) *intent.Doc) map[string]T {

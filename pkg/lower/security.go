@@ -45,6 +45,7 @@ func (l *lowerer) security(d *intent.Doc, path []any, s *intent.Security, o orig
 			if _, ok := l.authProviders[name]; !ok {
 				l.unknown(d.Pos(at("jwt", "providers", i)...), "auth provider", name, keys(l.authProviders))
 			}
+			l.usedDef["AuthProvider/"+name] = true
 		}
 		r.Providers = sortedSet(j.Providers)
 		out.JWT = r
@@ -55,6 +56,7 @@ func (l *lowerer) security(d *intent.Doc, path []any, s *intent.Security, o orig
 			if _, ok := l.authServices[e.Service]; !ok {
 				l.unknown(d.Pos(at("extAuth", "service")...), "auth service", e.Service, keys(l.authServices))
 			}
+			l.usedDef["AuthService/"+e.Service] = true
 		} else if !e.Disabled {
 			l.diags.Errorf(d.KeyPos(at("extAuth")...), "invalid-value", "%s: name the authorization service (service), or write disabled: true", intent.Path(at("extAuth")...))
 		}
@@ -220,6 +222,7 @@ func (l *lowerer) rateLimit(d *intent.Doc, path []any, r *intent.RateLimit, from
 	} else if _, ok := l.rateLimitServices[r.Service]; !ok {
 		l.unknown(d.Pos(at("service")...), "rate-limit service", r.Service, keys(l.rateLimitServices))
 	}
+	l.usedDef["RateLimitService/"+r.Service] = true
 	if len(r.Limits) == 0 {
 		l.diags.Errorf(d.KeyPos(path...), "invalid-value", "%s: list at least one limit (limits)", intent.Path(path...))
 	}
