@@ -206,7 +206,13 @@ func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
 		}
 		sec := inherit(gb.defaults.security, l.security(d, []any{"spec", "security"}, s.Security, origin{level: ir.LevelVirtualHost, name: d.Name, team: d.Team}))
 		lbs := l.selectListeners(gb, vh)
-		routes := l.routes(vh, gb, servesPlain(gb, vh, lbs, cert != nil))
+		plain := servesPlain(gb, vh, lbs, cert != nil)
+		if clientCerts != nil && plain {
+			// Over plain HTTP nobody is asked for a certificate: the same
+			// routes would be open to every client.
+			l.diags.Errorf(d.KeyPos("spec", "tls", "clientCertificates"), "tls", "spec.tls.clientCertificates: this virtual host also serves its routes over plain HTTP, where no client certificate is asked for; serve it on HTTPS listeners only, or let plain HTTP redirect (httpsRedirect)")
+		}
+		routes := l.routes(vh, gb, plain)
 		// Claim hostnames even when the virtual host has other errors, so a
 		// conflict with another team shows in the same run.
 		claimed := true

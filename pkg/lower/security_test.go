@@ -1,6 +1,7 @@
 package lower
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -325,6 +326,7 @@ metadata: {name: ` + name + `}
 spec:
   gateway: edge
   hostnames: [` + host + `]
+  listeners: [https]
   tls:
     certificate: wild` + cc + `
   routes: [{backend: api}]
@@ -528,6 +530,81 @@ spec:
 			}
 			if eff.LocalRateLimit.Requests != 100 {
 				t.Errorf("local limit = %d requests, want the virtual host's 100", eff.LocalRateLimit.Requests)
+			}
+		})
+	}
+}
+
+// TestSecurityFindings covers findings the golden cases of pkg/compile do
+// not: each repository gets exactly the findings listed.
+func TestSecurityFindings(t *testing.T) {
+	t.Parallel()
+	vh := func(spec string) string {
+		return `apiVersion: edgectl.dev/v1alpha1
+kind: VirtualHost
+metadata: {name: www}
+spec:
+  gateway: edge
+  hostnames: [www.example.com]
+` + spec + `  routes: [{backend: api}]
+`
+	}
+	for _, tc := range []struct {
+		name, spec string
+		want       []string // "line:col rule"
+	}{
+		{"client certificates over plain HTTP", `  httpsRedirect: false
+  tls:
+    certificate: wild
+    clientCertificates: {ca: partners-ca}
+`, []string{"10:5 tls"}},
+		{"client certificates behind a redirect", `  httpsRedirect: true
+  tls:
+    certificate: wild
+    clientCertificates: {ca: partners-ca}
+`, nil},
+		{"client certificates on HTTPS only", `  listeners: [https]
+  httpsRedirect: false
+  tls:
+    certificate: wild
+    clientCertificates: {ca: partners-ca}
+`, nil},
+		{"disabled everywhere is fine", `  security:
+    jwt: {disabled: true}
+    extAuth: {disabled: true}
+    basicAuth: {disabled: true}
+    ipFilter: {disabled: true}
+    cors: {disabled: true}
+    localRateLimit: {disabled: true}
+    rateLimit: {disabled: true}
+`, nil},
+		{"extAuth context without a service", `  security:
+    extAuth: {context: {a: b}}
+`, []string{"8:5 invalid-value"}},
+		{"rate limit without limits", `  security:
+    rateLimit: {service: global}
+`, []string{"8:5 invalid-value"}},
+		{"local limit below 50ms", `  security:
+    localRateLimit: {requests: 1, per: 10ms}
+`, []string{"8:40 invalid-value"}},
+		{"local limit by two keys", `  security:
+    localRateLimit: {requests: 1, per: 1s, by: {clientIP: true, header: x-key}}
+`, []string{"8:65 oneof"}},
+		{"unknown provider among known", `  security:
+    jwt: {providers: [corp, corpp]}
+`, []string{"8:29 unknown-reference"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, diags := lowerRepo(t, map[string]string{"base.yaml": secBase, "www.yaml": vh(tc.spec)})
+			var got []string
+			for _, d := range diags {
+				if d.Pos.File == "www.yaml" && d.Severity == diag.Error {
+					got = append(got, fmt.Sprintf("%d:%d %s", d.Pos.Line, d.Pos.Col, d.Rule))
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("findings %v, want %v\n%v", got, tc.want, diags)
 			}
 		})
 	}
