@@ -41,6 +41,9 @@ func (l *lowerer) security(d *intent.Doc, path []any, s *intent.Security, o orig
 	out := &ir.Security{}
 	if j := s.JWT; j != nil && l.alone(d, at("jwt"), j.Disabled, len(j.Providers) > 0 || j.Optional, "providers") {
 		r := &ir.JWTRule{Disabled: j.Disabled, Optional: j.Optional, From: from("jwt")}
+		if !j.Disabled && len(j.Providers) == 0 {
+			l.diags.Errorf(d.KeyPos(at("jwt")...), "invalid-value", "%s: list the auth providers whose tokens are accepted (providers)", intent.Path(at("jwt")...))
+		}
 		for i, name := range j.Providers {
 			if _, ok := l.authProviders[name]; !ok {
 				l.unknown(d.Pos(at("jwt", "providers", i)...), "auth provider", name, keys(l.authProviders))

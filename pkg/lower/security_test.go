@@ -590,6 +590,9 @@ spec:
 		{"local limit by two keys", `  security:
     localRateLimit: {requests: 1, per: 1s, by: {clientIP: true, header: x-key}}
 `, []string{"8:65 oneof"}},
+		{"optional token without providers", `  security:
+    jwt: {optional: true}
+`, []string{"8:5 invalid-value"}},
 		{"unknown provider among known", `  security:
     jwt: {providers: [corp, corpp]}
 `, []string{"8:29 unknown-reference"}},
