@@ -16,6 +16,8 @@ var Rules = []Rule{
 	{"document", "a YAML document lacks apiVersion or kind, or names an unknown one"},
 	{"schema", "a value does not satisfy the schema of its kind"},
 	{"private-key", "PEM private key material is in the repository"},
+	{"htpasswd-hash", "an htpasswd password hash is in the repository"},
+	{"jwks", "a JSON Web Key set is in the repository"},
 	{"symlink", "a symlink leads outside the repository, to nothing, into a loop, or to a directory edgectl does not follow"},
 	{"project", "edgectl.yaml is missing or invalid"},
 	{"duplicate-name", "two documents of one kind share a name"},
@@ -56,6 +58,12 @@ var Rules = []Rule{
 	{"policy-limit", "a policy ran past its time limit, or a built-in it calls would build a value over its memory limit"},
 	{"cross-team-shadow", "a route of one team takes requests from a later route of another team that did not include it"},
 	{"route-test", "a route test's expectation does not hold: Envoy does something else with its request"},
+	{"security-disabled", "a security feature sets disabled: true beside other settings, or sets nothing"},
+	{"invalid-cidr", "an address range of an IP filter is not valid, or has bits set beyond its prefix"},
+	{"invalid-origin", "a CORS origin is not an origin a browser sends"},
+	{"service-protocol", "a gRPC authorization or rate-limit service's backend does not speak HTTP/2"},
+	{"unused-definition", "an AuthProvider, AuthService or RateLimitService is named by no security rule"},
+	{"auth-fail-open", "an authorization service lets requests through when it cannot be reached"},
 	{"untested-route", "no route test reaches a route (edgectl test --coverage, in the github and sarif formats)"},
 }
 

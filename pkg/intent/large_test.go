@@ -43,6 +43,8 @@ func TestLargeFileDecodesAsSmall(t *testing.T) {
 		{"valid", "", ""},
 		{"schema error", "      timeout: soon\n", "schema"},
 		{"private key", "      headers:\n        request:\n          set: {x-key: \"" + key + "\"}\n", "private-key"},
+		{"htpasswd hash", "      headers:\n        request:\n          set: {x-users: \"alice:{SH\\x41}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\"}\n", "htpasswd-hash"},
+		{"key set", "      headers:\n        request:\n          set: {x-keys: \"{\\x22keys\\x22: [{\\x22kty\\x22: \\x22EC\\x22}]}\"}\n", "jwks"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/edgectl/edgectl/pkg/credscan"
 	"github.com/edgectl/edgectl/pkg/diag"
 	"github.com/edgectl/edgectl/pkg/glob"
 	"github.com/edgectl/edgectl/pkg/privkey"
@@ -31,6 +32,10 @@ type Model struct {
 	Backends     []*Backend
 	Certificates []*Certificate
 	RouteSets    []*RouteSet
+
+	AuthProviders     []*AuthProvider
+	AuthServices      []*AuthService
+	RateLimitServices []*RateLimitService
 	// Docs lists every document, ordered by file and index.
 	Docs []*Doc
 	// Files lists every file read, with its content, ordered by path.
@@ -65,6 +70,10 @@ var kinds = map[string]string{
 	"Backend":     "#Backend",
 	"Certificate": "#Certificate",
 	"RouteSet":    "#RouteSet",
+
+	"AuthProvider":     "#AuthProvider",
+	"AuthService":      "#AuthService",
+	"RateLimitService": "#RateLimitService",
 }
 
 // KindNames lists the kinds of intent documents, sorted.
@@ -249,6 +258,15 @@ func (m *Model) add(d any) {
 	case *RouteSet:
 		m.RouteSets = append(m.RouteSets, d)
 		m.Docs = append(m.Docs, d.Doc)
+	case *AuthProvider:
+		m.AuthProviders = append(m.AuthProviders, d)
+		m.Docs = append(m.Docs, d.Doc)
+	case *AuthService:
+		m.AuthServices = append(m.AuthServices, d)
+		m.Docs = append(m.Docs, d.Doc)
+	case *RateLimitService:
+		m.RateLimitServices = append(m.RateLimitServices, d)
+		m.Docs = append(m.Docs, d.Doc)
 	}
 }
 
@@ -321,22 +339,40 @@ func SymlinkProblem(fsys fs.FS, p string, err error) (diag.Diagnostic, bool) {
 
 const privateKeyMessage = "private key material must not be in the repository; store it on the Envoy host or at an SDS server and reference it with a Certificate"
 
-// scanPrivateKeys refuses private keys anywhere in the repository, in any
-// file, as PEM or base64 of PEM: key material belongs on the Envoy host or
-// at an SDS server, never in Git. The first key of a file is reported;
-// YAML values are also scanned once decoded (see scanValues).
+// material is a kind of secret or key material refused anywhere in the
+// repository.
+type material struct {
+	rule    string
+	index   func([]byte) int
+	message string
+}
+
+var materials = []material{
+	{"private-key", privkey.Index, privateKeyMessage},
+	{"htpasswd-hash", credscan.HtpasswdIndex, "password hashes must not be in the repository; keep the htpasswd file on the Envoy host and reference it with security.basicAuth.usersFile"},
+	{"jwks", credscan.JWKSIndex, "JSON Web Key sets must not be in the repository; reference the issuer's keys with an AuthProvider's jwks.remote, or a file on the Envoy host with jwks.file"},
+}
+
+// scanPrivateKeys refuses key and password material anywhere in the
+// repository, in any file: private keys as PEM or base64 of PEM, htpasswd
+// password hashes and JSON Web Key sets. Such material belongs on the
+// Envoy host, at an SDS server or at its issuer, never in Git. The first
+// of each kind in a file is reported; YAML values are also scanned once
+// decoded (see scanValues).
 func scanPrivateKeys(p string, data []byte) diag.List {
 	var diags diag.List
-	if i := privkey.Index(data); i >= 0 {
-		diags.Errorf(newText(p, data).pos(i), "private-key", privateKeyMessage)
+	for _, m := range materials {
+		if i := m.index(data); i >= 0 {
+			diags.Errorf(newText(p, data).pos(i), m.rule, "%s", m.message)
+		}
 	}
 	return diags
 }
 
-// scanValues finds private keys that only the decoded values of a
-// document show: written with escapes ("\x2d----BEGIN"), folded across
-// lines, or split by a line continuation. A key the raw scan of the file
-// already found, inside the same value, is not reported twice.
+// scanValues finds material that only the decoded values of a document
+// show: written with escapes ("\x2d----BEGIN"), folded across lines, or
+// split by a line continuation. Material the raw scan of the file already
+// found, inside the same value, is not reported twice.
 func scanValues(t *text, root *yaml.Node) diag.List {
 	var scalars []*yaml.Node
 	var walk func(n *yaml.Node)
@@ -350,26 +386,28 @@ func scanValues(t *text, root *yaml.Node) diag.List {
 	}
 	walk(root)
 	var diags diag.List
-	raw, scanned := -1, false
-	for i, n := range scalars {
-		if privkey.Index([]byte(n.Value)) < 0 {
-			continue
-		}
-		if !scanned {
-			raw, scanned = privkey.Index(t.data), true
-		}
-		pos := diag.Pos{File: t.file, Line: n.Line, Col: n.Column}
-		if raw >= 0 {
-			// Already reported when the raw hit lies inside this value:
-			// after its start and before the next value's.
-			rp := t.pos(raw)
-			after := rp.Line > pos.Line || rp.Line == pos.Line && rp.Col >= pos.Col
-			before := i+1 == len(scalars) || rp.Line < scalars[i+1].Line || rp.Line == scalars[i+1].Line && rp.Col < scalars[i+1].Column
-			if after && before {
+	for _, m := range materials {
+		raw, scanned := -1, false
+		for i, n := range scalars {
+			if m.index([]byte(n.Value)) < 0 {
 				continue
 			}
+			if !scanned {
+				raw, scanned = m.index(t.data), true
+			}
+			pos := diag.Pos{File: t.file, Line: n.Line, Col: n.Column}
+			if raw >= 0 {
+				// Already reported when the raw hit lies inside this value:
+				// after its start and before the next value's.
+				rp := t.pos(raw)
+				after := rp.Line > pos.Line || rp.Line == pos.Line && rp.Col >= pos.Col
+				before := i+1 == len(scalars) || rp.Line < scalars[i+1].Line || rp.Line == scalars[i+1].Line && rp.Col < scalars[i+1].Column
+				if after && before {
+					continue
+				}
+			}
+			diags.Errorf(pos, m.rule, "%s", m.message)
 		}
-		diags.Errorf(pos, "private-key", "%s", privateKeyMessage)
 	}
 	return diags
 }
@@ -569,6 +607,15 @@ func decodeTyped(doc *Doc) (any, error) {
 		return v, doc.node.Decode(v)
 	case "RouteSet":
 		v := &RouteSet{Doc: doc}
+		return v, doc.node.Decode(v)
+	case "AuthProvider":
+		v := &AuthProvider{Doc: doc}
+		return v, doc.node.Decode(v)
+	case "AuthService":
+		v := &AuthService{Doc: doc}
+		return v, doc.node.Decode(v)
+	case "RateLimitService":
+		v := &RateLimitService{Doc: doc}
 		return v, doc.node.Decode(v)
 	}
 	return nil, fmt.Errorf("no type for kind %q", doc.Kind)

@@ -48,8 +48,12 @@ type Team struct {
 	Hostnames    []string `yaml:"hostnames" json:"hostnames"`
 	Certificates []string `yaml:"certificates" json:"certificates"`
 	Backends     []string `yaml:"backends" json:"backends"` // nil: any backend
-	Platform     bool     `yaml:"platform" json:"platform"`
-	RequireTLS   bool     `yaml:"requireTLS" json:"requireTLS"`
+	// The shared security definitions the team may use; nil: any.
+	AuthProviders     []string `yaml:"authProviders" json:"authProviders"`
+	AuthServices      []string `yaml:"authServices" json:"authServices"`
+	RateLimitServices []string `yaml:"rateLimitServices" json:"rateLimitServices"`
+	Platform          bool     `yaml:"platform" json:"platform"`
+	RequireTLS        bool     `yaml:"requireTLS" json:"requireTLS"`
 }
 
 // Policies configures policy as code: the repository's Rego files and the
@@ -166,9 +170,10 @@ type SDSServer struct {
 }
 
 type Defaults struct {
-	Timeout     string   `yaml:"timeout"`
-	IdleTimeout string   `yaml:"idleTimeout"`
-	Retries     *Retries `yaml:"retries"`
+	Timeout     string    `yaml:"timeout"`
+	IdleTimeout string    `yaml:"idleTimeout"`
+	Retries     *Retries  `yaml:"retries"`
+	Security    *Security `yaml:"security"`
 }
 
 // VirtualHost is a set of hostnames on a gateway and their routes.
@@ -187,12 +192,14 @@ type VirtualHostSpec struct {
 	Headers       *HeaderChanges  `yaml:"headers"`
 	Routes        []Route         `yaml:"routes"`
 	Includes      []Include       `yaml:"includes"`
+	Security      *Security       `yaml:"security"`
 }
 
 // Include hands the requests matching its conditions to a route set.
 type Include struct {
-	RouteSet string `yaml:"routeSet"`
-	Match    *Match `yaml:"match"`
+	RouteSet string    `yaml:"routeSet"`
+	Match    *Match    `yaml:"match"`
+	Security *Security `yaml:"security"`
 }
 
 // RouteSet is routes with no hostnames of their own, included by a virtual
@@ -217,7 +224,8 @@ type IncludableBy struct {
 }
 
 type VirtualHostTLS struct {
-	Certificate string `yaml:"certificate"`
+	Certificate        string              `yaml:"certificate"`
+	ClientCertificates *ClientCertificates `yaml:"clientCertificates"`
 }
 
 type Route struct {
@@ -237,6 +245,7 @@ type Route struct {
 	Mirror      *Mirror        `yaml:"mirror"`
 	Websocket   bool           `yaml:"websocket"`
 	Hash        []Hash         `yaml:"hash"`
+	Security    *Security      `yaml:"security"`
 }
 
 type Match struct {

@@ -30,13 +30,14 @@ type routeDefaults struct {
 	timeout, idleTimeout *time.Duration
 	retries              *intent.Retries
 	retriesPath          []any
+	security             *ir.Security
 }
 
 type listenerBuilder struct {
 	ir     *ir.Listener
 	index  int
 	vhosts []*ir.VirtualHost        // HTTP
-	chains map[string]*chainBuilder // HTTPS, by certificate
+	chains map[string]*chainBuilder // HTTPS, by certificate and client certificates (chainKey)
 }
 
 type chainBuilder struct {
@@ -109,6 +110,7 @@ func (l *lowerer) gateway(gw *intent.Gateway) *gatewayBuilder {
 		gb.defaults.idleTimeout = l.duration(d, df.IdleTimeout, "spec", "defaults", "idleTimeout")
 		gb.defaults.retries = df.Retries
 		gb.defaults.retriesPath = []any{"spec", "defaults", "retries"}
+		gb.defaults.security = l.security(d, []any{"spec", "defaults", "security"}, df.Security, origin{level: ir.LevelGateway, name: d.Name, team: d.Team})
 	}
 	l.listeners(gb)
 	return gb
@@ -198,8 +200,19 @@ func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
 			l.diags.Errorf(d.Pos("spec", "tls", "certificate"), "tls", "certificate %q comes from an SDS server, but gateway %q has no spec.sds", cert.Name, gb.g.Name).
 				Note(gb.src.Doc.KeyPos("spec"), "gateway %q is declared here", gb.g.Name)
 		}
+		var clientCerts *ir.ClientCertificates
+		if s.TLS != nil && s.TLS.ClientCertificates != nil {
+			clientCerts = l.clientCertificates(vh, gb)
+		}
+		sec := inherit(gb.defaults.security, l.security(d, []any{"spec", "security"}, s.Security, origin{level: ir.LevelVirtualHost, name: d.Name, team: d.Team}))
 		lbs := l.selectListeners(gb, vh)
-		routes := l.routes(vh, gb, servesPlain(gb, vh, lbs, cert != nil))
+		plain := servesPlain(gb, vh, lbs, cert != nil)
+		if clientCerts != nil && plain {
+			// Over plain HTTP nobody is asked for a certificate: the same
+			// routes would be open to every client.
+			l.diags.Errorf(d.KeyPos("spec", "tls", "clientCertificates"), "tls", "spec.tls.clientCertificates: this virtual host also serves its routes over plain HTTP, where no client certificate is asked for; serve it on HTTPS listeners only, or let plain HTTP redirect (httpsRedirect)")
+		}
+		routes := l.routes(vh, gb, plain)
 		// Claim hostnames even when the virtual host has other errors, so a
 		// conflict with another team shows in the same run.
 		claimed := true
@@ -210,7 +223,7 @@ func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
 			gb.failed++
 			continue
 		}
-		l.attach(gb, vh, lbs, cert, routes)
+		l.attach(gb, vh, lbs, cert, clientCerts, sec, routes)
 	}
 }
 
@@ -299,7 +312,12 @@ func listenerNames(gb *gatewayBuilder) []string {
 // attach adds a lowered virtual host to each selected listener, claiming its
 // hostnames there. On an HTTP listener a TLS virtual host only redirects to
 // HTTPS unless redirection is switched off.
-func (l *lowerer) attach(gb *gatewayBuilder, vh *intent.VirtualHost, lbs []*listenerBuilder, cert *ir.CertRef, routes []*ir.Route) {
+//
+// Virtual hosts sharing a certificate share a filter chain only when they
+// ask clients for certificates alike; otherwise each setting gets a chain
+// of its own, told apart by server name (SNI), named after the
+// certificate and the first virtual host on it.
+func (l *lowerer) attach(gb *gatewayBuilder, vh *intent.VirtualHost, lbs []*listenerBuilder, cert *ir.CertRef, clientCerts *ir.ClientCertificates, sec *ir.Security, routes []*ir.Route) {
 	s := vh.Spec
 	redirect := gb.redirect
 	if s.HTTPSRedirect != nil {
@@ -318,19 +336,27 @@ func (l *lowerer) attach(gb *gatewayBuilder, vh *intent.VirtualHost, lbs []*list
 		reqOps, respOps = headerOps(h.Request), headerOps(h.Response)
 	}
 	for _, lb := range lbs {
-		v := &ir.VirtualHost{Name: vh.Doc.Name, Team: vh.Doc.Team, Domains: domains, Routes: routes, RequestHeaders: reqOps, ResponseHeaders: respOps}
+		v := &ir.VirtualHost{Name: vh.Doc.Name, Team: vh.Doc.Team, Domains: domains, Routes: routes, RequestHeaders: reqOps, ResponseHeaders: respOps, Security: sec}
 		if lb.ir.Protocol == ir.HTTP {
 			if cert != nil && redirect && httpsPort != 0 {
+				// Only a redirect is served here: the protected routes are
+				// reached over HTTPS, where the security rules apply.
 				v.Routes = []*ir.Route{httpsRedirect(httpsPort, vh.Doc.Pos("spec", "tls"))}
 				v.RequestHeaders, v.ResponseHeaders = ir.HeaderOps{}, ir.HeaderOps{}
+				v.Security = nil
 			}
 			lb.vhosts = append(lb.vhosts, v)
 			continue
 		}
-		cb := lb.chains[cert.Name]
+		key := chainKey(cert, clientCerts)
+		cb := lb.chains[key]
 		if cb == nil {
-			cb = &chainBuilder{chain: &ir.FilterChain{Name: cert.Name, Certificate: *cert}}
-			lb.chains[cert.Name] = cb
+			name := cert.Name
+			if clientCerts != nil {
+				name += "." + vh.Doc.Name
+			}
+			cb = &chainBuilder{chain: &ir.FilterChain{Name: name, Certificate: *cert, ClientCertificates: clientCerts}}
+			lb.chains[key] = cb
 		}
 		cb.chain.ServerNames = append(cb.chain.ServerNames, domains...)
 		cb.vhosts = append(cb.vhosts, v)
@@ -406,17 +432,25 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 			li.Routes = &ir.RouteTable{Name: li.Name, VirtualHosts: sortVHosts(lb.vhosts)}
 			useRoutes(lb.vhosts)
 		}
-		for _, cert := range keys(lb.chains) {
-			cb := lb.chains[cert]
+		chains := make([]*chainBuilder, 0, len(lb.chains))
+		for _, key := range keys(lb.chains) {
+			chains = append(chains, lb.chains[key])
+		}
+		slices.SortFunc(chains, func(a, b *chainBuilder) int { return strings.Compare(a.chain.Name, b.chain.Name) })
+		for _, cb := range chains {
 			cb.chain.ServerNames = slices.Compact(slices.Sorted(slices.Values(cb.chain.ServerNames)))
-			cb.chain.Routes = &ir.RouteTable{Name: li.Name + "." + cert, VirtualHosts: sortVHosts(cb.vhosts)}
+			cb.chain.Routes = &ir.RouteTable{Name: li.Name + "." + cb.chain.Name, VirtualHosts: sortVHosts(cb.vhosts)}
 			li.Chains = append(li.Chains, cb.chain)
 			useCert(&cb.chain.Certificate)
+			if cc := cb.chain.ClientCertificates; cc != nil {
+				useCert(&cc.CA)
+			}
 			useRoutes(cb.vhosts)
 		}
 		g.Listeners = append(g.Listeners, li)
 	}
 	slices.SortFunc(g.Listeners, func(a, b *ir.Listener) int { return strings.Compare(a.Name, b.Name) })
+	l.useSecurityDefs(g, clusters)
 	for _, name := range keys(clusters) {
 		c := l.clusters[name]
 		if c == nil {
@@ -468,9 +502,26 @@ func (l *lowerer) unused() {
 			l.diags.Warnf(l.certificates[name].Doc.Pos("metadata", "name"), "unused-certificate", "certificate %q is not used by any virtual host or backend", name)
 		}
 	}
+	for _, docs := range [][]*intent.Doc{docsOf(l.authProviders, func(p *intent.AuthProvider) *intent.Doc { return p.Doc }),
+		docsOf(l.authServices, func(s *intent.AuthService) *intent.Doc { return s.Doc }),
+		docsOf(l.rateLimitServices, func(s *intent.RateLimitService) *intent.Doc { return s.Doc })} {
+		for _, d := range docs {
+			if !l.usedDef[d.Kind+"/"+d.Name] {
+				l.diags.Warnf(d.Pos("metadata", "name"), "unused-definition", "%s is named by no security rule, so no gateway uses it", d.ID())
+			}
+		}
+	}
 	for _, name := range keys(l.routeSets) {
 		if !l.usedRS[name] {
 			l.diags.Warnf(l.routeSets[name].Doc.Pos("metadata", "name"), "unused-routeset", "route set %q is included by nothing, so its routes serve no traffic", name)
 		}
 	}
+}
+
+func docsOf[T any](m map[string]T, doc func(T) *intent.Doc) []*intent.Doc {
+	out := make([]*intent.Doc, 0, len(m))
+	for _, name := range keys(m) {
+		out = append(out, doc(m[name]))
+	}
+	return out
 }

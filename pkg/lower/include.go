@@ -27,6 +27,8 @@ type scope struct {
 	atPath  []any // the innermost include, for notes
 	vhost   *intent.VirtualHost
 	plain   bool // the virtual host serves its routes over plain HTTP
+	// security is what the includes on the way set, innermost winning.
+	security *ir.Security
 }
 
 func (l *lowerer) includes(d *intent.Doc, gb *gatewayBuilder, incs []intent.Include, sc scope) []*ir.Route {
@@ -50,9 +52,11 @@ func (l *lowerer) includes(d *intent.Doc, gb *gatewayBuilder, incs []intent.Incl
 			continue
 		}
 		inner, ok := l.includeScope(d, at(), inc, sc)
+		own := l.security(d, at("security"), inc.Security, origin{level: ir.LevelInclude, name: rs.Doc.Name, team: d.Team})
 		if !ok {
 			continue
 		}
+		inner.security = inherit(sc.security, own)
 		inner.chain = append(slices.Clone(sc.chain), rs.Doc.ID())
 		inner.teams = append(slices.Clone(sc.teams), rs.Doc.Team)
 		inner.by = sc.by
@@ -79,6 +83,7 @@ func (l *lowerer) includes(d *intent.Doc, gb *gatewayBuilder, incs []intent.Incl
 				r.Match.PathKind = ir.PathSegment
 			}
 			r.Match.Headers = append(slices.Clone(inner.headers), r.Match.Headers...)
+			r.Security = inherit(inner.security, r.Security)
 			out = append(out, r)
 			inner.by[r] = inclusion{teams: inner.teams, fence: inner.prefix}
 		}

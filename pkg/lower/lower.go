@@ -33,6 +33,7 @@ func Lower(m *intent.Model) ([]*ir.Gateway, diag.List) {
 	l.index()
 	l.lowerCertificates()
 	l.lowerBackends()
+	l.lowerSecurityDefs()
 	gws := l.lowerGateways()
 	l.lowerVirtualHosts(gws)
 	l.unused()
@@ -53,6 +54,14 @@ type lowerer struct {
 	certificates map[string]*intent.Certificate
 	routeSets    map[string]*intent.RouteSet
 	virtualHosts map[string]*intent.VirtualHost // the first of each name
+
+	authProviders     map[string]*intent.AuthProvider
+	authServices      map[string]*intent.AuthService
+	rateLimitServices map[string]*intent.RateLimitService
+	jwtProviders      map[string]*ir.JWTProvider // lowered; absent when in error
+	authSvcs          map[string]*ir.AuthService
+	rlSvcs            map[string]*ir.RateLimitService
+	usedDef           map[string]bool // "kind/name" of the definitions a security rule names
 
 	clusters map[string]*ir.Cluster // lowered backends
 	secrets  map[string]*certInfo
@@ -82,12 +91,16 @@ func (l *lowerer) index() {
 	l.backends = indexKind(l, l.m.Backends, func(b *intent.Backend) *intent.Doc { return b.Doc })
 	l.certificates = indexKind(l, l.m.Certificates, func(c *intent.Certificate) *intent.Doc { return c.Doc })
 	l.routeSets = indexKind(l, l.m.RouteSets, func(r *intent.RouteSet) *intent.Doc { return r.Doc })
+	l.authProviders = indexKind(l, l.m.AuthProviders, func(p *intent.AuthProvider) *intent.Doc { return p.Doc })
+	l.authServices = indexKind(l, l.m.AuthServices, func(s *intent.AuthService) *intent.Doc { return s.Doc })
+	l.rateLimitServices = indexKind(l, l.m.RateLimitServices, func(s *intent.RateLimitService) *intent.Doc { return s.Doc })
 	// Virtual hosts are not referenced by name, but their names become
 	// Envoy virtual host names and must be unique too.
 	l.virtualHosts = indexKind(l, l.m.VirtualHosts, func(v *intent.VirtualHost) *intent.Doc { return v.Doc })
 	l.usedBE = map[string]bool{}
 	l.usedCert = map[string]bool{}
 	l.usedRS = map[string]bool{}
+	l.usedDef = map[string]bool{}
 }
 
 func indexKind[T any](l *lowerer, items []T, doc func(T) *intent.Doc) map[string]T {

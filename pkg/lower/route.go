@@ -46,6 +46,7 @@ func (l *lowerer) route(d *intent.Doc, gb *gatewayBuilder, path []any, rt *inten
 	before := len(l.diags)
 	r := &ir.Route{Name: rt.Name, Origin: d.Pos(path...), Team: d.Team}
 	r.Match = l.match(d, at("match"), rt.Match)
+	r.Security = l.security(d, at("security"), rt.Security, origin{level: ir.LevelRoute, name: rt.Name, team: d.Team})
 
 	if !l.oneOf(d, path, false, []string{"backend", "backends", "redirect", "respond"},
 		[]bool{rt.Backend != "", rt.Backends != nil, rt.Redirect != nil, rt.Respond != nil}) {

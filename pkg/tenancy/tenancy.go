@@ -58,6 +58,7 @@ func Check(m *intent.Model) diag.List {
 	for _, rs := range m.RouteSets {
 		c.routes(rs.Doc, rs.Spec.Routes)
 	}
+	c.security(m)
 	return c.diags
 }
 
@@ -93,7 +94,9 @@ func (c *checker) claims() {
 				Note(c.proj.Pos("spec", "teams", prev, "name"), "first declared here")
 		}
 		names[team.Name] = t
-		for field, patterns := range map[string][]string{"paths": team.Paths, "certificates": team.Certificates, "backends": team.Backends} {
+		for _, field := range []string{"paths", "certificates", "backends", "authProviders", "authServices", "rateLimitServices"} {
+			patterns := map[string][]string{"paths": team.Paths, "certificates": team.Certificates, "backends": team.Backends,
+				"authProviders": team.AuthProviders, "authServices": team.AuthServices, "rateLimitServices": team.RateLimitServices}[field]
 			for i, p := range patterns {
 				if err := glob.Valid(p); err != nil {
 					c.diags.Errorf(c.proj.Pos("spec", "teams", t, field, i), "project", "%v", err)
