@@ -64,6 +64,8 @@ warn contains "routes" if {
 }
 
 warn contains "also certificates" if input.kind == "Certificate"
+
+warn_auth contains "auth services too" if input.spec.http.backend == "b"
 `)},
 		"all.yaml": {Data: []byte(`apiVersion: edgectl.dev/v1alpha1
 kind: Backend
@@ -79,6 +81,11 @@ apiVersion: edgectl.dev/v1alpha1
 kind: RouteSet
 metadata: {name: r}
 spec: {}
+---
+apiVersion: edgectl.dev/v1alpha1
+kind: AuthService
+metadata: {name: a}
+spec: {http: {backend: b}}
 `)},
 	}
 	m, diags, err := intent.Load(fsys, intent.Options{})
@@ -108,6 +115,8 @@ spec: {}
 		"all.yaml:8:18 also certificates p.warn",
 		"all.yaml:13:18 every document p.deny",
 		"all.yaml:13:18 routes p.warn",
+		"all.yaml:18:18 every document p.deny",
+		"all.yaml:18:18 auth services too p.warn_auth",
 	}
 	if !slices.Equal(lines, want) {
 		t.Errorf("findings:\n%v\nwant:\n%v", lines, want)
