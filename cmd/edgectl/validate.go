@@ -99,6 +99,15 @@ func modelSummary(res *compile.Result) string {
 	if n := len(res.Model.RouteSets); n > 0 {
 		s += ", " + count(n, "route set")
 	}
+	if n := len(res.Model.AuthProviders); n > 0 {
+		s += ", " + count(n, "auth provider")
+	}
+	if n := len(res.Model.AuthServices); n > 0 {
+		s += ", " + count(n, "auth service")
+	}
+	if n := len(res.Model.RateLimitServices); n > 0 {
+		s += ", " + count(n, "rate-limit service")
+	}
 	return s
 }
 
