@@ -3,17 +3,27 @@ package xds
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	basicauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/basic_auth/v3"
+	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
+	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
+	jwtv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
+	localratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ratelimit/v3"
+	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -257,6 +267,9 @@ func checkRefs(r *Resources, mode Mode) []error {
 		}
 	}
 	referenced := map[string]bool{}
+	// servedBy holds, for each route configuration served by RDS, the
+	// HTTP filters of every connection manager serving it.
+	servedBy := map[string][]map[string]bool{}
 	for _, l := range r.Listeners {
 		where := "listener " + l.Name
 		unique("listener", listeners, l.Name)
@@ -279,17 +292,34 @@ func checkRefs(r *Resources, mode Mode) []error {
 		walk(l, func(m proto.Message) {
 			switch m := m.(type) {
 			case *hcmv3.HttpConnectionManager:
+				filters := checkHTTPFilters(where, m.HttpFilters, fail)
 				switch rs := m.RouteSpecifier.(type) {
 				case *hcmv3.HttpConnectionManager_Rds:
 					if mode.static() {
 						fail("%s: a static bootstrap cannot use RDS", where)
 					}
 					referenced[rs.Rds.RouteConfigName] = true
+					servedBy[rs.Rds.RouteConfigName] = append(servedBy[rs.Rds.RouteConfigName], filters)
 					if !routes[rs.Rds.RouteConfigName] {
 						fail("%s: route configuration %q does not exist", where, rs.Rds.RouteConfigName)
 					}
 				case *hcmv3.HttpConnectionManager_RouteConfig:
 					checkRouteConfig(where, rs.RouteConfig)
+					// A StaticSpliced stand-in has no virtual hosts; the
+					// route configuration it stands for is checked with
+					// the file-based resources, whose connection managers
+					// have the same filters.
+					checkFilterConfigs(where, rs.RouteConfig, filters, fail)
+				}
+			case *corev3.HttpUri:
+				if c := m.GetCluster(); c != "" && !clusters[c] {
+					fail("%s: %s names unknown cluster %q", where, m.Uri, c)
+				}
+			case *corev3.GrpcService:
+				// edgectl's own bootstrap clusters (SDS, ADS) are not
+				// among the gateway's.
+				if c := m.GetEnvoyGrpc().GetClusterName(); c != "" && c != SDSCluster && c != ADSCluster && !clusters[c] {
+					fail("%s: gRPC service on unknown cluster %q", where, c)
 				}
 			case *tlsv3.SdsSecretConfig:
 				checkSecretRef(where, m)
@@ -302,6 +332,9 @@ func checkRefs(r *Resources, mode Mode) []error {
 	}
 	for _, rc := range r.Routes {
 		checkRouteConfig("route configuration "+rc.Name, rc)
+		for _, filters := range servedBy[rc.Name] {
+			checkFilterConfigs("route configuration "+rc.Name, rc, filters, fail)
+		}
 		if !mode.static() && !referenced[rc.Name] {
 			fail("route configuration %q is used by no listener", rc.Name)
 		}
@@ -357,6 +390,78 @@ func checkEndpoints(r *Resources, mode Mode, fail func(string, ...any)) {
 	for _, e := range r.Endpoints {
 		if !assignments[e.ClusterName] {
 			fail("endpoints %q are used by no cluster", e.ClusterName)
+		}
+	}
+}
+
+// checkHTTPFilters holds a connection manager's filter chain to what Envoy
+// accepts (names unique, the router last and enabled) and returns the
+// names in it.
+func checkHTTPFilters(where string, filters []*hcmv3.HttpFilter, fail func(string, ...any)) map[string]bool {
+	names := make(map[string]bool, len(filters))
+	for i, f := range filters {
+		if names[f.Name] {
+			fail("%s: HTTP filter %q is in the chain twice", where, f.Name)
+		}
+		names[f.Name] = true
+		if f.Name == wellknown.Router && (i != len(filters)-1 || f.Disabled) {
+			fail("%s: the router must be the last HTTP filter, and enabled", where)
+		}
+	}
+	if len(filters) == 0 || filters[len(filters)-1].Name != wellknown.Router {
+		fail("%s: the HTTP filter chain does not end with the router", where)
+	}
+	return names
+}
+
+// perRouteTypes are the configurations a virtual host or route may give
+// each family of filters edgectl emits, inside a route.v3.FilterConfig.
+var perRouteTypes = map[string]protoreflect.FullName{
+	filterRBAC:           (&rbacv3.RBACPerRoute{}).ProtoReflect().Descriptor().FullName(),
+	filterCORS:           (&corsv3.CorsPolicy{}).ProtoReflect().Descriptor().FullName(),
+	filterJWT:            (&jwtv3.PerRouteConfig{}).ProtoReflect().Descriptor().FullName(),
+	filterBasicAuth:      (&basicauthv3.BasicAuthPerRoute{}).ProtoReflect().Descriptor().FullName(),
+	filterExtAuthz:       (&extauthzv3.ExtAuthzPerRoute{}).ProtoReflect().Descriptor().FullName(),
+	filterLocalRateLimit: (&localratelimitv3.LocalRateLimit{}).ProtoReflect().Descriptor().FullName(),
+	filterRateLimit:      (&ratelimitv3.RateLimitPerRoute{}).ProtoReflect().Descriptor().FullName(),
+}
+
+// checkFilterConfigs holds the typed_per_filter_config of a route
+// configuration to the filters of a connection manager serving it: every
+// entry names a filter in the chain (Envoy refuses a configuration for a
+// filter it does not have, unless optional), and holds the per-route type
+// of that filter's family.
+func checkFilterConfigs(where string, rc *routev3.RouteConfiguration, filters map[string]bool, fail func(string, ...any)) {
+	check := func(at string, configs map[string]*anypb.Any) {
+		for _, name := range slices.Sorted(maps.Keys(configs)) {
+			if !filters[name] {
+				fail("%s: %s configures HTTP filter %q, which the connection manager does not have", where, at, name)
+				continue
+			}
+			fc := &routev3.FilterConfig{}
+			if err := configs[name].UnmarshalTo(fc); err != nil {
+				fail("%s: %s: the configuration of HTTP filter %q is not a FilterConfig: %v", where, at, name, err)
+				continue
+			}
+			if fc.Disabled {
+				continue
+			}
+			family, _, _ := strings.Cut(name, "/")
+			want, ok := perRouteTypes[family]
+			if got := fc.GetConfig().MessageName(); ok && got != want {
+				fail("%s: %s configures HTTP filter %q with %s, not %s", where, at, name, got, want)
+			}
+		}
+	}
+	check("route configuration", rc.TypedPerFilterConfig)
+	for _, vh := range rc.VirtualHosts {
+		check("virtual host "+vh.Name, vh.TypedPerFilterConfig)
+		for i, rt := range vh.Routes {
+			at := fmt.Sprintf("virtual host %s route %d", vh.Name, i)
+			if rt.Name != "" {
+				at = fmt.Sprintf("virtual host %s route %q", vh.Name, rt.Name)
+			}
+			check(at, rt.TypedPerFilterConfig)
 		}
 	}
 }
