@@ -415,7 +415,7 @@ func checkHTTPFilters(where string, filters []*hcmv3.HttpFilter, fail func(strin
 }
 
 // perRouteTypes are the configurations a virtual host or route may give
-// each family of filters edgectl emits, inside a route.v3.FilterConfig.
+// each family of filters edgectl emits, bare or in a route.v3.FilterConfig.
 var perRouteTypes = map[string]protoreflect.FullName{
 	filterRBAC:           (&rbacv3.RBACPerRoute{}).ProtoReflect().Descriptor().FullName(),
 	filterCORS:           (&corsv3.CorsPolicy{}).ProtoReflect().Descriptor().FullName(),
@@ -430,7 +430,7 @@ var perRouteTypes = map[string]protoreflect.FullName{
 // configuration to the filters of a connection manager serving it: every
 // entry names a filter in the chain (Envoy refuses a configuration for a
 // filter it does not have, unless optional), and holds the per-route type
-// of that filter's family.
+// of that filter's family or a FilterConfig that disables it.
 func checkFilterConfigs(where string, rc *routev3.RouteConfiguration, filters map[string]bool, fail func(string, ...any)) {
 	check := func(at string, configs map[string]*anypb.Any) {
 		for _, name := range slices.Sorted(maps.Keys(configs)) {
@@ -438,17 +438,21 @@ func checkFilterConfigs(where string, rc *routev3.RouteConfiguration, filters ma
 				fail("%s: %s configures HTTP filter %q, which the connection manager does not have", where, at, name)
 				continue
 			}
-			fc := &routev3.FilterConfig{}
-			if err := configs[name].UnmarshalTo(fc); err != nil {
-				fail("%s: %s: the configuration of HTTP filter %q is not a FilterConfig: %v", where, at, name, err)
-				continue
-			}
-			if fc.Disabled {
-				continue
+			config := configs[name]
+			if config.MessageIs(&routev3.FilterConfig{}) {
+				fc := &routev3.FilterConfig{}
+				if err := config.UnmarshalTo(fc); err != nil {
+					fail("%s: %s: the configuration of HTTP filter %q: %v", where, at, name, err)
+					continue
+				}
+				if fc.Disabled {
+					continue
+				}
+				config = fc.Config
 			}
 			family, _, _ := strings.Cut(name, "/")
 			want, ok := perRouteTypes[family]
-			if got := fc.GetConfig().MessageName(); ok && got != want {
+			if got := config.MessageName(); ok && got != want {
 				fail("%s: %s configures HTTP filter %q with %s, not %s", where, at, name, got, want)
 			}
 		}

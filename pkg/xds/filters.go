@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"maps"
 	"slices"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -26,12 +27,15 @@ import (
 // Every security filter is in the chain disabled (HttpFilter.disabled), and
 // only when some virtual host or route of the connection manager's route
 // configuration uses it. A virtual host or route that uses it enables it
-// through typed_per_filter_config with a route.v3.FilterConfig holding the
-// filter's own per-route configuration; a route that switches off what its
-// virtual host set gets a FilterConfig with disabled. Envoy takes the most
-// specific entry, route over virtual host, filter by filter: exactly the
-// inheritance ir.Security describes, and a route whose effective rule is
-// nil or disabled never meets the filter.
+// with the filter's own per-route configuration in typed_per_filter_config
+// (a filter disabled by default runs where a per-route configuration is
+// given for it); a route that switches off what its virtual host set gets a
+// route.v3.FilterConfig with disabled. Envoy takes the most specific entry,
+// route over virtual host, filter by filter: exactly the inheritance
+// ir.Security describes, and a route whose effective rule is nil or
+// disabled never meets the filter. (The per-route configuration goes in
+// bare, not wrapped in a FilterConfig: Envoy reads both the same, and one
+// Any fewer per entry keeps large route tables cheap to encode.)
 const (
 	filterRBAC           = "envoy.filters.http.rbac"
 	filterCORS           = "envoy.filters.http.cors"
@@ -149,10 +153,8 @@ func (t translator) httpFilters(table *ir.RouteTable) []*hcmv3.HttpFilter {
 }
 
 // enabled is the typed_per_filter_config entry that switches a filter on
-// for a virtual host or route, with its per-route configuration.
-func enabled(config proto.Message) *anypb.Any {
-	return toAny(&routev3.FilterConfig{Config: toAny(config)})
-}
+// for a virtual host or route: its per-route configuration.
+func enabled(config proto.Message) *anypb.Any { return toAny(config) }
 
 // disabledAny switches a filter off for a route. Every such entry is the
 // same, so it is packed once.
@@ -274,4 +276,71 @@ func countsByTeam(r *ir.RateLimitRule) bool {
 		}
 	}
 	return false
+}
+
+// hoistFilterConfigs moves the entry most virtual hosts of a route
+// configuration share for a filter up to the route configuration, the
+// least specific level, and switches the filter off where a virtual host
+// had no entry for it. Envoy then finds for every route what it found
+// before, and a gateway's defaults, which every virtual host inherits, are
+// written once instead of once per virtual host.
+func hoistFilterConfigs(rc *routev3.RouteConfiguration) {
+	type count struct {
+		n     int
+		entry *anypb.Any
+	}
+	counts := map[string]map[string]*count{} // filter → entry bytes → count
+	for _, vh := range rc.VirtualHosts {
+		for name, a := range vh.TypedPerFilterConfig {
+			if counts[name] == nil {
+				counts[name] = map[string]*count{}
+			}
+			key := a.TypeUrl + "\x00" + string(a.Value)
+			c := counts[name][key]
+			if c == nil {
+				c = &count{entry: a}
+				counts[name][key] = c
+			}
+			c.n++
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(counts)) {
+		var best string
+		for _, key := range slices.Sorted(maps.Keys(counts[name])) {
+			if best == "" || counts[name][key].n > counts[name][best].n {
+				best = key
+			}
+		}
+		without := 0
+		for _, vh := range rc.VirtualHosts {
+			if _, ok := vh.TypedPerFilterConfig[name]; !ok {
+				without++
+			}
+		}
+		// Worth it when it removes more entries than it adds.
+		if counts[name][best].n-1 <= without {
+			continue
+		}
+		if rc.TypedPerFilterConfig == nil {
+			rc.TypedPerFilterConfig = map[string]*anypb.Any{}
+		}
+		rc.TypedPerFilterConfig[name] = counts[name][best].entry
+		for _, vh := range rc.VirtualHosts {
+			a, ok := vh.TypedPerFilterConfig[name]
+			switch {
+			case !ok:
+				if vh.TypedPerFilterConfig == nil {
+					vh.TypedPerFilterConfig = map[string]*anypb.Any{}
+				}
+				vh.TypedPerFilterConfig[name] = disabled()
+			case a.TypeUrl+"\x00"+string(a.Value) == best:
+				delete(vh.TypedPerFilterConfig, name)
+			}
+		}
+	}
+	for _, vh := range rc.VirtualHosts {
+		if len(vh.TypedPerFilterConfig) == 0 {
+			vh.TypedPerFilterConfig = nil
+		}
+	}
 }

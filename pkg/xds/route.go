@@ -18,6 +18,7 @@ func routeConfiguration(t *ir.RouteTable) *routev3.RouteConfiguration {
 	for _, vh := range t.VirtualHosts {
 		rc.VirtualHosts = append(rc.VirtualHosts, virtualHost(vh))
 	}
+	hoistFilterConfigs(rc)
 	return rc
 }
 

@@ -123,15 +123,18 @@ func perFilter(t *testing.T, configs map[string]*anypb.Any, name string, into pr
 	if !ok {
 		return false, false
 	}
-	fc := &routev3.FilterConfig{}
-	if err := a.UnmarshalTo(fc); err != nil {
-		t.Fatalf("%s: not a FilterConfig: %v", name, err)
-	}
-	if fc.Disabled {
-		return true, true
+	if a.MessageIs(&routev3.FilterConfig{}) {
+		fc := &routev3.FilterConfig{}
+		if err := a.UnmarshalTo(fc); err != nil {
+			t.Fatal(err)
+		}
+		if fc.Disabled {
+			return true, true
+		}
+		a = fc.Config
 	}
 	if into != nil {
-		if err := fc.Config.UnmarshalTo(into); err != nil {
+		if err := a.UnmarshalTo(into); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
@@ -686,9 +689,9 @@ func TestCheckCatchesBrokenSecurity(t *testing.T) {
 		{"per-route config of the wrong type", Files, func(t *testing.T, r *Resources) {
 			r.Routes[0].VirtualHosts[0].TypedPerFilterConfig[filterCORS] = enabled(&rbacv3.RBACPerRoute{})
 		}, "with envoy.extensions.filters.http.rbac.v3.RBACPerRoute, not envoy.extensions.filters.http.cors.v3.CorsPolicy"},
-		{"per-route config not wrapped", Files, func(t *testing.T, r *Resources) {
-			r.Routes[0].VirtualHosts[0].TypedPerFilterConfig[filterCORS] = toAny(&corsv3.CorsPolicy{})
-		}, "is not a FilterConfig"},
+		{"wrapped per-route config of the wrong type", Files, func(t *testing.T, r *Resources) {
+			r.Routes[0].VirtualHosts[0].TypedPerFilterConfig[filterCORS] = toAny(&routev3.FilterConfig{Config: toAny(&jwtv3.PerRouteConfig{})})
+		}, "with envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig, not envoy.extensions.filters.http.cors.v3.CorsPolicy"},
 		{"router not last", Files, func(t *testing.T, r *Resources) {
 			hcm(t, r.Listeners[0], func(m *hcmv3.HttpConnectionManager) {
 				m.HttpFilters = append(m.HttpFilters[len(m.HttpFilters)-1:], m.HttpFilters[:len(m.HttpFilters)-1]...)
@@ -723,4 +726,64 @@ func TestCheckCatchesBrokenSecurity(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHoistKeepsEffectiveConfigs: entries most virtual hosts share move to
+// the route configuration, and every route still meets, filter by filter,
+// the configuration it met before (a FilterConfig that disables a filter
+// and no entry at all are the same: each security filter is off by
+// default).
+func TestHoistKeepsEffectiveConfigs(t *testing.T) {
+	t.Parallel()
+	cors := &ir.CORSRule{Origins: []ir.StringMatch{{Kind: ir.MatchExact, Value: "https://a.example"}}}
+	other := &ir.CORSRule{Origins: []ir.StringMatch{{Kind: ir.MatchExact, Value: "https://b.example"}}}
+	jwt := &ir.JWTRule{Providers: []string{"idp"}}
+	vh := func(name string, s *ir.Security, routes ...*ir.Route) *ir.VirtualHost {
+		if len(routes) == 0 {
+			routes = []*ir.Route{secRoute(name+"-root", "web", nil)}
+		}
+		return &ir.VirtualHost{Name: name, Team: "web", Domains: []string{name + ".example.com"}, Security: s, Routes: routes}
+	}
+	table := &ir.RouteTable{Name: "t", VirtualHosts: []*ir.VirtualHost{
+		vh("a", &ir.Security{CORS: cors, JWT: jwt}),
+		vh("b", &ir.Security{CORS: cors, JWT: jwt}, secRoute("b-open", "web", &ir.Security{JWT: &ir.JWTRule{Disabled: true}}), secRoute("b-in", "web", nil)),
+		vh("c", &ir.Security{CORS: cors, JWT: jwt}),
+		vh("d", &ir.Security{CORS: other, JWT: jwt}),
+		vh("e", nil, secRoute("e-cors", "web", &ir.Security{CORS: cors})),
+	}}
+	hoisted := routeConfiguration(table)
+	flat := &routev3.RouteConfiguration{Name: table.Name}
+	for _, v := range table.VirtualHosts {
+		flat.VirtualHosts = append(flat.VirtualHosts, virtualHost(v))
+	}
+	if _, ok := hoisted.TypedPerFilterConfig[filterCORS]; !ok {
+		t.Errorf("the CORS policy of three virtual hosts out of five is not hoisted")
+	}
+	if _, ok := hoisted.TypedPerFilterConfig[filterJWT]; !ok {
+		t.Errorf("the JWT requirement of four virtual hosts out of five is not hoisted")
+	}
+	effective := func(rc *routev3.RouteConfiguration, v, r int, name string) string {
+		for _, m := range []map[string]*anypb.Any{rc.VirtualHosts[v].Routes[r].TypedPerFilterConfig, rc.VirtualHosts[v].TypedPerFilterConfig, rc.TypedPerFilterConfig} {
+			if a, ok := m[name]; ok {
+				if proto.Equal(a, disabledAny) {
+					return "off"
+				}
+				return a.TypeUrl + string(a.Value)
+			}
+		}
+		return "off"
+	}
+	for v := range table.VirtualHosts {
+		for r := range table.VirtualHosts[v].Routes {
+			for _, name := range []string{filterCORS, filterJWT} {
+				if got, want := effective(hoisted, v, r, name), effective(flat, v, r, name); got != want {
+					t.Errorf("virtual host %s route %d, %s: hoisting changed what applies", table.VirtualHosts[v].Name, r, name)
+				}
+			}
+		}
+	}
+	// And Envoy gets what it accepts.
+	g := secGateway(nil)
+	g.Listeners[0].Routes = table
+	checkAllModes(t, g)
 }
