@@ -432,17 +432,20 @@ var perRouteTypes = map[string]protoreflect.FullName{
 // filter it does not have, unless optional), and holds the per-route type
 // of that filter's family or a FilterConfig that disables it.
 func checkFilterConfigs(where string, rc *routev3.RouteConfiguration, filters map[string]bool, fail func(string, ...any)) {
-	check := func(at string, configs map[string]*anypb.Any) {
+	check := func(at func() string, configs map[string]*anypb.Any) {
+		if len(configs) == 0 {
+			return // most routes: nothing to allocate for
+		}
 		for _, name := range slices.Sorted(maps.Keys(configs)) {
 			if !filters[name] {
-				fail("%s: %s configures HTTP filter %q, which the connection manager does not have", where, at, name)
+				fail("%s: %s configures HTTP filter %q, which the connection manager does not have", where, at(), name)
 				continue
 			}
 			config := configs[name]
 			if config.MessageIs(&routev3.FilterConfig{}) {
 				fc := &routev3.FilterConfig{}
 				if err := config.UnmarshalTo(fc); err != nil {
-					fail("%s: %s: the configuration of HTTP filter %q: %v", where, at, name, err)
+					fail("%s: %s: the configuration of HTTP filter %q: %v", where, at(), name, err)
 					continue
 				}
 				if fc.Disabled {
@@ -453,19 +456,20 @@ func checkFilterConfigs(where string, rc *routev3.RouteConfiguration, filters ma
 			family, _, _ := strings.Cut(name, "/")
 			want, ok := perRouteTypes[family]
 			if got := config.MessageName(); ok && got != want {
-				fail("%s: %s configures HTTP filter %q with %s, not %s", where, at, name, got, want)
+				fail("%s: %s configures HTTP filter %q with %s, not %s", where, at(), name, got, want)
 			}
 		}
 	}
-	check("route configuration", rc.TypedPerFilterConfig)
+	check(func() string { return "route configuration" }, rc.TypedPerFilterConfig)
 	for _, vh := range rc.VirtualHosts {
-		check("virtual host "+vh.Name, vh.TypedPerFilterConfig)
+		check(func() string { return "virtual host " + vh.Name }, vh.TypedPerFilterConfig)
 		for i, rt := range vh.Routes {
-			at := fmt.Sprintf("virtual host %s route %d", vh.Name, i)
-			if rt.Name != "" {
-				at = fmt.Sprintf("virtual host %s route %q", vh.Name, rt.Name)
-			}
-			check(at, rt.TypedPerFilterConfig)
+			check(func() string {
+				if rt.Name != "" {
+					return fmt.Sprintf("virtual host %s route %q", vh.Name, rt.Name)
+				}
+				return fmt.Sprintf("virtual host %s route %d", vh.Name, i)
+			}, rt.TypedPerFilterConfig)
 		}
 	}
 }

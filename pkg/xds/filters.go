@@ -204,6 +204,9 @@ func vhostFilterConfigs(vh *ir.VirtualHost) map[string]*anypb.Any {
 // the virtual host's entries.
 func routeFilterConfigs(vh *ir.VirtualHost, r *ir.Route) map[string]*anypb.Any {
 	own := r.Security
+	if own.Empty() && (vh.Security == nil || vh.Security.RateLimit == nil || r.Team == vh.Team) {
+		return nil // the common case, kept free of allocations
+	}
 	var base ir.Security
 	if vh.Security != nil {
 		base = *vh.Security
