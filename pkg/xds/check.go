@@ -269,7 +269,7 @@ func checkRefs(r *Resources, mode Mode) []error {
 	referenced := map[string]bool{}
 	// servedBy holds, for each route configuration served by RDS, the
 	// HTTP filters of every connection manager serving it.
-	servedBy := map[string][]map[string]bool{}
+	servedBy := map[string][]*chainFilters{}
 	for _, l := range r.Listeners {
 		where := "listener " + l.Name
 		unique("listener", listeners, l.Name)
@@ -397,9 +397,13 @@ func checkEndpoints(r *Resources, mode Mode, fail func(string, ...any)) {
 // checkHTTPFilters holds a connection manager's filter chain to what Envoy
 // accepts (names unique, the router last and enabled) and returns the
 // names in it.
-func checkHTTPFilters(where string, filters []*hcmv3.HttpFilter, fail func(string, ...any)) map[string]bool {
+func checkHTTPFilters(where string, filters []*hcmv3.HttpFilter, fail func(string, ...any)) *chainFilters {
 	names := make(map[string]bool, len(filters))
+	out := &chainFilters{names: names}
 	for i, f := range filters {
+		if f.Name == filterJWT {
+			out.jwtRequirements = checkJWT(where, f, fail)
+		}
 		if names[f.Name] {
 			fail("%s: HTTP filter %q is in the chain twice", where, f.Name)
 		}
@@ -410,6 +414,41 @@ func checkHTTPFilters(where string, filters []*hcmv3.HttpFilter, fail func(strin
 	}
 	if len(filters) == 0 || filters[len(filters)-1].Name != wellknown.Router {
 		fail("%s: the HTTP filter chain does not end with the router", where)
+	}
+	return out
+}
+
+// chainFilters is what a route configuration's entries may refer to in a
+// connection manager serving it.
+type chainFilters struct {
+	names           map[string]bool
+	jwtRequirements map[string]bool
+}
+
+// checkJWT holds the jwt_authn filter's requirements to its providers, and
+// returns their names.
+func checkJWT(where string, f *hcmv3.HttpFilter, fail func(string, ...any)) map[string]bool {
+	ja := &jwtv3.JwtAuthentication{}
+	if err := f.GetTypedConfig().UnmarshalTo(ja); err != nil {
+		fail("%s: %s: %v", where, f.Name, err)
+		return nil
+	}
+	var providers func(r *jwtv3.JwtRequirement) []string
+	providers = func(r *jwtv3.JwtRequirement) []string {
+		out := []string{r.GetProviderName(), r.GetProviderAndAudiences().GetProviderName()}
+		for _, sub := range slices.Concat(r.GetRequiresAny().GetRequirements(), r.GetRequiresAll().GetRequirements()) {
+			out = append(out, providers(sub)...)
+		}
+		return out
+	}
+	names := map[string]bool{}
+	for _, name := range slices.Sorted(maps.Keys(ja.RequirementMap)) {
+		names[name] = true
+		for _, p := range providers(ja.RequirementMap[name]) {
+			if _, ok := ja.Providers[p]; p != "" && !ok {
+				fail("%s: JWT requirement %q names unknown provider %q", where, name, p)
+			}
+		}
 	}
 	return names
 }
@@ -431,13 +470,13 @@ var perRouteTypes = map[string]protoreflect.FullName{
 // entry names a filter in the chain (Envoy refuses a configuration for a
 // filter it does not have, unless optional), and holds the per-route type
 // of that filter's family or a FilterConfig that disables it.
-func checkFilterConfigs(where string, rc *routev3.RouteConfiguration, filters map[string]bool, fail func(string, ...any)) {
+func checkFilterConfigs(where string, rc *routev3.RouteConfiguration, chain *chainFilters, fail func(string, ...any)) {
 	check := func(at func() string, configs map[string]*anypb.Any) {
 		if len(configs) == 0 {
 			return // most routes: nothing to allocate for
 		}
 		for _, name := range slices.Sorted(maps.Keys(configs)) {
-			if !filters[name] {
+			if !chain.names[name] {
 				fail("%s: %s configures HTTP filter %q, which the connection manager does not have", where, at(), name)
 				continue
 			}
@@ -457,6 +496,13 @@ func checkFilterConfigs(where string, rc *routev3.RouteConfiguration, filters ma
 			want, ok := perRouteTypes[family]
 			if got := config.MessageName(); ok && got != want {
 				fail("%s: %s configures HTTP filter %q with %s, not %s", where, at(), name, got, want)
+				continue
+			}
+			if family == filterJWT {
+				per := &jwtv3.PerRouteConfig{}
+				if err := config.UnmarshalTo(per); err == nil && per.GetRequirementName() != "" && !chain.jwtRequirements[per.GetRequirementName()] {
+					fail("%s: %s asks for JWT requirement %q, which the connection manager's jwt_authn does not have", where, at(), per.GetRequirementName())
+				}
 			}
 		}
 	}

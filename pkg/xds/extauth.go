@@ -31,9 +31,10 @@ func extAuthz(s *ir.AuthService) *extauthzv3.ExtAuthz {
 	}
 	hs := &extauthzv3.HttpService{
 		// The URI's host is only what the check request carries as its
-		// authority; the cluster decides where it goes.
+		// authority; the cluster decides where it goes. The service's name
+		// is a host name, which a cluster's name need not be.
 		ServerUri: &corev3.HttpUri{
-			Uri:              "http://" + s.Cluster,
+			Uri:              "http://" + s.Name,
 			HttpUpstreamType: &corev3.HttpUri_Cluster{Cluster: s.Cluster},
 			Timeout:          dur(s.Timeout),
 		},

@@ -126,7 +126,7 @@ func genericAction(key, value string) *routev3.RateLimit_Action {
 // fails closed unless the service says otherwise.
 func rateLimitFilterConfig(s *ir.RateLimitService) *ratelimitv3.RateLimit {
 	return &ratelimitv3.RateLimit{
-		Domain:          s.Domain,
+		Domain:          rateLimitDomain(s),
 		StatPrefix:      s.Name,
 		Timeout:         durp(s.Timeout),
 		FailureModeDeny: !s.FailOpen,
@@ -136,6 +136,15 @@ func rateLimitFilterConfig(s *ir.RateLimitService) *ratelimitv3.RateLimit {
 			TransportApiVersion: corev3.ApiVersion_V3,
 		},
 	}
+}
+
+// rateLimitDomain is the domain the service counts the gateway's requests
+// in: the one given, else the service's name (Envoy needs one).
+func rateLimitDomain(s *ir.RateLimitService) string {
+	if s.Domain != "" {
+		return s.Domain
+	}
+	return s.Name
 }
 
 // limitSpec is one global limit as a virtual host or route applies it: the

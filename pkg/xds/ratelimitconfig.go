@@ -39,7 +39,7 @@ func RateLimitConfigs(g *ir.Gateway) []*rlsconfv3.RateLimitConfig {
 		if len(specs[s.Name]) == 0 {
 			continue
 		}
-		c := &rlsconfv3.RateLimitConfig{Name: s.Name, Domain: s.Domain}
+		c := &rlsconfv3.RateLimitConfig{Name: s.Name, Domain: rateLimitDomain(s)}
 		for _, sp := range specs[s.Name] {
 			c.Descriptors = insertLimit(c.Descriptors, sp)
 		}

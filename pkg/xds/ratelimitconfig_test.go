@@ -84,7 +84,7 @@ func TestRateLimitConfigs(t *testing.T) {
 	)
 	checkAllModes(t, g)
 	configs := RateLimitConfigs(g)
-	if len(configs) != 2 || configs[0].Name != "rls" || configs[0].Domain != "edge" || configs[1].Name != "rls-open" || configs[1].Domain != "edge-open" {
+	if len(configs) != 2 || configs[0].Name != "rls" || configs[0].Domain != "edge" || configs[1].Name != "rls-open" || configs[1].Domain != "rls-open" {
 		t.Fatalf("configurations for %v", configs)
 	}
 	// Every rate_limits entry any virtual host or route sends a service has

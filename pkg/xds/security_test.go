@@ -64,7 +64,7 @@ func secGateway(vh *ir.Security, extra ...*ir.Route) *ir.Gateway {
 	}
 	g.RateLimitServices = []*ir.RateLimitService{
 		{Name: "rls", Cluster: "rls", Domain: "edge", Timeout: durOf(100 * time.Millisecond)},
-		{Name: "rls-open", Cluster: "rls", Domain: "edge-open", FailOpen: true},
+		{Name: "rls-open", Cluster: "rls", FailOpen: true}, // the domain is its name
 	}
 	www := g.Listeners[0].Routes.VirtualHosts[0]
 	www.Team = "web"
@@ -374,7 +374,7 @@ func TestExtAuthz(t *testing.T) {
 		AllowedHeaders:      ms("cookie"),
 		WithRequestBody:     &extauthzv3.BufferSettings{MaxRequestBytes: 8192, AllowPartialMessage: true},
 		Services: &extauthzv3.ExtAuthz_HttpService{HttpService: &extauthzv3.HttpService{
-			ServerUri:  &corev3.HttpUri{Uri: "http://authz", HttpUpstreamType: &corev3.HttpUri_Cluster{Cluster: "authz"}, Timeout: durationpb.New(500 * time.Millisecond)},
+			ServerUri:  &corev3.HttpUri{Uri: "http://http-authz", HttpUpstreamType: &corev3.HttpUri_Cluster{Cluster: "authz"}, Timeout: durationpb.New(500 * time.Millisecond)},
 			PathPrefix: "/check",
 			AuthorizationResponse: &extauthzv3.AuthorizationResponse{
 				AllowedUpstreamHeaders: ms("x-user"),
@@ -692,6 +692,22 @@ func TestCheckCatchesBrokenSecurity(t *testing.T) {
 		{"wrapped per-route config of the wrong type", Files, func(t *testing.T, r *Resources) {
 			r.Routes[0].VirtualHosts[0].TypedPerFilterConfig[filterCORS] = toAny(&routev3.FilterConfig{Config: toAny(&jwtv3.PerRouteConfig{})})
 		}, "with envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig, not envoy.extensions.filters.http.cors.v3.CorsPolicy"},
+		{"JWT requirement not in the filter", Files, func(t *testing.T, r *Resources) {
+			r.Routes[0].VirtualHosts[0].TypedPerFilterConfig[filterJWT] = enabled(jwtPerRoute(&ir.JWTRule{Providers: []string{"corp"}}))
+		}, `asks for JWT requirement "corp", which the connection manager's jwt_authn does not have`},
+		{"JWT requirement naming a missing provider", Files, func(t *testing.T, r *Resources) {
+			hcm(t, r.Listeners[0], func(m *hcmv3.HttpConnectionManager) {
+				for _, f := range m.HttpFilters {
+					if f.Name == filterJWT {
+						ja := &jwtv3.JwtAuthentication{}
+						_ = f.GetTypedConfig().UnmarshalTo(ja)
+						delete(ja.Providers, "idp")
+						ja.Providers["other"] = jwtProvider(&ir.JWTProvider{Issuer: "x", LocalJWKSFile: "/x"})
+						f.ConfigType = &hcmv3.HttpFilter_TypedConfig{TypedConfig: toAny(ja)}
+					}
+				}
+			})
+		}, `JWT requirement "idp" names unknown provider "idp"`},
 		{"router not last", Files, func(t *testing.T, r *Resources) {
 			hcm(t, r.Listeners[0], func(m *hcmv3.HttpConnectionManager) {
 				m.HttpFilters = append(m.HttpFilters[len(m.HttpFilters)-1:], m.HttpFilters[:len(m.HttpFilters)-1]...)
