@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
 
@@ -76,6 +77,23 @@ func TestRateLimitConfigInBundle(t *testing.T) {
 		if !strings.Contains(string(b.File(file)), want) {
 			t.Errorf("%s lacks %q:\n%s", file, want, b.File(file))
 		}
+	}
+	// The static bootstrap, whose route configurations are spliced in,
+	// carries the filter and the virtual host's settings, as the xDS files
+	// do.
+	boot, err := b.Bootstrap(bundle.StaticBootstrapFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &hcmv3.HttpConnectionManager{}
+	if err := boot.GetStaticResources().GetListeners()[0].GetFilterChains()[0].GetFilters()[0].GetTypedConfig().UnmarshalTo(h); err != nil {
+		t.Fatal(err)
+	}
+	if names := []string{h.HttpFilters[0].GetName(), h.HttpFilters[len(h.HttpFilters)-1].GetName()}; names[0] != "envoy.filters.http.ratelimit/limits" || names[1] != "envoy.filters.http.router" {
+		t.Errorf("static bootstrap's HTTP filters: %v", names)
+	}
+	if _, ok := h.GetRouteConfig().GetVirtualHosts()[0].GetTypedPerFilterConfig()["envoy.filters.http.ratelimit/limits"]; !ok {
+		t.Errorf("static bootstrap's virtual host has no rate-limit settings")
 	}
 	// The digest covers the limits.
 	other, err := compile.Build(limitedGateway(1000), bundle.Meta{})
