@@ -212,9 +212,9 @@ func routeFilterConfigs(vh *ir.VirtualHost, r *ir.Route) map[string]*anypb.Any {
 		base = *vh.Security
 	}
 	out := map[string]*anypb.Any{}
-	set := func(name string, inherited bool, own bool, config func() proto.Message) {
+	set := func(name string, inherited, wanted bool, config func() proto.Message) {
 		switch {
-		case own:
+		case wanted:
 			out[name] = enabled(config())
 		case inherited:
 			out[name] = disabled()
