@@ -23,6 +23,7 @@ import (
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	upstreamhttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/proto"
@@ -216,8 +217,10 @@ func checkRefs(r *Resources, mode Mode) []error {
 		}
 		set[name] = true
 	}
+	http2 := map[string]bool{}
 	for _, c := range r.Clusters {
 		unique("cluster", clusters, c.Name)
+		http2[c.Name] = speaksHTTP2(c)
 	}
 	for _, rc := range r.Routes {
 		unique("route configuration", routes, rc.Name)
@@ -318,8 +321,12 @@ func checkRefs(r *Resources, mode Mode) []error {
 			case *corev3.GrpcService:
 				// edgectl's own bootstrap clusters (SDS, ADS) are not
 				// among the gateway's.
-				if c := m.GetEnvoyGrpc().GetClusterName(); c != "" && c != SDSCluster && c != ADSCluster && !clusters[c] {
+				switch c := m.GetEnvoyGrpc().GetClusterName(); {
+				case c == "" || c == SDSCluster || c == ADSCluster:
+				case !clusters[c]:
 					fail("%s: gRPC service on unknown cluster %q", where, c)
+				case !http2[c]:
+					fail("%s: gRPC service on cluster %q, which does not speak HTTP/2", where, c)
 				}
 			case *tlsv3.SdsSecretConfig:
 				checkSecretRef(where, m)
@@ -392,6 +399,20 @@ func checkEndpoints(r *Resources, mode Mode, fail func(string, ...any)) {
 			fail("endpoints %q are used by no cluster", e.ClusterName)
 		}
 	}
+}
+
+// speaksHTTP2 reports whether a cluster talks HTTP/2 to its endpoints, as
+// a gRPC service needs.
+func speaksHTTP2(c *clusterv3.Cluster) bool {
+	a := c.GetTypedExtensionProtocolOptions()[httpProtocolOptions]
+	if a == nil {
+		return false
+	}
+	o := &upstreamhttpv3.HttpProtocolOptions{}
+	if err := a.UnmarshalTo(o); err != nil {
+		return false
+	}
+	return o.GetExplicitHttpConfig().GetHttp2ProtocolOptions() != nil
 }
 
 // checkHTTPFilters holds a connection manager's filter chain to what Envoy

@@ -674,6 +674,13 @@ func TestCheckCatchesBrokenSecurity(t *testing.T) {
 		{"rate-limit service on a missing cluster", Static, func(t *testing.T, r *Resources) {
 			r.Clusters = slices.DeleteFunc(r.Clusters, func(c *clusterv3.Cluster) bool { return c.Name == "rls" })
 		}, `gRPC service on unknown cluster "rls"`},
+		{"gRPC service on an HTTP/1 cluster", Files, func(t *testing.T, r *Resources) {
+			for _, c := range r.Clusters {
+				if c.Name == "authz" {
+					c.TypedExtensionProtocolOptions = nil
+				}
+			}
+		}, `gRPC service on cluster "authz", which does not speak HTTP/2`},
 		{"per-route config of a filter not in the chain", Files, func(t *testing.T, r *Resources) {
 			r.Routes[0].VirtualHosts[0].Routes[0].TypedPerFilterConfig = map[string]*anypb.Any{"envoy.filters.http.ext_authz/nope": disabled()}
 		}, `configures HTTP filter "envoy.filters.http.ext_authz/nope", which the connection manager does not have`},
