@@ -23,7 +23,7 @@ import (
 // rate-limit service: requests per minute per client address.
 func limitedGateway(perMinute uint32) *ir.Gateway {
 	cluster := func(name, addr string) *ir.Cluster {
-		return &ir.Cluster{Name: name, Discovery: ir.Static, Endpoints: []ir.Endpoint{{Address: addr, Port: 80}}, ConnectTimeout: time.Second, LB: ir.RoundRobin}
+		return &ir.Cluster{Name: name, Discovery: ir.Static, Endpoints: []ir.Endpoint{{Address: addr, Port: 80}}, ConnectTimeout: time.Second, LB: ir.RoundRobin, HTTP2: name == "rls"}
 	}
 	return &ir.Gateway{
 		Name: "edge", NodeID: "edge", NodeCluster: "edge", XDSDir: "/etc/envoy/xds",
