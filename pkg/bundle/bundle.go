@@ -12,6 +12,9 @@
 //	xds/rds-NAME.yaml   route configurations  as Envoy requires)
 //	xds/sds-NAME.yaml   secrets
 //	xds/eds-NAME.yaml   endpoints of a Kubernetes Service (none: serve has them)
+//	ratelimit/ratelimit-SERVICE.yaml
+//	                    the limits of a rate-limit service the gateway uses,
+//	                    in the format of Envoy's reference ratelimit service
 //
 // The digest covers content only, never provenance: the same intents give
 // the same digest at any commit.
@@ -37,6 +40,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	rlsconfv3 "github.com/envoyproxy/go-control-plane/ratelimit/config/ratelimit/v3"
+
 	"github.com/edgectl/edgectl/pkg/privkey"
 	"github.com/edgectl/edgectl/pkg/source"
 	"github.com/edgectl/edgectl/pkg/xds"
@@ -48,7 +53,15 @@ const (
 	StaticBootstrapFile = "bootstrap.yaml"
 	FilesBootstrapFile  = "bootstrap-xds.yaml"
 	XDSDir              = "xds"
+	RateLimitDir        = "ratelimit"
 )
+
+// RateLimitFile is the file holding the configuration of a rate-limit
+// service. Its base name is unlike every other file of a bundle, so a
+// delivered bundle, which is flat, can hold it too.
+func RateLimitFile(service string) string {
+	return RateLimitDir + "/ratelimit-" + service + ".yaml"
+}
 
 // SchemaVersion changes when the bundle layout or manifest changes meaning.
 const SchemaVersion = 1
@@ -140,6 +153,10 @@ type Input struct {
 	Static    *bootstrapv3.Bootstrap
 	Dynamic   *bootstrapv3.Bootstrap
 	Resources *xds.Resources // for file-based xDS
+	// RateLimitConfigs are the configurations of the rate-limit services
+	// the gateway's rules count at (xds.RateLimitConfigs), each written to
+	// its RateLimitFile.
+	RateLimitConfigs []*rlsconfv3.RateLimitConfig
 }
 
 // Meta is provenance written into the manifest.
@@ -322,12 +339,21 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 		return nil, err
 	}
 
-	// The digest is over every resource and both bootstraps; the xDS files
-	// carry it as their version_info, which /config_dump then shows.
+	extra, err := rateLimitFiles(in.RateLimitConfigs)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range extra {
+		out[f.Path] = f.Data
+	}
+
+	// The digest is over every resource, both bootstraps and the rate-limit
+	// configurations; the xDS files carry it as their version_info, which
+	// /config_dump then shows.
 	slices.SortFunc(entries, func(a, b ResourceEntry) int {
 		return strings.Compare(a.Type+"\x00"+a.Name, b.Type+"\x00"+b.Name)
 	})
-	digest := digestOf(in.Gateway, entries, sum(out[StaticBootstrapFile]), sum(out[FilesBootstrapFile]))
+	digest := digestOf(in.Gateway, entries, sum(out[StaticBootstrapFile]), sum(out[FilesBootstrapFile]), fileEntries(extra))
 	head, err := discoveryHead(digest)
 	if err != nil {
 		return nil, err
@@ -456,10 +482,36 @@ func checkNoKeys(b *Bundle) error {
 	return nil
 }
 
-// digestOf hashes the resource index (sorted by type and name) and the
-// hashes of the two bootstraps: everything the xDS files say except the
-// digest itself.
-func digestOf(gateway string, entries []ResourceEntry, staticSum, dynamicSum string) string {
+// rateLimitFiles renders each rate-limit configuration as the reference
+// ratelimit service reads it: domain and descriptors (the service's name is
+// the file's).
+func rateLimitFiles(configs []*rlsconfv3.RateLimitConfig) ([]File, error) {
+	var out []File
+	for _, c := range configs {
+		body := &rlsconfv3.RateLimitConfig{Domain: c.Domain, Descriptors: c.Descriptors}
+		y, err := YAML(body)
+		if err != nil {
+			return nil, fmt.Errorf("render rate-limit configuration %q: %w", c.Name, err)
+		}
+		out = append(out, File{Path: RateLimitFile(c.Name), Data: y})
+	}
+	slices.SortFunc(out, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	return out, nil
+}
+
+func fileEntries(files []File) []FileEntry {
+	out := make([]FileEntry, len(files))
+	for i, f := range files {
+		out[i] = FileEntry{Path: f.Path, SHA256: sum(f.Data), Size: len(f.Data)}
+	}
+	return out
+}
+
+// digestOf hashes the resource index (sorted by type and name), the
+// hashes of the two bootstraps and of the other files (rate-limit
+// configurations, sorted by path): everything the xDS files say except the
+// digest itself. A bundle without other files hashes as it always did.
+func digestOf(gateway string, entries []ResourceEntry, staticSum, dynamicSum string, others []FileEntry) string {
 	var idx strings.Builder
 	// The gateway's name is part of what the digest vouches for: push and
 	// render name targets and labels after it.
@@ -469,5 +521,8 @@ func digestOf(gateway string, entries []ResourceEntry, staticSum, dynamicSum str
 	}
 	fmt.Fprintf(&idx, "file %s %s\n", StaticBootstrapFile, staticSum)
 	fmt.Fprintf(&idx, "file %s %s\n", FilesBootstrapFile, dynamicSum)
+	for _, f := range others {
+		fmt.Fprintf(&idx, "file %s %s\n", f.Path, f.SHA256)
+	}
 	return "sha256:" + sum([]byte(idx.String()))
 }

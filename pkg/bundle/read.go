@@ -156,7 +156,7 @@ func verify(files map[string][]byte, delivered bool) (*Bundle, error) {
 		if !fs.ValidPath(f.Path) || strings.Contains(f.Path, `\`) || f.Path == ManifestFile || listed[name(f.Path)] {
 			return nil, fmt.Errorf("manifest: invalid or repeated path %q", f.Path)
 		}
-		if f.Path != StaticBootstrapFile && f.Path != FilesBootstrapFile && path.Dir(f.Path) != XDSDir {
+		if f.Path != StaticBootstrapFile && f.Path != FilesBootstrapFile && path.Dir(f.Path) != XDSDir && path.Dir(f.Path) != RateLimitDir {
 			probs = append(probs, Problem{name(f.Path), "is listed in the manifest, but is no file of a bundle"})
 		}
 		listed[name(f.Path)] = true
@@ -203,7 +203,16 @@ func verify(files map[string][]byte, delivered bool) (*Bundle, error) {
 	}
 	probs = append(probs, compareIndex(m.Resources, entries, name, faulty)...)
 	// With no file at fault, a wrong digest is the manifest's.
-	if got := digestOf(m.Gateway, entries, staticSum, sum(dynamic)); got != m.Digest && len(probs) == 0 {
+	var others []File
+	for _, f := range b.Files {
+		if path.Dir(f.Path) == RateLimitDir {
+			others = append(others, f)
+			if _, err := parseRateLimitFile(f.Path, f.Data); err != nil {
+				probs = append(probs, Problem{name(f.Path), "is no rate-limit configuration: " + err.Error()})
+			}
+		}
+	}
+	if got := digestOf(m.Gateway, entries, staticSum, sum(dynamic), fileEntries(others)); got != m.Digest && len(probs) == 0 {
 		probs = append(probs, Problem{ManifestFile, fmt.Sprintf("says digest %s, but the content's digest is %s", m.Digest, got)})
 	}
 	if len(probs) == 0 {

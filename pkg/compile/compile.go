@@ -240,6 +240,9 @@ func build(g *ir.Gateway, meta bundle.Meta) (*bundle.Bundle, *xds.Resources, *bo
 		Static:    staticBoot,
 		Dynamic:   filesBoot,
 		Resources: files,
+		// The rate-limit services' limits, from the same rules as the
+		// filters' descriptors.
+		RateLimitConfigs: xds.RateLimitConfigs(g),
 	}, meta)
 	wg.Wait()
 	if checked != nil {

@@ -185,14 +185,24 @@ func proxylessRoutes(rc *routev3.RouteConfiguration) *routev3.RouteConfiguration
 		n := rt.GetRoute().GetRetryPolicy().GetNumRetries()
 		return n != nil && n.GetValue() == 0
 	}
-	if !slices.ContainsFunc(rc.VirtualHosts, func(vh *routev3.VirtualHost) bool {
-		return slices.ContainsFunc(vh.Routes, noRetries)
+	// The security filters' per-route settings are for Envoy's filters,
+	// which a gRPC client's connection manager does not have: it would
+	// refuse the routes for them. The edge's protections are the edge's,
+	// not the calling client's.
+	filtered := func(vh *routev3.VirtualHost) bool {
+		return len(vh.TypedPerFilterConfig) > 0 || slices.ContainsFunc(vh.Routes, func(rt *routev3.Route) bool { return len(rt.TypedPerFilterConfig) > 0 })
+	}
+	if len(rc.TypedPerFilterConfig) == 0 && !slices.ContainsFunc(rc.VirtualHosts, func(vh *routev3.VirtualHost) bool {
+		return filtered(vh) || slices.ContainsFunc(vh.Routes, noRetries)
 	}) {
 		return rc
 	}
 	out := proto.Clone(rc).(*routev3.RouteConfiguration)
+	out.TypedPerFilterConfig = nil
 	for _, vh := range out.VirtualHosts {
+		vh.TypedPerFilterConfig = nil
 		for _, rt := range vh.Routes {
+			rt.TypedPerFilterConfig = nil
 			if noRetries(rt) {
 				rt.GetRoute().RetryPolicy = nil
 			}

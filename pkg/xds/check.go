@@ -3,17 +3,28 @@ package xds
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	basicauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/basic_auth/v3"
+	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
+	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
+	jwtv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
+	localratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ratelimit/v3"
+	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	upstreamhttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -206,8 +217,10 @@ func checkRefs(r *Resources, mode Mode) []error {
 		}
 		set[name] = true
 	}
+	http2 := map[string]bool{}
 	for _, c := range r.Clusters {
 		unique("cluster", clusters, c.Name)
+		http2[c.Name] = speaksHTTP2(c)
 	}
 	for _, rc := range r.Routes {
 		unique("route configuration", routes, rc.Name)
@@ -257,6 +270,9 @@ func checkRefs(r *Resources, mode Mode) []error {
 		}
 	}
 	referenced := map[string]bool{}
+	// servedBy holds, for each route configuration served by RDS, the
+	// HTTP filters of every connection manager serving it.
+	servedBy := map[string][]*chainFilters{}
 	for _, l := range r.Listeners {
 		where := "listener " + l.Name
 		unique("listener", listeners, l.Name)
@@ -279,17 +295,38 @@ func checkRefs(r *Resources, mode Mode) []error {
 		walk(l, func(m proto.Message) {
 			switch m := m.(type) {
 			case *hcmv3.HttpConnectionManager:
+				filters := checkHTTPFilters(where, m.HttpFilters, fail)
 				switch rs := m.RouteSpecifier.(type) {
 				case *hcmv3.HttpConnectionManager_Rds:
 					if mode.static() {
 						fail("%s: a static bootstrap cannot use RDS", where)
 					}
 					referenced[rs.Rds.RouteConfigName] = true
+					servedBy[rs.Rds.RouteConfigName] = append(servedBy[rs.Rds.RouteConfigName], filters)
 					if !routes[rs.Rds.RouteConfigName] {
 						fail("%s: route configuration %q does not exist", where, rs.Rds.RouteConfigName)
 					}
 				case *hcmv3.HttpConnectionManager_RouteConfig:
 					checkRouteConfig(where, rs.RouteConfig)
+					// A StaticSpliced stand-in has no virtual hosts; the
+					// route configuration it stands for is checked with
+					// the file-based resources, whose connection managers
+					// have the same filters.
+					checkFilterConfigs(where, rs.RouteConfig, filters, fail)
+				}
+			case *corev3.HttpUri:
+				if c := m.GetCluster(); c != "" && !clusters[c] {
+					fail("%s: %s names unknown cluster %q", where, m.Uri, c)
+				}
+			case *corev3.GrpcService:
+				// edgectl's own bootstrap clusters (SDS, ADS) are not
+				// among the gateway's.
+				switch c := m.GetEnvoyGrpc().GetClusterName(); {
+				case c == "" || c == SDSCluster || c == ADSCluster:
+				case !clusters[c]:
+					fail("%s: gRPC service on unknown cluster %q", where, c)
+				case !http2[c]:
+					fail("%s: gRPC service on cluster %q, which does not speak HTTP/2", where, c)
 				}
 			case *tlsv3.SdsSecretConfig:
 				checkSecretRef(where, m)
@@ -302,6 +339,9 @@ func checkRefs(r *Resources, mode Mode) []error {
 	}
 	for _, rc := range r.Routes {
 		checkRouteConfig("route configuration "+rc.Name, rc)
+		for _, filters := range servedBy[rc.Name] {
+			checkFilterConfigs("route configuration "+rc.Name, rc, filters, fail)
+		}
 		if !mode.static() && !referenced[rc.Name] {
 			fail("route configuration %q is used by no listener", rc.Name)
 		}
@@ -357,6 +397,146 @@ func checkEndpoints(r *Resources, mode Mode, fail func(string, ...any)) {
 	for _, e := range r.Endpoints {
 		if !assignments[e.ClusterName] {
 			fail("endpoints %q are used by no cluster", e.ClusterName)
+		}
+	}
+}
+
+// speaksHTTP2 reports whether a cluster talks HTTP/2 to its endpoints, as
+// a gRPC service needs.
+func speaksHTTP2(c *clusterv3.Cluster) bool {
+	a := c.GetTypedExtensionProtocolOptions()[httpProtocolOptions]
+	if a == nil {
+		return false
+	}
+	o := &upstreamhttpv3.HttpProtocolOptions{}
+	if err := a.UnmarshalTo(o); err != nil {
+		return false
+	}
+	return o.GetExplicitHttpConfig().GetHttp2ProtocolOptions() != nil
+}
+
+// checkHTTPFilters holds a connection manager's filter chain to what Envoy
+// accepts (names unique, the router last and enabled) and returns the
+// names in it.
+func checkHTTPFilters(where string, filters []*hcmv3.HttpFilter, fail func(string, ...any)) *chainFilters {
+	names := make(map[string]bool, len(filters))
+	out := &chainFilters{names: names}
+	for i, f := range filters {
+		if f.Name == filterJWT {
+			out.jwtRequirements = checkJWT(where, f, fail)
+		}
+		if names[f.Name] {
+			fail("%s: HTTP filter %q is in the chain twice", where, f.Name)
+		}
+		names[f.Name] = true
+		if f.Name == wellknown.Router && (i != len(filters)-1 || f.Disabled) {
+			fail("%s: the router must be the last HTTP filter, and enabled", where)
+		}
+	}
+	if len(filters) == 0 || filters[len(filters)-1].Name != wellknown.Router {
+		fail("%s: the HTTP filter chain does not end with the router", where)
+	}
+	return out
+}
+
+// chainFilters is what a route configuration's entries may refer to in a
+// connection manager serving it.
+type chainFilters struct {
+	names           map[string]bool
+	jwtRequirements map[string]bool
+}
+
+// checkJWT holds the jwt_authn filter's requirements to its providers, and
+// returns their names.
+func checkJWT(where string, f *hcmv3.HttpFilter, fail func(string, ...any)) map[string]bool {
+	ja := &jwtv3.JwtAuthentication{}
+	if err := f.GetTypedConfig().UnmarshalTo(ja); err != nil {
+		fail("%s: %s: %v", where, f.Name, err)
+		return nil
+	}
+	var providers func(r *jwtv3.JwtRequirement) []string
+	providers = func(r *jwtv3.JwtRequirement) []string {
+		out := []string{r.GetProviderName(), r.GetProviderAndAudiences().GetProviderName()}
+		for _, sub := range slices.Concat(r.GetRequiresAny().GetRequirements(), r.GetRequiresAll().GetRequirements()) {
+			out = append(out, providers(sub)...)
+		}
+		return out
+	}
+	names := map[string]bool{}
+	for _, name := range slices.Sorted(maps.Keys(ja.RequirementMap)) {
+		names[name] = true
+		for _, p := range providers(ja.RequirementMap[name]) {
+			if _, ok := ja.Providers[p]; p != "" && !ok {
+				fail("%s: JWT requirement %q names unknown provider %q", where, name, p)
+			}
+		}
+	}
+	return names
+}
+
+// perRouteTypes are the configurations a virtual host or route may give
+// each family of filters edgectl emits, bare or in a route.v3.FilterConfig.
+var perRouteTypes = map[string]protoreflect.FullName{
+	filterRBAC:           (&rbacv3.RBACPerRoute{}).ProtoReflect().Descriptor().FullName(),
+	filterCORS:           (&corsv3.CorsPolicy{}).ProtoReflect().Descriptor().FullName(),
+	filterJWT:            (&jwtv3.PerRouteConfig{}).ProtoReflect().Descriptor().FullName(),
+	filterBasicAuth:      (&basicauthv3.BasicAuthPerRoute{}).ProtoReflect().Descriptor().FullName(),
+	filterExtAuthz:       (&extauthzv3.ExtAuthzPerRoute{}).ProtoReflect().Descriptor().FullName(),
+	filterLocalRateLimit: (&localratelimitv3.LocalRateLimit{}).ProtoReflect().Descriptor().FullName(),
+	filterRateLimit:      (&ratelimitv3.RateLimitPerRoute{}).ProtoReflect().Descriptor().FullName(),
+}
+
+// checkFilterConfigs holds the typed_per_filter_config of a route
+// configuration to the filters of a connection manager serving it: every
+// entry names a filter in the chain (Envoy refuses a configuration for a
+// filter it does not have, unless optional), and holds the per-route type
+// of that filter's family or a FilterConfig that disables it.
+func checkFilterConfigs(where string, rc *routev3.RouteConfiguration, chain *chainFilters, fail func(string, ...any)) {
+	check := func(at func() string, configs map[string]*anypb.Any) {
+		if len(configs) == 0 {
+			return // most routes: nothing to allocate for
+		}
+		for _, name := range slices.Sorted(maps.Keys(configs)) {
+			if !chain.names[name] {
+				fail("%s: %s configures HTTP filter %q, which the connection manager does not have", where, at(), name)
+				continue
+			}
+			config := configs[name]
+			if config.MessageIs(&routev3.FilterConfig{}) {
+				fc := &routev3.FilterConfig{}
+				if err := config.UnmarshalTo(fc); err != nil {
+					fail("%s: %s: the configuration of HTTP filter %q: %v", where, at(), name, err)
+					continue
+				}
+				if fc.Disabled {
+					continue
+				}
+				config = fc.Config
+			}
+			family, _, _ := strings.Cut(name, "/")
+			want, ok := perRouteTypes[family]
+			if got := config.MessageName(); ok && got != want {
+				fail("%s: %s configures HTTP filter %q with %s, not %s", where, at(), name, got, want)
+				continue
+			}
+			if family == filterJWT {
+				per := &jwtv3.PerRouteConfig{}
+				if err := config.UnmarshalTo(per); err == nil && per.GetRequirementName() != "" && !chain.jwtRequirements[per.GetRequirementName()] {
+					fail("%s: %s asks for JWT requirement %q, which the connection manager's jwt_authn does not have", where, at(), per.GetRequirementName())
+				}
+			}
+		}
+	}
+	check(func() string { return "route configuration" }, rc.TypedPerFilterConfig)
+	for _, vh := range rc.VirtualHosts {
+		check(func() string { return "virtual host " + vh.Name }, vh.TypedPerFilterConfig)
+		for i, rt := range vh.Routes {
+			check(func() string {
+				if rt.Name != "" {
+					return fmt.Sprintf("virtual host %s route %q", vh.Name, rt.Name)
+				}
+				return fmt.Sprintf("virtual host %s route %d", vh.Name, i)
+			}, rt.TypedPerFilterConfig)
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	filev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/file/v3"
-	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	tlsinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -30,7 +29,7 @@ func (t translator) listener(l *ir.Listener, routes []*routev3.RouteConfiguratio
 	}
 	if l.Protocol == ir.HTTP {
 		out.FilterChains = []*listenerv3.FilterChain{{
-			Filters: []*listenerv3.Filter{t.hcmFilter(l.Name, l.Routes.Name, routes)},
+			Filters: []*listenerv3.Filter{t.hcmFilter(l.Name, l.Routes, nil, routes)},
 		}}
 		return out
 	}
@@ -47,6 +46,7 @@ func (t translator) listener(l *ir.Listener, routes []*routev3.RouteConfiguratio
 			AlpnProtocols:                  l.TLS.ALPN,
 			TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{t.sdsRef(fc.Certificate)},
 		}}
+		t.clientCertificates(tlsCtx, fc.ClientCertificates)
 		out.FilterChains = append(out.FilterChains, &listenerv3.FilterChain{
 			Name:             fc.Name,
 			FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: fc.ServerNames},
@@ -54,7 +54,7 @@ func (t translator) listener(l *ir.Listener, routes []*routev3.RouteConfiguratio
 				Name:       wellknown.TransportSocketTLS,
 				ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: toAny(tlsCtx)},
 			},
-			Filters: []*listenerv3.Filter{t.hcmFilter(l.Name+"."+fc.Name, fc.Routes.Name, routes)},
+			Filters: []*listenerv3.Filter{t.hcmFilter(l.Name+"."+fc.Name, fc.Routes, fc.ClientCertificates, routes)},
 		})
 	}
 	return out
@@ -72,7 +72,8 @@ func tlsVersion(v string) tlsv3.TlsParameters_TlsProtocol {
 
 // hcmFilter builds the HTTP connection manager serving one route
 // configuration: inline in Static mode, by RDS otherwise.
-func (t translator) hcmFilter(statPrefix, routeName string, routes []*routev3.RouteConfiguration) *listenerv3.Filter {
+func (t translator) hcmFilter(statPrefix string, table *ir.RouteTable, clientCerts *ir.ClientCertificates, routes []*routev3.RouteConfiguration) *listenerv3.Filter {
+	routeName := table.Name
 	hcm := &hcmv3.HttpConnectionManager{
 		StatPrefix:        statPrefix,
 		CodecType:         hcmv3.HttpConnectionManager_AUTO,
@@ -86,12 +87,10 @@ func (t translator) hcmFilter(statPrefix, routeName string, routes []*routev3.Ro
 			InitialStreamWindowSize:     wrapperspb.UInt32(64 * 1024),
 			InitialConnectionWindowSize: wrapperspb.UInt32(1024 * 1024),
 		},
-		HttpFilters: []*hcmv3.HttpFilter{{
-			Name:       wellknown.Router,
-			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: toAny(&routerv3.Router{})},
-		}},
-		AccessLog: t.accessLog(),
+		HttpFilters: t.httpFilters(table),
+		AccessLog:   t.accessLog(),
 	}
+	forwardClientCert(hcm, clientCerts)
 	switch t.mode {
 	case Static:
 		i := slices.IndexFunc(routes, func(r *routev3.RouteConfiguration) bool { return r.Name == routeName })

@@ -18,6 +18,7 @@ func routeConfiguration(t *ir.RouteTable) *routev3.RouteConfiguration {
 	for _, vh := range t.VirtualHosts {
 		rc.VirtualHosts = append(rc.VirtualHosts, virtualHost(vh))
 	}
+	hoistFilterConfigs(rc)
 	return rc
 }
 
@@ -29,9 +30,12 @@ func virtualHost(vh *ir.VirtualHost) *routev3.VirtualHost {
 		RequestHeadersToRemove:  vh.RequestHeaders.Remove,
 		ResponseHeadersToAdd:    headersToAdd(vh.ResponseHeaders),
 		ResponseHeadersToRemove: vh.ResponseHeaders.Remove,
+		TypedPerFilterConfig:    vhostFilterConfigs(vh),
 	}
 	for _, r := range vh.Routes {
-		out.Routes = append(out.Routes, route(r))
+		rt := route(r)
+		rt.TypedPerFilterConfig = routeFilterConfigs(vh, r)
+		out.Routes = append(out.Routes, rt)
 	}
 	return out
 }
