@@ -271,7 +271,6 @@ func (l *lowerer) rateLimit(d *intent.Doc, path []any, r *intent.RateLimit, from
 	return out
 }
 
-
 // clientCertificates lowers a virtual host's spec.tls.clientCertificates.
 func (l *lowerer) clientCertificates(vh *intent.VirtualHost, gb *gatewayBuilder) *ir.ClientCertificates {
 	d := vh.Doc
