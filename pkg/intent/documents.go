@@ -59,3 +59,8 @@ func Documents(p string, data []byte) ([]Document, diag.List) {
 	}
 	return out, diags
 }
+
+// GatewayAPIGroup is the API group of Kubernetes Gateway API manifests.
+// Intent files may hold them beside edgectl's kinds; the intent loader
+// leaves them to the Gateway API dialect.
+const GatewayAPIGroup = "gateway.networking.k8s.io"
