@@ -161,4 +161,3 @@ func simulate(t *testing.T, res *Result, requests string) string {
 	}
 	return out.String()
 }
-

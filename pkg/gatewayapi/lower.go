@@ -311,7 +311,7 @@ func (l *lowerer) listenerCert(gb *gatewayBuilder, lb *listenerBuilder, path []a
 		if ref.Namespace != nil {
 			ns = string(*ref.Namespace)
 		}
-		refPath := append(slices.Clone(path), []any{"tls"}, "certificateRefs", j)
+		refPath := append(slices.Clone(path), "tls", "certificateRefs", j)
 		switch {
 		case (group != "" && group != "core") || kind != "Secret":
 			fail(false, "InvalidCertificateRef", refPath[len(path):], "certificateRefs[%d] is a %s, but edgectl serves certificates from Secrets only", j, groupKind(group, kind))
