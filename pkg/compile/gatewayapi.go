@@ -44,6 +44,7 @@ func compileGatewayAPI(src *source.Source, workers int, opts Options) (*Result, 
 		return res, diags.Sorted(), nil
 	}
 	lr, ld := gatewayapi.Lower(set)
+	set.ReleaseSyntax()
 	diags = append(diags, ld...)
 	res.GatewayStatus = lr.Status
 	read := map[string][]byte{}

@@ -11,7 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
+	"runtime"
+	"strconv"
+	"sync"
 	"slices"
 	"strings"
 
@@ -138,6 +142,36 @@ type Set struct {
 	Files []intent.File
 }
 
+// ReleaseSyntax lets the YAML syntax trees go once nothing needs positions
+// any more; they are most of the memory a large input takes.
+func (s *Set) ReleaseSyntax() {
+	release := func(d *Doc) { d.node = nil }
+	for _, v := range s.Classes {
+		release(v.Doc)
+	}
+	for _, v := range s.Gateways {
+		release(v.Doc)
+	}
+	for _, v := range s.HTTPRoutes {
+		release(v.Doc)
+	}
+	for _, v := range s.GRPCRoutes {
+		release(v.Doc)
+	}
+	for _, v := range s.Grants {
+		release(v.Doc)
+	}
+	for _, v := range s.Services {
+		release(v.Doc)
+	}
+	for _, v := range s.EndpointSlices {
+		release(v.Doc)
+	}
+	for _, v := range s.Namespaces {
+		release(v.Doc)
+	}
+}
+
 // Empty reports whether the set holds no Gateway API object at all.
 func (s *Set) Empty() bool {
 	return len(s.Classes)+len(s.Gateways)+len(s.HTTPRoutes)+len(s.GRPCRoutes)+len(s.Grants) == 0
@@ -175,36 +209,82 @@ func Load(fsys fs.FS) (*Set, diag.List, error) {
 		return nil, nil, fmt.Errorf("walk repository: %w", err)
 	}
 	slices.Sort(paths)
+	// Files are read and their documents decoded in parallel; the set is
+	// assembled in path order afterwards, so it never depends on timing.
+	results := make([]fileDocs, len(paths))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := range next {
+				results[i] = readFile(fsys, paths[i])
+			}
+		})
+	}
+	for i := range paths {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	set := &Set{}
 	var diags diag.List
 	order := 0
-	for _, p := range paths {
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			if d, ok := intent.SymlinkProblem(fsys, p, err); ok {
-				diags.Add(d)
-				continue
-			}
-			return nil, nil, fmt.Errorf("read %s: %w", p, err)
+	for _, r := range results {
+		if r.err != nil {
+			return nil, nil, r.err
 		}
-		if !Mentions(data) {
-			continue
-		}
-		docs, dd := intent.Documents(p, data)
-		diags = append(diags, dd...)
-		kept := false
-		for _, doc := range docs {
-			d := &Doc{File: p, Index: doc.Index, Order: order, node: doc.Node}
+		diags = append(diags, r.diags...)
+		for _, d := range r.docs {
+			d.doc.Order = order
 			order++
-			ok, dd := set.add(d)
-			diags = append(diags, dd...)
-			kept = kept || ok
+			set.addDecoded(d)
 		}
-		if kept || len(dd) > 0 {
-			set.Files = append(set.Files, intent.File{Path: p, Data: data})
+		if r.keep {
+			set.Files = append(set.Files, intent.File{Path: r.path, Data: r.data})
 		}
 	}
 	return set, diags, nil
+}
+
+type fileDocs struct {
+	path  string
+	data  []byte
+	keep  bool
+	docs  []decoded
+	diags diag.List
+	err   error
+}
+
+func readFile(fsys fs.FS, p string) fileDocs {
+	r := fileDocs{path: p}
+	data, err := fs.ReadFile(fsys, p)
+	if err != nil {
+		if d, ok := intent.SymlinkProblem(fsys, p, err); ok {
+			r.diags.Add(d)
+			return r
+		}
+		r.err = fmt.Errorf("read %s: %w", p, err)
+		return r
+	}
+	if !Mentions(data) {
+		return r
+	}
+	r.data = data
+	docs, dd := intent.Documents(p, data)
+	r.diags = append(r.diags, dd...)
+	r.keep = len(dd) > 0
+	for _, doc := range docs {
+		d := &Doc{File: p, Index: doc.Index, node: doc.Node}
+		dec, ok, dd := decodeDoc(d)
+		r.diags = append(r.diags, dd...)
+		if ok {
+			r.keep = true
+		}
+		if dec.target != nil {
+			r.docs = append(r.docs, dec)
+		}
+	}
+	return r
 }
 
 // Mentions reports whether a file may hold a manifest this dialect reads.
@@ -213,105 +293,104 @@ func Mentions(data []byte) bool {
 	return bytes.Contains(data, []byte("kind"))
 }
 
-// add decodes one document into the set; it reports whether the document
-// was of a kind the dialect keeps.
-func (s *Set) add(d *Doc) (bool, diag.List) {
+// decoded is one document decoded into its kind's wrapper (*Gateway,
+// *HTTPRoute, ...); target is nil when the document was not kept.
+type decoded struct {
+	doc    *Doc
+	target any
+}
+
+// decodeDoc decodes one document; it reports whether the document was of
+// a kind the dialect reads, even when it failed to decode.
+func decodeDoc(d *Doc) (decoded, bool, diag.List) {
 	var diags diag.List
 	if d.node.Kind != yaml.MappingNode {
-		return false, nil
+		return decoded{}, false, nil
 	}
 	av, kind := scalar(d.node, "apiVersion"), scalar(d.node, "kind")
 	if av == "" || kind == "" {
-		return false, nil
+		return decoded{}, false, nil
 	}
 	d.APIVersion, d.Kind = av, kind
 	group, version, _ := strings.Cut(av, "/")
 	if version == "" {
 		group, version = "", av
 	}
-	var target any
+	var wrapper, obj any
 	switch {
 	case group == Group:
 		switch {
 		case kind == "GatewayClass" && (version == "v1" || version == "v1beta1"):
 			v := &GatewayClass{Doc: d, Obj: &gwv1.GatewayClass{}}
-			target, s.Classes = v.Obj, append(s.Classes, v)
+			wrapper, obj = v, v.Obj
 		case kind == "Gateway" && (version == "v1" || version == "v1beta1"):
 			v := &Gateway{Doc: d, Obj: &gwv1.Gateway{}}
-			target, s.Gateways = v.Obj, append(s.Gateways, v)
+			wrapper, obj = v, v.Obj
 		case kind == "HTTPRoute" && (version == "v1" || version == "v1beta1"):
 			v := &HTTPRoute{Doc: d, Obj: &gwv1.HTTPRoute{}}
-			target, s.HTTPRoutes = v.Obj, append(s.HTTPRoutes, v)
+			wrapper, obj = v, v.Obj
 		case kind == "GRPCRoute" && version == "v1":
 			v := &GRPCRoute{Doc: d, Obj: &gwv1.GRPCRoute{}}
-			target, s.GRPCRoutes = v.Obj, append(s.GRPCRoutes, v)
+			wrapper, obj = v, v.Obj
 		case kind == "ReferenceGrant" && (version == "v1" || version == "v1beta1"):
 			v := &ReferenceGrant{Doc: d, Obj: &gwv1.ReferenceGrant{}}
-			target, s.Grants = v.Obj, append(s.Grants, v)
+			wrapper, obj = v, v.Obj
 		case slices.Contains(unsupportedKinds, kind):
 			diags.Warnf(d.Pos("kind"), "unsupported-kind", "%s %s is not compiled by edgectl yet; it has no effect on the bundles", av, kind)
-			return false, diags
+			return decoded{}, true, diags
 		default:
 			diags.Errorf(d.Pos("apiVersion"), "document", "unknown Gateway API kind %s in %s", kind, av)
-			return false, diags
+			return decoded{}, true, diags
 		}
 	case av == "v1" && kind == "Service":
 		v := &Service{Doc: d, Obj: &corev1.Service{}}
-		target, s.Services = v.Obj, append(s.Services, v)
+		wrapper, obj = v, v.Obj
 	case av == "v1" && kind == "Namespace":
 		v := &Namespace{Doc: d, Obj: &corev1.Namespace{}}
-		target, s.Namespaces = v.Obj, append(s.Namespaces, v)
+		wrapper, obj = v, v.Obj
 	case av == "discovery.k8s.io/v1" && kind == "EndpointSlice":
 		v := &EndpointSlice{Doc: d, Obj: &discoveryv1.EndpointSlice{}}
-		target, s.EndpointSlices = v.Obj, append(s.EndpointSlices, v)
+		wrapper, obj = v, v.Obj
 	default:
-		return false, nil
+		return decoded{}, false, nil
 	}
-	if err := decode(d.node, target); err != nil {
+	if err := decode(d.node, obj); err != nil {
 		diags.Add(decodeError(d, err))
-		s.drop(d)
-		return true, diags
+		return decoded{}, true, diags
 	}
 	d.Name = scalar(child(d.node, "metadata"), "name")
 	d.Namespace = scalar(child(d.node, "metadata"), "namespace")
 	if d.Kind != "Namespace" && d.Kind != "GatewayClass" && d.Namespace == "" {
 		d.Namespace = "default"
-		setNamespace(target, "default")
+		setNamespace(obj, "default")
 	}
 	if d.Name == "" {
 		diags.Errorf(d.Pos("metadata"), "schema", "metadata.name: a %s needs a name", d.Kind)
-		s.drop(d)
+		return decoded{}, true, diags
 	}
-	return true, diags
+	return decoded{doc: d, target: wrapper}, true, diags
 }
 
-// drop takes back the last document added, which failed to decode.
-func (s *Set) drop(d *Doc) {
-	switch d.Kind {
-	case "GatewayClass":
-		s.Classes = dropLast(s.Classes, func(v *GatewayClass) *Doc { return v.Doc }, d)
-	case "Gateway":
-		s.Gateways = dropLast(s.Gateways, func(v *Gateway) *Doc { return v.Doc }, d)
-	case "HTTPRoute":
-		s.HTTPRoutes = dropLast(s.HTTPRoutes, func(v *HTTPRoute) *Doc { return v.Doc }, d)
-	case "GRPCRoute":
-		s.GRPCRoutes = dropLast(s.GRPCRoutes, func(v *GRPCRoute) *Doc { return v.Doc }, d)
-	case "ReferenceGrant":
-		s.Grants = dropLast(s.Grants, func(v *ReferenceGrant) *Doc { return v.Doc }, d)
-	case "Service":
-		s.Services = dropLast(s.Services, func(v *Service) *Doc { return v.Doc }, d)
-	case "Namespace":
-		s.Namespaces = dropLast(s.Namespaces, func(v *Namespace) *Doc { return v.Doc }, d)
-	case "EndpointSlice":
-		s.EndpointSlices = dropLast(s.EndpointSlices, func(v *EndpointSlice) *Doc { return v.Doc }, d)
+// addDecoded adds a decoded document to the set.
+func (s *Set) addDecoded(d decoded) {
+	switch v := d.target.(type) {
+	case *GatewayClass:
+		s.Classes = append(s.Classes, v)
+	case *Gateway:
+		s.Gateways = append(s.Gateways, v)
+	case *HTTPRoute:
+		s.HTTPRoutes = append(s.HTTPRoutes, v)
+	case *GRPCRoute:
+		s.GRPCRoutes = append(s.GRPCRoutes, v)
+	case *ReferenceGrant:
+		s.Grants = append(s.Grants, v)
+	case *Service:
+		s.Services = append(s.Services, v)
+	case *Namespace:
+		s.Namespaces = append(s.Namespaces, v)
+	case *EndpointSlice:
+		s.EndpointSlices = append(s.EndpointSlices, v)
 	}
-}
-
-func dropLast[T any](list []T, doc func(T) *Doc, d *Doc) []T {
-	if n := len(list); n > 0 && doc(list[n-1]) == d {
-		return list[:n-1]
-	}
-	return list
 }
 
 func setNamespace(target any, ns string) {
@@ -323,41 +402,104 @@ func setNamespace(target any, ns string) {
 // decode turns a YAML tree into a typed Kubernetes object the way the API
 // server would read its JSON: unknown fields are refused.
 func decode(n *yaml.Node, target any) error {
-	var v any
-	if err := n.Decode(&v); err != nil {
+	var buf bytes.Buffer
+	if err := writeJSON(&buf, n, 0); err != nil {
 		return err
 	}
-	data, err := json.Marshal(jsonable(v))
-	if err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
+	dec := json.NewDecoder(&buf)
 	dec.DisallowUnknownFields()
 	return dec.Decode(target)
 }
 
-// jsonable turns the maps YAML decodes with non-string keys into maps JSON
-// can encode.
-func jsonable(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
-			v[k] = jsonable(e)
-		}
-		return v
-	case map[any]any:
-		out := make(map[string]any, len(v))
-		for k, e := range v {
-			out[fmt.Sprint(k)] = jsonable(e)
-		}
-		return out
-	case []any:
-		for i, e := range v {
-			v[i] = jsonable(e)
-		}
-		return v
+// writeJSON writes a YAML tree as JSON, scalars typed by their resolved
+// tags, without building Go values in between.
+func writeJSON(buf *bytes.Buffer, n *yaml.Node, depth int) error {
+	if depth > 100 {
+		return fmt.Errorf("line %d: nested too deeply", n.Line)
 	}
-	return v
+	n = schema.Resolve(n)
+	switch n.Kind {
+	case yaml.MappingNode:
+		pairs, err := schema.Pairs(n)
+		if err != nil {
+			return err
+		}
+		buf.WriteByte('{')
+		for i, p := range pairs {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			k := schema.Resolve(p.Key)
+			if k.Kind != yaml.ScalarNode {
+				return fmt.Errorf("line %d: a mapping key must be a scalar", k.Line)
+			}
+			writeString(buf, k.Value)
+			buf.WriteByte(':')
+			if err := writeJSON(buf, p.Value, depth+1); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte('}')
+	case yaml.SequenceNode:
+		buf.WriteByte('[')
+		for i, c := range n.Content {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := writeJSON(buf, c, depth+1); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte(']')
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!null":
+			buf.WriteString("null")
+		case "!!bool":
+			var b bool
+			if err := n.Decode(&b); err != nil {
+				return err
+			}
+			buf.WriteString(strconv.FormatBool(b))
+		case "!!int":
+			i, err := strconv.ParseInt(n.Value, 10, 64)
+			if err != nil {
+				// Octal, hexadecimal, underscores: YAML's own reading.
+				if err := n.Decode(&i); err != nil {
+					return err
+				}
+			}
+			buf.WriteString(strconv.FormatInt(i, 10))
+		case "!!float":
+			var f float64
+			if err := n.Decode(&f); err != nil {
+				return err
+			}
+			if math.IsInf(f, 0) || math.IsNaN(f) {
+				writeString(buf, n.Value)
+			} else {
+				buf.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+			}
+		default: // strings, timestamps, binary: as written
+			writeString(buf, n.Value)
+		}
+	default:
+		buf.WriteString("null")
+	}
+	return nil
+}
+
+func writeString(buf *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s)
+			buf.Write(b)
+			return
+		}
+	}
+	buf.WriteByte('"')
+	buf.WriteString(s)
+	buf.WriteByte('"')
 }
 
 // decodeError places a decoding failure at the field it names.
