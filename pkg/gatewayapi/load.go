@@ -14,10 +14,10 @@ import (
 	"math"
 	"path"
 	"runtime"
-	"strconv"
-	"sync"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
