@@ -234,10 +234,12 @@ func (l *lowerer) listeners(gb *gatewayBuilder) {
 			switch {
 			case other.spec.Protocol != ls.Protocol:
 				conflicted, conflictReason = true, "ProtocolConflict"
+				other.conflict(conflictReason)
 				l.diags.Errorf(d.Pos(append(slices.Clone(path), "protocol")...), "ProtocolConflict", "listener %q: port %d is already %s on listener %q", ls.Name, ls.Port, other.spec.Protocol, other.spec.Name).
 					Note(d.Pos("spec", "listeners", other.index, "protocol"), "listener %q is declared here", other.spec.Name)
 			case hostnameOf(other.spec.Hostname) == hostnameOf(ls.Hostname):
 				conflicted, conflictReason = true, "HostnameConflict"
+				other.conflict(conflictReason)
 				l.diags.Errorf(d.Pos(append(slices.Clone(path), "port")...), "HostnameConflict", "listener %q: port %d with hostname %q is already served by listener %q", ls.Name, ls.Port, cmp.Or(hostnameOf(ls.Hostname), "*"), other.spec.Name).
 					Note(d.Pos("spec", "listeners", other.index, "name"), "listener %q is declared here", other.spec.Name)
 			}
@@ -267,6 +269,19 @@ func (l *lowerer) listeners(gb *gatewayBuilder) {
 		gb.status.Conditions = append(gb.status.Conditions, cond("Accepted", true, "Accepted", ""))
 	}
 	gb.status.Conditions = append(gb.status.Conditions, cond("Programmed", gb.valid, ternary(gb.valid, "Programmed", "Invalid"), ""))
+}
+
+// conflict marks an earlier listener as conflicting with a later one: both
+// are conflicted, though the finding is reported at the later.
+func (lb *listenerBuilder) conflict(reason string) {
+	lb.ok = false
+	if lb.conds[0].Status == "True" {
+		lb.conds[0] = cond("Accepted", false, reason, "")
+	}
+	if lb.conds[1].Status == "False" {
+		lb.conds[1] = Condition{Type: "Conflicted", Status: "True", Reason: reason}
+	}
+	lb.conds[2] = cond("Programmed", false, "Invalid", "")
 }
 
 func ternary[T any](c bool, a, b T) T {
