@@ -45,7 +45,62 @@ type Doc struct {
 	Namespace  string
 	Name       string
 
-	node *yaml.Node
+	src     []byte     // the whole file, to parse again for positions
+	node    *yaml.Node // nil once released; parsed again when asked for
+	origins [][]diag.Pos
+}
+
+// syntax returns the document's tree, parsing its file again if the tree
+// was let go after decoding: positions are asked for by findings, which
+// are rare, and keeping every tree of a large input costs most of its
+// memory.
+func (d *Doc) syntax() *yaml.Node {
+	if d.node != nil || d.src == nil {
+		return d.node
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(d.src))
+	for i := 0; i <= d.Index; i++ {
+		var root yaml.Node
+		if err := dec.Decode(&root); err != nil {
+			return nil
+		}
+		if i == d.Index && len(root.Content) > 0 {
+			d.node = schema.Resolve(root.Content[0])
+		}
+	}
+	return d.node
+}
+
+// release lets the syntax tree go, keeping the positions of route matches,
+// which every route's origin needs.
+func (d *Doc) release() {
+	if d.Kind == "HTTPRoute" || d.Kind == "GRPCRoute" {
+		rules := child(d.node, "spec")
+		rules = child(rules, "rules")
+		if rules != nil && rules.Kind == yaml.SequenceNode {
+			d.origins = make([][]diag.Pos, len(rules.Content))
+			for i := range rules.Content {
+				matches := child(child(rules, i), "matches")
+				if matches == nil || matches.Kind != yaml.SequenceNode {
+					continue
+				}
+				for j := range matches.Content {
+					m := child(matches, j)
+					d.origins[i] = append(d.origins[i], diag.Pos{File: d.File, Line: m.Line, Col: m.Column})
+				}
+			}
+		}
+	}
+	d.node = nil
+}
+
+// origin is the position of a route's match, or of its rule when the
+// rule has no matches.
+func (d *Doc) origin(rule, match int) diag.Pos {
+	if rule < len(d.origins) && match < len(d.origins[rule]) {
+		return d.origins[rule][match]
+	}
+	return d.Pos("spec", "rules", rule, "matches", match)
 }
 
 // ID names the document for messages: `HTTPRoute "shop/orders"`.
@@ -54,7 +109,7 @@ func (d *Doc) ID() string { return fmt.Sprintf("%s %q", d.Kind, d.Namespace+"/"+
 // Pos returns the position of the value at path (field names and list
 // indexes from the document root), or of the deepest part of it that exists.
 func (d *Doc) Pos(path ...any) diag.Pos {
-	n := d.node
+	n := d.syntax()
 	for _, step := range path {
 		next := child(n, step)
 		if next == nil {
@@ -145,7 +200,7 @@ type Set struct {
 // ReleaseSyntax lets the YAML syntax trees go once nothing needs positions
 // any more; they are most of the memory a large input takes.
 func (s *Set) ReleaseSyntax() {
-	release := func(d *Doc) { d.node = nil }
+	release := func(d *Doc) { d.release() }
 	for _, v := range s.Classes {
 		release(v.Doc)
 	}
@@ -274,8 +329,9 @@ func readFile(fsys fs.FS, p string) fileDocs {
 	r.diags = append(r.diags, dd...)
 	r.keep = len(dd) > 0
 	for _, doc := range docs {
-		d := &Doc{File: p, Index: doc.Index, node: doc.Node}
+		d := &Doc{File: p, Index: doc.Index, node: doc.Node, src: data}
 		dec, ok, dd := decodeDoc(d)
+		d.release()
 		r.diags = append(r.diags, dd...)
 		if ok {
 			r.keep = true

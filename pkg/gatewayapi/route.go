@@ -141,7 +141,7 @@ func (l *lowerer) httpRoute(r *HTTPRoute) *routeObj {
 const fullPath = "^/.*$"
 
 func (l *lowerer) httpMatch(ro *routeObj, path []any, m gwv1.HTTPRouteMatch) (matchObj, bool) {
-	mo := matchObj{origin: ro.doc.Pos(path...), match: ir.Match{PathKind: ir.PathPrefix, Path: "/"}, rank: rankPrefix, pathLen: 1}
+	mo := matchObj{origin: ro.doc.origin(path[2].(int), path[4].(int)), match: ir.Match{PathKind: ir.PathPrefix, Path: "/"}, rank: rankPrefix, pathLen: 1}
 	ok := true
 	if p := m.Path; p != nil {
 		typ, value := gwv1.PathMatchPathPrefix, "/"
@@ -448,7 +448,7 @@ func (l *lowerer) grpcRoute(r *GRPCRoute) *routeObj {
 // grpcMatch turns a gRPC service and method into the request path gRPC
 // uses, /SERVICE/METHOD, and asks for gRPC's content type.
 func (l *lowerer) grpcMatch(ro *routeObj, path []any, m gwv1.GRPCRouteMatch) (matchObj, bool) {
-	mo := matchObj{origin: ro.doc.Pos(path...), match: ir.Match{PathKind: ir.PathPrefix, Path: "/"}, rank: rankPrefix, pathLen: 1}
+	mo := matchObj{origin: ro.doc.origin(path[2].(int), path[4].(int)), match: ir.Match{PathKind: ir.PathPrefix, Path: "/"}, rank: rankPrefix, pathLen: 1}
 	ok := true
 	if mm := m.Method; mm != nil {
 		svc, method := "", ""
