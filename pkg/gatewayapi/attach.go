@@ -117,7 +117,7 @@ func (l *lowerer) parent(ro *routeObj, pr gwv1.ParentReference, ns string, path 
 		return false, "UnsupportedValue", ro.acceptedMsg
 	}
 	for _, a := range attachments {
-		a.lb.attached++
+		a.lb.attached[ro] = true
 		for _, h := range a.hosts {
 			vb := a.lb.vhosts[h]
 			if vb == nil {
@@ -188,7 +188,7 @@ func covers(w, h string) bool {
 func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 	g := gb.g
 	for _, lb := range gb.listeners {
-		gb.status.Listeners = append(gb.status.Listeners, ListenerStatus{Name: string(lb.spec.Name), AttachedRoutes: lb.attached, Conditions: lb.conds})
+		gb.status.Listeners = append(gb.status.Listeners, ListenerStatus{Name: string(lb.spec.Name), AttachedRoutes: len(lb.attached), Conditions: lb.conds})
 	}
 	l.status.Gateways = append(l.status.Gateways, *gb.status)
 	var ports []int32

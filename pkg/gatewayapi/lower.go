@@ -103,7 +103,7 @@ type listenerBuilder struct {
 	proto    ir.Protocol
 	cert     *ir.CertRef
 	kinds    []string // route kinds allowed
-	attached int
+	attached map[*routeObj]bool
 	conds    []Condition
 	vhosts   map[string]*vhostBuilder
 }
@@ -193,7 +193,7 @@ func (l *lowerer) listeners(gb *gatewayBuilder) {
 	}
 	for i, ls := range spec.Listeners {
 		path := []any{"spec", "listeners", i}
-		lb := &listenerBuilder{spec: ls, index: i, ok: true, vhosts: map[string]*vhostBuilder{}}
+		lb := &listenerBuilder{spec: ls, index: i, ok: true, vhosts: map[string]*vhostBuilder{}, attached: map[*routeObj]bool{}}
 		accepted, acceptedReason, acceptedMsg := true, "Accepted", ""
 		resolved, resolvedReason, resolvedMsg := true, "ResolvedRefs", ""
 		fail := func(accept bool, reason string, at []any, format string, args ...any) {

@@ -250,10 +250,12 @@ func (l *lowerer) httpFilters(ro *routeObj, ru *ruleObj, path []any, filters []g
 		switch f.Type {
 		case gwv1.HTTPRouteFilterRequestHeaderModifier:
 			if f.RequestHeaderModifier != nil {
+				l.checkHeaderNames(ro, append(fpath, "requestHeaderModifier"), *f.RequestHeaderModifier)
 				ru.action.RequestHeaders = headerOps(*f.RequestHeaderModifier)
 			}
 		case gwv1.HTTPRouteFilterResponseHeaderModifier:
 			if f.ResponseHeaderModifier != nil {
+				l.checkHeaderNames(ro, append(fpath, "responseHeaderModifier"), *f.ResponseHeaderModifier)
 				ru.action.ResponseHeaders = headerOps(*f.ResponseHeaderModifier)
 			}
 		case gwv1.HTTPRouteFilterRequestRedirect:
@@ -291,6 +293,30 @@ func (l *lowerer) httpFilters(ro *routeObj, ru *ruleObj, path []any, filters []g
 	}
 	if ru.action.Redirect != nil && (ru.action.PrefixRewrite != nil || ru.action.RegexRewrite != nil || ru.action.HostRewrite != "") {
 		l.unsupported(ro, append(slices.Clone(path), "filters"), "RequestRedirect and URLRewrite cannot be used together")
+	}
+}
+
+// checkHeaderNames refuses changes to pseudo-headers and Host, which Envoy
+// does not let a route change (URLRewrite's hostname rewrites the host).
+func (l *lowerer) checkHeaderNames(ro *routeObj, path []any, f gwv1.HTTPHeaderFilter) {
+	bad := func(name string) bool {
+		n := strings.ToLower(name)
+		return n == "host" || strings.HasPrefix(n, ":")
+	}
+	for _, op := range []struct {
+		name string
+		list []gwv1.HTTPHeader
+	}{{"set", f.Set}, {"add", f.Add}} {
+		for i, h := range op.list {
+			if bad(string(h.Name)) {
+				l.unsupported(ro, append(slices.Clone(path), op.name, i, "name"), "header %s cannot be changed by a header filter; use URLRewrite's hostname to rewrite the host", h.Name)
+			}
+		}
+	}
+	for i, h := range f.Remove {
+		if bad(h) {
+			l.unsupported(ro, append(slices.Clone(path), "remove", i), "header %s cannot be removed", h)
+		}
 	}
 }
 
