@@ -73,6 +73,9 @@ var Rules = []Rule{
 	{"UnsupportedValue", "a route or listener sets a value edgectl cannot honour, so it is not accepted"},
 	{"InvalidKind", "a backendRef names a kind other than Service"},
 	{"BackendNotFound", "a backendRef names a Service, or a port of it, that is not among the manifests"},
+	{"InvalidCACertificateRef", "a BackendTLSPolicy's CA certificate is missing or not a ConfigMap"},
+	{"TargetNotFound", "a BackendTLSPolicy targets something other than a Service among the manifests"},
+	{"Conflicted", "a BackendTLSPolicy targets a Service port an older policy already covers"},
 }
 
 // RuleSummary returns the summary of a catalogued rule, or the id itself.

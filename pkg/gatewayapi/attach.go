@@ -265,7 +265,11 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 	}
 	slices.SortFunc(g.Listeners, func(a, b *ir.Listener) int { return strings.Compare(a.Name, b.Name) })
 	for _, name := range slices.Sorted(keysOf(clusters)) {
-		g.Clusters = append(g.Clusters, l.clusters[name])
+		c := l.clusters[name]
+		g.Clusters = append(g.Clusters, c)
+		if c.TLS != nil && c.TLS.CA != nil && !c.TLS.CA.SDS && len(g.Secrets) == 0 {
+			g.Secrets = []*ir.Secret{{Name: systemCA, CA: SystemCAFile}}
+		}
 	}
 	return g
 }

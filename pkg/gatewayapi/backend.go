@@ -135,6 +135,7 @@ func (l *lowerer) backend(ro *routeObj, ref gwv1.BackendObjectReference, path []
 		if ap := port.AppProtocol; ap != nil && (*ap == "kubernetes.io/h2c" || *ap == "grpc") {
 			c.HTTP2 = true
 		}
+		c.TLS = l.upstreamTLS(nsName{ns, string(ref.Name)}, port.Name)
 		l.clusters[name] = c
 	}
 	if grpc {

@@ -169,6 +169,10 @@ type (
 		Doc *Doc
 		Obj *gwv1.ReferenceGrant
 	}
+	BackendTLSPolicy struct {
+		Doc *Doc
+		Obj *gwv1.BackendTLSPolicy
+	}
 	Service struct {
 		Doc *Doc
 		Obj *corev1.Service
@@ -190,6 +194,7 @@ type Set struct {
 	HTTPRoutes     []*HTTPRoute
 	GRPCRoutes     []*GRPCRoute
 	Grants         []*ReferenceGrant
+	TLSPolicies    []*BackendTLSPolicy
 	Services       []*Service
 	EndpointSlices []*EndpointSlice
 	Namespaces     []*Namespace
@@ -216,6 +221,9 @@ func (s *Set) ReleaseSyntax() {
 	for _, v := range s.Grants {
 		release(v.Doc)
 	}
+	for _, v := range s.TLSPolicies {
+		release(v.Doc)
+	}
 	for _, v := range s.Services {
 		release(v.Doc)
 	}
@@ -229,12 +237,12 @@ func (s *Set) ReleaseSyntax() {
 
 // Empty reports whether the set holds no Gateway API object at all.
 func (s *Set) Empty() bool {
-	return len(s.Classes)+len(s.Gateways)+len(s.HTTPRoutes)+len(s.GRPCRoutes)+len(s.Grants) == 0
+	return len(s.Classes)+len(s.Gateways)+len(s.HTTPRoutes)+len(s.GRPCRoutes)+len(s.Grants)+len(s.TLSPolicies) == 0
 }
 
 // unsupportedKinds are Gateway API kinds edgectl reads but cannot compile
 // yet: a warning says so rather than a silent skip.
-var unsupportedKinds = []string{"BackendLBPolicy", "BackendTLSPolicy", "ListenerSet", "TCPRoute", "TLSRoute", "UDPRoute", "XBackendTrafficPolicy", "XListenerSet"}
+var unsupportedKinds = []string{"BackendLBPolicy", "ListenerSet", "TCPRoute", "TLSRoute", "UDPRoute", "XBackendTrafficPolicy", "XListenerSet"}
 
 // Load reads every YAML file of fsys (except hidden directories and
 // edgectl's own output) and keeps the manifests of the kinds this dialect
@@ -391,6 +399,9 @@ func decodeDoc(d *Doc) (decoded, bool, diag.List) {
 		case kind == "ReferenceGrant" && (version == "v1" || version == "v1beta1"):
 			v := &ReferenceGrant{Doc: d, Obj: &gwv1.ReferenceGrant{}}
 			wrapper, obj = v, v.Obj
+		case kind == "BackendTLSPolicy" && (version == "v1" || version == "v1alpha3"):
+			v := &BackendTLSPolicy{Doc: d, Obj: &gwv1.BackendTLSPolicy{}}
+			wrapper, obj = v, v.Obj
 		case slices.Contains(unsupportedKinds, kind):
 			diags.Warnf(d.Pos("kind"), "unsupported-kind", "%s %s is not compiled by edgectl yet; it has no effect on the bundles", av, kind)
 			return decoded{}, true, diags
@@ -440,6 +451,8 @@ func (s *Set) addDecoded(d decoded) {
 		s.GRPCRoutes = append(s.GRPCRoutes, v)
 	case *ReferenceGrant:
 		s.Grants = append(s.Grants, v)
+	case *BackendTLSPolicy:
+		s.TLSPolicies = append(s.TLSPolicies, v)
 	case *Service:
 		s.Services = append(s.Services, v)
 	case *Namespace:

@@ -43,9 +43,11 @@ type lowerer struct {
 	slices   map[nsName][]*EndpointSlice // by the Service they belong to
 	nsLabels map[string]map[string]string
 	clusters map[string]*ir.Cluster
-	gateways []*gatewayBuilder
-	byName   map[nsName]*gatewayBuilder
-	status   *Status
+	// tlsTargets is the upstream TLS of Services, from BackendTLSPolicies.
+	tlsTargets map[nsName][]tlsTarget
+	gateways   []*gatewayBuilder
+	byName     map[nsName]*gatewayBuilder
+	status     *Status
 }
 
 // Lower lowers a set of manifests. User problems are diagnostics; each
@@ -68,6 +70,7 @@ func Lower(set *Set) (*Result, diag.List) {
 		l.nsLabels[ns.Doc.Name] = ns.Obj.Labels
 	}
 	l.lowerGateways()
+	l.lowerTLSPolicies()
 	l.lowerRoutes()
 	res := &Result{Status: l.status}
 	for _, gb := range l.gateways {
