@@ -71,7 +71,7 @@ var Rules = []Rule{
 	{"NotAllowedByListeners", "no listener a route's parentRef selects admits the route's namespace or kind"},
 	{"NoMatchingListenerHostname", "no hostname of a route matches a listener it may attach to"},
 	{"UnsupportedValue", "a route or listener sets a value edgectl cannot honour, so it is not accepted"},
-	{"InvalidKind", "a backendRef names a kind other than Service"},
+	{"InvalidKind", "a backendRef names a kind other than Service, or a BackendTLSPolicy's CA one other than ConfigMap"},
 	{"BackendNotFound", "a backendRef names a Service, or a port of it, that is not among the manifests"},
 	{"InvalidCACertificateRef", "a BackendTLSPolicy's CA certificate is missing or not a ConfigMap"},
 	{"TargetNotFound", "a BackendTLSPolicy targets something other than a Service among the manifests"},

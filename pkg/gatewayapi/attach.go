@@ -188,7 +188,7 @@ func covers(w, h string) bool {
 func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 	g := gb.g
 	for _, lb := range gb.listeners {
-		gb.status.Listeners = append(gb.status.Listeners, ListenerStatus{Name: string(lb.spec.Name), AttachedRoutes: len(lb.attached), Conditions: lb.conds})
+		gb.status.Listeners = append(gb.status.Listeners, ListenerStatus{Name: string(lb.spec.Name), SupportedKinds: append([]string{}, lb.kinds...), AttachedRoutes: len(lb.attached), Conditions: lb.conds})
 	}
 	l.status.Gateways = append(l.status.Gateways, *gb.status)
 	var ports []int32

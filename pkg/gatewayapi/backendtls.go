@@ -36,11 +36,19 @@ func (l *lowerer) lowerTLSPolicies() {
 		d, v := p.Doc, p.Obj.Spec.Validation
 		tls := &ir.UpstreamTLS{SNI: string(v.Hostname)}
 		ok := true
+		accepted := cond("Accepted", true, "Accepted", "")
+		resolved := cond("ResolvedRefs", true, "ResolvedRefs", "")
+		reject := func(c *Condition, reason, msg string) {
+			if c.Status == "True" {
+				*c = cond(c.Type, false, reason, "%s", msg)
+			}
+		}
 		switch {
 		case len(v.CACertificateRefs) > 0:
 			ref := v.CACertificateRefs[0]
 			if (ref.Group != "" && ref.Group != "core") || ref.Kind != "ConfigMap" {
-				l.diags.Errorf(d.Pos("spec", "validation", "caCertificateRefs", 0), "InvalidCACertificateRef", "%s: caCertificateRefs[0] is a %s; edgectl takes CA certificates from ConfigMaps", d.ID(), groupKind(string(ref.Group), string(ref.Kind)))
+				l.diags.Errorf(d.Pos("spec", "validation", "caCertificateRefs", 0), "InvalidKind", "%s: caCertificateRefs[0] is a %s; edgectl takes CA certificates from ConfigMaps", d.ID(), groupKind(string(ref.Group), string(ref.Kind)))
+				reject(&resolved, "InvalidKind", "the CA certificate is not a ConfigMap")
 				ok = false
 			}
 			name := d.Namespace + "/" + string(ref.Name)
@@ -52,11 +60,13 @@ func (l *lowerer) lowerTLSPolicies() {
 			tls.CA = &ir.CertRef{Name: systemCA}
 		default:
 			l.diags.Errorf(d.Pos("spec", "validation"), "InvalidCACertificateRef", "%s: validation needs caCertificateRefs or wellKnownCACertificates: System", d.ID())
+			reject(&resolved, "InvalidCACertificateRef", "no CA certificate")
 			ok = false
 		}
 		for i, san := range v.SubjectAltNames {
 			if san.Type != gwv1.HostnameSubjectAltNameType {
 				l.diags.Errorf(d.Pos("spec", "validation", "subjectAltNames", i), "UnsupportedValue", "%s: subjectAltNames of type %s are not supported by edgectl (Hostname is)", d.ID(), san.Type)
+				reject(&accepted, "Invalid", "subjectAltNames of type "+string(san.Type)+" are not supported")
 				ok = false
 				continue
 			}
@@ -67,17 +77,22 @@ func (l *lowerer) lowerTLSPolicies() {
 			// hostname.
 			tls.SubjectAltNames = []string{string(v.Hostname)}
 		}
+		l.status.Policies = append(l.status.Policies, PolicyStatus{Kind: "BackendTLSPolicy", Namespace: d.Namespace, Name: d.Name})
+		st := &l.status.Policies[len(l.status.Policies)-1]
 		if !ok {
+			st.Conditions = []Condition{accepted, resolved}
 			continue
 		}
 		for i, t := range p.Obj.Spec.TargetRefs {
 			if (t.Group != "" && t.Group != "core") || t.Kind != "Service" {
 				l.diags.Errorf(d.Pos("spec", "targetRefs", i), "TargetNotFound", "%s: targetRefs[%d] is a %s; a BackendTLSPolicy applies to Services", d.ID(), i, groupKind(string(t.Group), string(t.Kind)))
+				reject(&accepted, "TargetNotFound", "a target is not a Service")
 				continue
 			}
 			key := nsName{d.Namespace, string(t.Name)}
 			if l.services[key] == nil {
 				l.diags.Errorf(d.Pos("spec", "targetRefs", i, "name"), "TargetNotFound", "%s: Service %s is not among the manifests", d.ID(), key)
+				reject(&accepted, "TargetNotFound", "Service "+key.String()+" is not among the manifests")
 				continue
 			}
 			port := ""
@@ -90,10 +105,12 @@ func (l *lowerer) lowerTLSPolicies() {
 					where = " port " + port
 				}
 				l.diags.Errorf(d.Pos("spec", "targetRefs", i), "Conflicted", "%s: an older BackendTLSPolicy already applies to Service %s%s", d.ID(), key, where)
+				reject(&accepted, "Conflicted", "an older BackendTLSPolicy applies to Service "+key.String()+where)
 				continue
 			}
 			l.tlsTargets[key] = append(l.tlsTargets[key], tlsTarget{port: port, policy: p, tls: tls})
 		}
+		st.Conditions = []Condition{accepted, resolved}
 	}
 }
 

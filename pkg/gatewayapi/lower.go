@@ -82,6 +82,9 @@ func Lower(set *Set) (*Result, diag.List) {
 	slices.SortFunc(l.status.Gateways, func(a, b GatewayStatus) int {
 		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
 	})
+	slices.SortFunc(l.status.Policies, func(a, b PolicyStatus) int {
+		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
+	})
 	slices.SortFunc(l.status.Routes, func(a, b RouteStatus) int {
 		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
 	})

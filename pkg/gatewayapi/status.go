@@ -14,6 +14,15 @@ import (
 type Status struct {
 	Gateways []GatewayStatus `json:"gateways" yaml:"gateways"`
 	Routes   []RouteStatus   `json:"routes" yaml:"routes"`
+	Policies []PolicyStatus  `json:"policies,omitempty" yaml:"policies,omitempty"`
+}
+
+// PolicyStatus is the status of a policy (a BackendTLSPolicy).
+type PolicyStatus struct {
+	Kind       string      `json:"kind" yaml:"kind"`
+	Namespace  string      `json:"namespace" yaml:"namespace"`
+	Name       string      `json:"name" yaml:"name"`
+	Conditions []Condition `json:"conditions" yaml:"conditions"`
 }
 
 type GatewayStatus struct {
@@ -26,6 +35,7 @@ type GatewayStatus struct {
 
 type ListenerStatus struct {
 	Name           string      `json:"name" yaml:"name"`
+	SupportedKinds []string    `json:"supportedKinds" yaml:"supportedKinds"`
 	AttachedRoutes int         `json:"attachedRoutes" yaml:"attachedRoutes"`
 	Conditions     []Condition `json:"conditions" yaml:"conditions"`
 }
