@@ -471,14 +471,18 @@ func setNamespace(target any, ns string) {
 // decode turns a YAML tree into a typed Kubernetes object the way the API
 // server would read its JSON: unknown fields are refused.
 func decode(n *yaml.Node, target any) error {
-	var buf bytes.Buffer
-	if err := writeJSON(&buf, n, 0); err != nil {
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer jsonBuffers.Put(buf)
+	buf.Reset()
+	if err := writeJSON(buf, n, 0); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(&buf)
+	dec := json.NewDecoder(bytes.NewReader(buf.Bytes()))
 	dec.DisallowUnknownFields()
 	return dec.Decode(target)
 }
+
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // writeJSON writes a YAML tree as JSON, scalars typed by their resolved
 // tags, without building Go values in between.
@@ -489,7 +493,7 @@ func writeJSON(buf *bytes.Buffer, n *yaml.Node, depth int) error {
 	n = schema.Resolve(n)
 	switch n.Kind {
 	case yaml.MappingNode:
-		pairs, err := schema.Pairs(n)
+		pairs, err := mappingPairs(n)
 		if err != nil {
 			return err
 		}
@@ -556,6 +560,21 @@ func writeJSON(buf *bytes.Buffer, n *yaml.Node, depth int) error {
 		buf.WriteString("null")
 	}
 	return nil
+}
+
+// mappingPairs is schema.Pairs without its copy for the usual mapping,
+// which has no merge key.
+func mappingPairs(n *yaml.Node) ([]schema.Pair, error) {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Value == "<<" {
+			return schema.Pairs(n)
+		}
+	}
+	pairs := make([]schema.Pair, 0, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		pairs = append(pairs, schema.Pair{Key: n.Content[i], Value: n.Content[i+1]})
+	}
+	return pairs, nil
 }
 
 func writeString(buf *bytes.Buffer, s string) {
