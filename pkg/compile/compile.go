@@ -106,7 +106,7 @@ func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, di
 	}()
 	gws, ld := lower.Lower(m)
 	diags = append(diags, ld...)
-	gws, ld, err = withGatewayAPI(src, res, gws)
+	gws, ld, err = withGatewayAPI(src, workers, res, gws)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -31,7 +31,7 @@ func hasProject(fsys fs.FS) (bool, error) {
 // and no edgectl.yaml: one bundle per Gateway. The model it returns holds
 // the files read and an empty project (no teams, policies or tests).
 func compileGatewayAPI(src *source.Source, workers int, opts Options) (*Result, diag.List, error) {
-	set, diags, err := gatewayapi.Load(src.FS)
+	set, diags, err := gatewayapi.Load(src.FS, gatewayapi.Options{Workers: workers})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -66,8 +66,8 @@ func compileGatewayAPI(src *source.Source, workers int, opts Options) (*Result, 
 
 // withGatewayAPI lowers the Gateway API manifests that sit beside
 // edgectl's own kinds in a project, as gateways of their own.
-func withGatewayAPI(src *source.Source, res *Result, gws []*ir.Gateway) ([]*ir.Gateway, diag.List, error) {
-	set, diags, err := gatewayapi.Load(src.FS)
+func withGatewayAPI(src *source.Source, workers int, res *Result, gws []*ir.Gateway) ([]*ir.Gateway, diag.List, error) {
+	set, diags, err := gatewayapi.Load(src.FS, gatewayapi.Options{Workers: workers})
 	if err != nil || set.Empty() {
 		return gws, diags, err
 	}

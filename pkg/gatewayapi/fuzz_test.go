@@ -30,7 +30,7 @@ func FuzzLower(f *testing.F) {
 		f.Add(all.Bytes())
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		set, diags, err := Load(fstest.MapFS{"in.yaml": {Data: data}})
+		set, diags, err := Load(fstest.MapFS{"in.yaml": {Data: data}}, Options{Workers: 1})
 		if err != nil || diags.HasErrors() {
 			return
 		}

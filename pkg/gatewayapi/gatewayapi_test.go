@@ -127,7 +127,7 @@ spec:
 `)},
 		"notes.txt": {Data: []byte("kind: Gateway")},
 	}
-	set, diags, err := Load(fsys)
+	set, diags, err := Load(fsys, Options{})
 	if err != nil || len(diags) > 0 {
 		t.Fatalf("Load: %v %v", err, diags)
 	}

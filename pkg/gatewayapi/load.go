@@ -244,11 +244,17 @@ func (s *Set) Empty() bool {
 // yet: a warning says so rather than a silent skip.
 var unsupportedKinds = []string{"BackendLBPolicy", "ListenerSet", "TCPRoute", "TLSRoute", "UDPRoute", "XBackendTrafficPolicy", "XListenerSet"}
 
+// Options tune Load. The zero value is ready to use.
+type Options struct {
+	// Workers read files in parallel; zero means GOMAXPROCS.
+	Workers int
+}
+
 // Load reads every YAML file of fsys (except hidden directories and
 // edgectl's own output) and keeps the manifests of the kinds this dialect
 // knows. Documents of other kinds are left alone: a directory of Kubernetes
 // manifests holds Deployments too.
-func Load(fsys fs.FS) (*Set, diag.List, error) {
+func Load(fsys fs.FS, opts Options) (*Set, diag.List, error) {
 	var paths []string
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -277,7 +283,11 @@ func Load(fsys fs.FS) (*Set, diag.List, error) {
 	results := make([]fileDocs, len(paths))
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	for range workers {
 		wg.Go(func() {
 			for i := range next {
 				results[i] = readFile(fsys, paths[i])
