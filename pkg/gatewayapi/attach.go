@@ -2,6 +2,7 @@ package gatewayapi
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -264,7 +265,7 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 		g.Listeners = append(g.Listeners, li)
 	}
 	slices.SortFunc(g.Listeners, func(a, b *ir.Listener) int { return strings.Compare(a.Name, b.Name) })
-	for _, name := range slices.Sorted(keysOf(clusters)) {
+	for _, name := range slices.Sorted(maps.Keys(clusters)) {
 		c := l.clusters[name]
 		g.Clusters = append(g.Clusters, c)
 		if c.TLS != nil && c.TLS.CA != nil && !c.TLS.CA.SDS && len(g.Secrets) == 0 {
@@ -278,7 +279,7 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 // routes in precedence order, and notes the clusters they use.
 func (gb *gatewayBuilder) vhosts(byHost map[string]*vhostBuilder, clusters map[string]bool) []*ir.VirtualHost {
 	var out []*ir.VirtualHost
-	for _, h := range slices.Sorted(keysOf(byHost)) {
+	for _, h := range slices.Sorted(maps.Keys(byHost)) {
 		vb := byHost[h]
 		entries := slices.Clone(vb.entries)
 		slices.SortStableFunc(entries, less)

@@ -3,6 +3,7 @@ package gatewayapi
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -145,7 +146,7 @@ func (l *lowerer) lowerGateways() {
 			name = d.Namespace + "." + d.Name
 		}
 		if cls := string(gw.Obj.Spec.GatewayClassName); len(classes) > 0 && !classes[cls] {
-			l.diags.Errorf(d.Pos("spec", "gatewayClassName"), "unknown-reference", "GatewayClass %q is not among the manifests (%s)", cls, strings.Join(slices.Sorted(keysOf(classes)), ", "))
+			l.diags.Errorf(d.Pos("spec", "gatewayClassName"), "unknown-reference", "GatewayClass %q is not among the manifests (%s)", cls, strings.Join(slices.Sorted(maps.Keys(classes)), ", "))
 		}
 		g := &ir.Gateway{Name: name, NodeID: name, NodeCluster: name, XDSDir: lower.DefaultXDSDir, SDS: &ir.SDSServer{Pipe: DefaultSDSPipe}}
 		if v, ok := gw.Obj.Annotations[SDSAnnotation]; ok {
