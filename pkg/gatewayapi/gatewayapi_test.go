@@ -149,3 +149,27 @@ spec:
 		t.Errorf("position %v, want b.yml:6:25", got)
 	}
 }
+
+// TestLoadSkipsForeignBrokenYAML: a file that is not YAML (a Helm
+// template) and names no Gateway API kind is a warning, one that does is
+// an error, and a private key is an error anywhere.
+func TestLoadSkipsForeignBrokenYAML(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, data string
+		wantErr    bool
+		wantRule   string
+	}{
+		{"helm template", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  labels: {{- include \"x\" . | nindent 4 }}\n", false, "yaml"},
+		{"broken route", "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: [}\n", true, "yaml"},
+		{"key in a template", "kind: Secret\ndata: |\n  -----BEGIN RSA PRIVATE KEY-----\n  MIIB\n  -----END RSA PRIVATE KEY-----\n", true, "private-key"},
+	} {
+		_, diags, err := Load(fstest.MapFS{"f.yaml": {Data: []byte(tc.data)}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(diags) == 0 || diags[0].Rule != tc.wantRule || diags.HasErrors() != tc.wantErr {
+			t.Errorf("%s: got %v, want rule %s and errors %v", tc.name, diags, tc.wantRule, tc.wantErr)
+		}
+	}
+}

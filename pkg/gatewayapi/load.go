@@ -344,6 +344,17 @@ func readFile(fsys fs.FS, p string) fileDocs {
 	}
 	r.data = data
 	docs, dd := intent.Documents(p, data)
+	if !bytes.Contains(data, []byte(Group+"/")) {
+		// A file that names no Gateway API kind may be anything: a Helm
+		// template is not YAML until it is rendered. It is skipped with a
+		// warning; a private key in it is still an error.
+		for i := range dd {
+			if dd[i].Rule == "yaml" && dd[i].Severity == diag.Error {
+				dd[i].Severity = diag.Warning
+				dd[i].Message += "; the file is skipped (it names no Gateway API kind)"
+			}
+		}
+	}
 	r.diags = append(r.diags, dd...)
 	r.keep = len(dd) > 0
 	for _, doc := range docs {
