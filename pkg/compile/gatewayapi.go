@@ -67,6 +67,11 @@ func compileGatewayAPI(src *source.Source, workers int, opts Options) (*Result, 
 // withGatewayAPI lowers the Gateway API manifests that sit beside
 // edgectl's own kinds in a project, as gateways of their own.
 func withGatewayAPI(src *source.Source, workers int, res *Result, gws []*ir.Gateway) ([]*ir.Gateway, diag.List, error) {
+	// Most projects hold none: a scan for the API group spares them a
+	// second parse of every file.
+	if !source.HasGatewayAPI(src.FS) {
+		return gws, nil, nil
+	}
 	set, diags, err := gatewayapi.Load(src.FS, gatewayapi.Options{Workers: workers})
 	if err != nil || set.Empty() {
 		return gws, diags, err
