@@ -500,6 +500,9 @@ func decodeDoc(sch *schema.Schema, doc *Doc, fk fileKind, concurrent bool) (any,
 	}
 	apiVersion := scalarField(doc.node, "apiVersion")
 	kind := scalarField(doc.node, "kind")
+	if fk == intentFile && apiVersion != nil && strings.HasPrefix(apiVersion.Value, GatewayAPIGroup+"/") {
+		return nil, nil // read by the Gateway API dialect (pkg/gatewayapi)
+	}
 	switch {
 	case apiVersion == nil && child(doc.node, "apiVersion") != nil:
 		diags.Errorf(doc.Pos("apiVersion"), "document", "apiVersion must be a string: %s", APIVersion)
