@@ -75,17 +75,17 @@ func (d *Doc) syntax() *yaml.Node {
 // which every route's origin needs.
 func (d *Doc) release() {
 	if d.Kind == "HTTPRoute" || d.Kind == "GRPCRoute" {
-		rules := child(d.node, "spec")
-		rules = child(rules, "rules")
+		rules := schema.Child(d.node, "spec")
+		rules = schema.Child(rules, "rules")
 		if rules != nil && rules.Kind == yaml.SequenceNode {
 			d.origins = make([][]diag.Pos, len(rules.Content))
 			for i := range rules.Content {
-				matches := child(child(rules, i), "matches")
+				matches := schema.Child(schema.Child(rules, i), "matches")
 				if matches == nil || matches.Kind != yaml.SequenceNode {
 					continue
 				}
 				for j := range matches.Content {
-					m := child(matches, j)
+					m := schema.Child(matches, j)
 					d.origins[i] = append(d.origins[i], diag.Pos{File: d.File, Line: m.Line, Col: m.Column})
 				}
 			}
@@ -111,7 +111,7 @@ func (d *Doc) ID() string { return fmt.Sprintf("%s %q", d.Kind, d.Namespace+"/"+
 func (d *Doc) Pos(path ...any) diag.Pos {
 	n := d.syntax()
 	for _, step := range path {
-		next := child(n, step)
+		next := schema.Child(n, step)
 		if next == nil {
 			break
 		}
@@ -121,30 +121,6 @@ func (d *Doc) Pos(path ...any) diag.Pos {
 		return diag.Pos{File: d.File}
 	}
 	return diag.Pos{File: d.File, Line: n.Line, Col: n.Column}
-}
-
-func child(n *yaml.Node, step any) *yaml.Node {
-	n = schema.Resolve(n)
-	if n == nil {
-		return nil
-	}
-	switch s := step.(type) {
-	case string:
-		if n.Kind != yaml.MappingNode {
-			return nil
-		}
-		pairs, _ := schema.Pairs(n)
-		for _, p := range pairs {
-			if schema.Resolve(p.Key).Value == s {
-				return schema.Resolve(p.Value)
-			}
-		}
-	case int:
-		if n.Kind == yaml.SequenceNode && s >= 0 && s < len(n.Content) {
-			return schema.Resolve(n.Content[s])
-		}
-	}
-	return nil
 }
 
 // Each kind, decoded, beside its document.
@@ -446,8 +422,8 @@ func decodeDoc(d *Doc) (decoded, bool, diag.List) {
 		diags.Add(decodeError(d, err))
 		return decoded{}, true, diags
 	}
-	d.Name = scalar(child(d.node, "metadata"), "name")
-	d.Namespace = scalar(child(d.node, "metadata"), "namespace")
+	d.Name = scalar(schema.Child(d.node, "metadata"), "name")
+	d.Namespace = scalar(schema.Child(d.node, "metadata"), "namespace")
 	if d.Kind != "Namespace" && d.Kind != "GatewayClass" && d.Namespace == "" {
 		d.Namespace = "default"
 		setNamespace(obj, "default")
@@ -659,7 +635,7 @@ func findKey(n *yaml.Node, name string) *yaml.Node {
 }
 
 func scalar(n *yaml.Node, name string) string {
-	v := child(n, name)
+	v := schema.Child(n, name)
 	if v == nil || v.Kind != yaml.ScalarNode {
 		return ""
 	}

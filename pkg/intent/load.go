@@ -504,7 +504,7 @@ func decodeDoc(sch *schema.Schema, doc *Doc, fk fileKind, concurrent bool) (any,
 		return nil, nil // read by the Gateway API dialect (pkg/gatewayapi)
 	}
 	switch {
-	case apiVersion == nil && child(doc.node, "apiVersion") != nil:
+	case apiVersion == nil && schema.Child(doc.node, "apiVersion") != nil:
 		diags.Errorf(doc.Pos("apiVersion"), "document", "apiVersion must be a string: %s", APIVersion)
 	case apiVersion == nil:
 		diags.Errorf(doc.Pos(), "document", "missing apiVersion (want %q)", APIVersion)
@@ -514,7 +514,7 @@ func decodeDoc(sch *schema.Schema, doc *Doc, fk fileKind, concurrent bool) (any,
 			d.Message += "; if this file is not an edgectl intent, list it under exclude in " + ProjectFile
 		}
 	}
-	if kind == nil && child(doc.node, "kind") != nil {
+	if kind == nil && schema.Child(doc.node, "kind") != nil {
 		diags.Errorf(doc.Pos("kind"), "document", "kind must be a string such as Backend (one of %s)", strings.Join(KindNames(), ", "))
 	} else if kind == nil {
 		diags.Errorf(doc.Pos(), "document", "missing kind (one of %s)", strings.Join(KindNames(), ", "))
@@ -551,7 +551,7 @@ func decodeDoc(sch *schema.Schema, doc *Doc, fk fileKind, concurrent bool) (any,
 		diags.Errorf(doc.Pos("kind"), "document", "%s", msg)
 		return nil, diags
 	}
-	if n := scalarField(child(doc.node, "metadata"), "name"); n != nil {
+	if n := scalarField(schema.Child(doc.node, "metadata"), "name"); n != nil {
 		doc.Name = n.Value
 	}
 	var typed any
@@ -625,7 +625,7 @@ func decodeTyped(doc *Doc) (any, error) {
 }
 
 func scalarField(n *yaml.Node, name string) *yaml.Node {
-	v := child(n, name)
+	v := schema.Child(n, name)
 	if v == nil || v.Kind != yaml.ScalarNode {
 		return nil
 	}
