@@ -159,13 +159,20 @@ func printBundles(w io.Writer, out string, bundles []*bundle.Bundle) {
 			count(s.Listeners, "listener"), count(s.VirtualHosts, "virtual host"), count(s.Routes, "route"),
 			count(s.Clusters, "cluster"), count(s.Secrets, "secret"))
 		fmt.Fprintf(w, "  digest %s\n", b.Digest)
-		var xdsFiles int
+		var xdsFiles, rlsFiles int
 		for _, f := range b.Files {
-			if strings.HasPrefix(f.Path, bundle.XDSDir+"/") {
+			switch {
+			case strings.HasPrefix(f.Path, bundle.XDSDir+"/"):
 				xdsFiles++
+			case strings.HasPrefix(f.Path, bundle.RateLimitDir+"/"):
+				rlsFiles++
 			}
 		}
-		fmt.Fprintf(w, "  wrote  %s/ (%s, %s, %s, %s/ with %s)\n", filepath.Join(out, b.Gateway),
-			bundle.ManifestFile, bundle.StaticBootstrapFile, bundle.FilesBootstrapFile, bundle.XDSDir, count(xdsFiles, "file"))
+		var rls string
+		if rlsFiles > 0 {
+			rls = fmt.Sprintf(", %s/ with %s", bundle.RateLimitDir, count(rlsFiles, "file"))
+		}
+		fmt.Fprintf(w, "  wrote  %s/ (%s, %s, %s, %s/ with %s%s)\n", filepath.Join(out, b.Gateway),
+			bundle.ManifestFile, bundle.StaticBootstrapFile, bundle.FilesBootstrapFile, bundle.XDSDir, count(xdsFiles, "file"), rls)
 	}
 }

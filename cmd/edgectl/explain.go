@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edgectl/edgectl/pkg/compile"
+	"github.com/edgectl/edgectl/pkg/diag"
+	"github.com/edgectl/edgectl/pkg/diff"
 	"github.com/edgectl/edgectl/pkg/ir"
 	"github.com/edgectl/edgectl/pkg/routesim"
 	"github.com/edgectl/edgectl/pkg/routetest"
@@ -36,7 +38,11 @@ request through the simulator of each gateway's Envoy configuration: which
 listener, virtual host and route take it, what happens to it (forwarded,
 with the split and the backend the random value picks, redirected, answered
 directly, or no route), its rewrites, headers, timeout, retries and mirrors,
-and the file and line that defined the route with its team. For the routes
+and the file and line that defined the route with its team. It says the
+security rules the request meets (client certificates, IP filter, CORS,
+authentication, authorization, rate limits), each with the level that set
+it (gateway defaults, virtual host, include, route), its file and line and
+its team. For the routes
 before it in the same virtual host it says why each did not match, the
 closest first.
 
@@ -139,7 +145,18 @@ type explanation struct {
 	Timeout     string    `json:"timeout,omitempty"`
 	Retry       string    `json:"retry,omitempty"`
 	Mirrors     []string  `json:"mirrors,omitempty"`
+	Security    []rule    `json:"security,omitempty"`
 	Misses      []miss    `json:"notMatched,omitempty"`
+}
+
+// rule is one security rule the request meets, and where it was set.
+type rule struct {
+	Feature string `json:"feature"`
+	Rule    string `json:"rule"`
+	Level   string `json:"level"`
+	Name    string `json:"name,omitempty"`
+	Origin  string `json:"origin,omitempty"`
+	Team    string `json:"team,omitempty"`
 }
 
 type vhostRef struct {
@@ -233,8 +250,20 @@ func explain(g *ir.Gateway, r *routesim.Result, ms []routesim.Miss, req *routesi
 		}
 		return o.String()
 	}
+	at := func(p diag.Pos) string {
+		if p.File == "" {
+			return ""
+		}
+		if prefix != "" && prefix != "." {
+			p.File = path.Join(prefix, p.File)
+		}
+		return p.String()
+	}
 	if r.VirtualHost != "" {
 		vh, rt := g.RouteAt(r.RouteConfig, r.VirtualHost, r.RouteIndex)
+		if vh != nil && rt != nil {
+			e.Security = security(g, r.Listener, r.FilterChain, vh, rt, at)
+		}
 		e.VirtualHost = &vhostRef{Name: r.VirtualHost}
 		if vh != nil {
 			e.VirtualHost.Team, e.VirtualHost.Domains = vh.Team, vh.Domains
@@ -286,6 +315,31 @@ func explain(g *ir.Gateway, r *routesim.Result, ms []routesim.Miss, req *routesi
 		e.Mirrors = append(e.Mirrors, fmt.Sprintf("%s (%s%%)", m.Cluster, trimFloat(m.Percent)))
 	}
 	return e
+}
+
+// security is the rules a request routed by rt meets: the client
+// certificates of the filter chain that took the connection, then the
+// route's effective rules in the order of their filters.
+func security(g *ir.Gateway, listener, chain string, vh *ir.VirtualHost, rt *ir.Route, at func(diag.Pos) string) []rule {
+	var rules []diff.SecurityRule
+	for _, l := range g.Listeners {
+		if l.Name != listener {
+			continue
+		}
+		for _, fc := range l.Chains {
+			if fc.Name == chain {
+				if c := diff.DescribeClientCertificates(fc.ClientCertificates); c != nil {
+					rules = append(rules, *c)
+				}
+			}
+		}
+	}
+	rules = append(rules, diff.DescribeSecurity(vh.Effective(rt))...)
+	out := make([]rule, 0, len(rules))
+	for _, r := range rules {
+		out = append(out, rule{Feature: r.Feature, Rule: r.Words, Level: string(r.From.Level), Name: r.From.Name, Origin: at(r.From.Pos), Team: r.From.Team})
+	}
+	return out
 }
 
 func trimFloat(f float64) string {
@@ -343,6 +397,7 @@ func writeExplanation(w io.Writer, req *routesim.Request, exps []explanation, ma
 		for _, m := range e.Mirrors {
 			fmt.Fprintf(w, "    mirrored to %s\n", m)
 		}
+		writeSecurity(w, e.Security)
 		if len(e.Misses) == 0 {
 			continue
 		}
@@ -362,6 +417,23 @@ func writeExplanation(w io.Writer, req *routesim.Request, exps []explanation, ma
 			}
 			fmt.Fprintf(w, ": %s\n", m.Reason)
 		}
+	}
+}
+
+func writeSecurity(w io.Writer, rules []rule) {
+	if len(rules) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "  security:")
+	for _, r := range rules {
+		fmt.Fprintf(w, "    %s\n      set at %s", r.Rule, r.Level)
+		if r.Name != "" {
+			fmt.Fprintf(w, " %s", r.Name)
+		}
+		if r.Origin != "" {
+			fmt.Fprintf(w, ", %s", r.Origin)
+		}
+		fmt.Fprintf(w, "%s\n", teamOf(r.Team))
 	}
 }
 

@@ -4,6 +4,7 @@
 //	go run ./hack/genrepo -routes 20000 -vhosts 1 -o /tmp/one-vhost
 //	go run ./hack/genrepo -routes 100000 -files 20 -o /tmp/20-files
 //	go run ./hack/genrepo -dialect gatewayapi -routes 10000 -o /tmp/gwapi10k
+//	go run ./hack/genrepo -routes 10000 -governed -security -o /tmp/secured
 package main
 
 import (
@@ -22,16 +23,17 @@ func main() {
 	files := flag.Int("files", 0, "number of files holding the routes (default: one to three virtual hosts a file); more files than virtual hosts splits a virtual host into route sets")
 	governed := flag.Bool("governed", false, "add teams, the seven built-in policies and five repository policies")
 	dialect := flag.String("dialect", genrepo.Edgectl, "edgectl (intents and edgectl.yaml) or gatewayapi (Gateway API manifests: -routes HTTPRoutes over -vhosts hostnames)")
+	security := flag.Bool("security", false, "add an AuthProvider, an AuthService, a RateLimitService and a security block (JWT, ext_authz, local and global rate limits) on every virtual host")
 	flag.Parse()
 	if *out == "" || *routes < 1 || *vhosts < 0 || *files < 0 {
-		fmt.Fprintln(os.Stderr, "usage: genrepo -routes N -o DIR [-dialect edgectl|gatewayapi] [-vhosts V] [-files F] [-seed S] [-governed]")
+		fmt.Fprintln(os.Stderr, "usage: genrepo -routes N -o DIR [-dialect edgectl|gatewayapi] [-vhosts V] [-files F] [-seed S] [-governed] [-security]")
 		os.Exit(2)
 	}
 	if entries, err := os.ReadDir(*out); err == nil && len(entries) > 0 {
 		fmt.Fprintf(os.Stderr, "genrepo: %s is not empty\n", *out)
 		os.Exit(1)
 	}
-	opts := genrepo.Options{Routes: *routes, Seed: *seed, VirtualHosts: *vhosts, Files: *files, Governed: *governed}
+	opts := genrepo.Options{Routes: *routes, Seed: *seed, VirtualHosts: *vhosts, Files: *files, Governed: *governed, Security: *security}
 	var st genrepo.Stats
 	var err error
 	switch *dialect {

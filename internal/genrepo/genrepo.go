@@ -28,6 +28,11 @@ type Options struct {
 	// directories, hostnames, certificates and backends, all seven
 	// built-in policies and five repository policies.
 	Governed bool
+	// Security adds an AuthProvider, an AuthService and a
+	// RateLimitService, owned by the platform, and a security block (JWT,
+	// external authorization, a local and a global rate limit) on every
+	// virtual host.
+	Security bool
 }
 
 // Stats says what was written.
@@ -80,6 +85,9 @@ spec:
 		}
 	}
 	files["edgectl.yaml"] = []byte(project)
+	if opts.Security {
+		files["gateways/security.yaml"] = []byte(securityDefinitions)
+	}
 	files["gateways/edge.yaml"] = []byte(`apiVersion: edgectl.dev/v1alpha1
 kind: Gateway
 metadata: {name: edge}
@@ -133,7 +141,7 @@ spec:
 				if i > 0 {
 					sb.WriteString("---\n")
 				}
-				writeVHost(&sb, r, t, v, first, n, nil, teamBackends[t])
+				writeVHost(&sb, r, t, v, first, n, nil, teamBackends[t], opts.Security)
 				first += n
 			}
 			files[fmt.Sprintf("teams/t%03d/vh%05d.yaml", t, firstVH)] = []byte(sb.String())
@@ -152,7 +160,7 @@ spec:
 					if i > 0 {
 						sb.WriteString("---\n")
 					}
-					writeVHost(&sb, r, t, v, first, n, nil, teamBackends[t])
+					writeVHost(&sb, r, t, v, first, n, nil, teamBackends[t], opts.Security)
 					first += n
 					v++
 				}
@@ -176,7 +184,7 @@ spec:
 					files[fmt.Sprintf("teams/t%03d/f%05d.yaml", t, f+p)] = []byte(sb.String())
 				}
 				var sb strings.Builder
-				writeVHost(&sb, r, t, v, first, share(n, parts, 0), sets, teamBackends[t])
+				writeVHost(&sb, r, t, v, first, share(n, parts, 0), sets, teamBackends[t], opts.Security)
 				files[fmt.Sprintf("teams/t%03d/f%05d.yaml", t, f)] = []byte(sb.String())
 				first += n
 				f += parts
@@ -196,12 +204,16 @@ func btoi(b bool) int {
 }
 
 // writeVHost writes virtual host v with routes first..first+n-1 and
-// includes of the named route sets.
-func writeVHost(sb *strings.Builder, r *rand.Rand, team, v, first, n int, sets []string, backends []string) {
+// includes of the named route sets; with security, the virtual host's
+// security block.
+func writeVHost(sb *strings.Builder, r *rand.Rand, team, v, first, n int, sets []string, backends []string, security bool) {
 	fmt.Fprintf(sb, "apiVersion: edgectl.dev/v1alpha1\nkind: VirtualHost\nmetadata: {name: vh%05d}\nspec:\n  gateway: edge\n", v)
 	fmt.Fprintf(sb, "  hostnames: [svc%05d.t%03d.example.com]\n", v, team)
 	if v%2 == 0 {
 		fmt.Fprintf(sb, "  tls: {certificate: t%03d-wildcard}\n", team)
+	}
+	if security {
+		sb.WriteString(vhostSecurity)
 	}
 	writeRoutes(sb, r, first, n, backends)
 	if len(sets) > 0 {
@@ -255,6 +267,76 @@ func writeRoutes(sb *strings.Builder, r *rand.Rand, first, n int, backends []str
 		}
 	}
 }
+
+// securityDefinitions are the platform's shared definitions, and the
+// backends they reach, for Options.Security. The backends are named and
+// sized so that the repository policies of a governed repository pass.
+const securityDefinitions = `apiVersion: edgectl.dev/v1alpha1
+kind: Backend
+metadata: {name: platform-idp}
+spec:
+  endpoints:
+  - {address: 10.255.0.1, port: 8080}
+  - {address: 10.255.0.2, port: 8080}
+---
+apiVersion: edgectl.dev/v1alpha1
+kind: Backend
+metadata: {name: platform-authz}
+spec:
+  protocol: GRPC
+  endpoints:
+  - {address: 10.255.1.1, port: 9000}
+  - {address: 10.255.1.2, port: 9000}
+---
+apiVersion: edgectl.dev/v1alpha1
+kind: Backend
+metadata: {name: platform-ratelimit}
+spec:
+  protocol: GRPC
+  endpoints:
+  - {address: 10.255.2.1, port: 8081}
+  - {address: 10.255.2.2, port: 8081}
+---
+apiVersion: edgectl.dev/v1alpha1
+kind: AuthProvider
+metadata: {name: idp}
+spec:
+  issuer: https://idp.example.com
+  audiences: [example.com]
+  jwks:
+    remote: {backend: platform-idp, uri: http://idp.example.com/jwks.json, cacheDuration: 10m}
+  claimsToHeaders:
+  - {claim: sub, header: x-user-id}
+---
+apiVersion: edgectl.dev/v1alpha1
+kind: AuthService
+metadata: {name: authz}
+spec:
+  grpc: {backend: platform-authz}
+  timeout: 250ms
+---
+apiVersion: edgectl.dev/v1alpha1
+kind: RateLimitService
+metadata: {name: global}
+spec:
+  backend: platform-ratelimit
+  domain: edge
+  timeout: 50ms
+  failOpen: true
+`
+
+// vhostSecurity is the security block of every virtual host for
+// Options.Security.
+const vhostSecurity = `  security:
+    jwt: {providers: [idp]}
+    extAuth: {service: authz}
+    localRateLimit: {requests: 100, per: 1s, by: {clientIP: true}}
+    rateLimit:
+      service: global
+      limits:
+      - {requests: 1000, unit: minute, by: [{clientIP: true}]}
+      - {requests: 100000, unit: hour, by: [{team: true}]}
+`
 
 // governance is the part of edgectl.yaml a governed repository adds.
 func governance(teams int) string {

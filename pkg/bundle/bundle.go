@@ -42,6 +42,7 @@ import (
 
 	rlsconfv3 "github.com/envoyproxy/go-control-plane/ratelimit/config/ratelimit/v3"
 
+	"github.com/edgectl/edgectl/pkg/credscan"
 	"github.com/edgectl/edgectl/pkg/privkey"
 	"github.com/edgectl/edgectl/pkg/source"
 	"github.com/edgectl/edgectl/pkg/xds"
@@ -470,26 +471,45 @@ func assembledBody(typeURL string, yamls [][]byte) ([]byte, error) {
 	return body, nil
 }
 
-// checkNoKeys is the last line of defence against key material in a
-// bundle: the repository scan refuses keys in the input, so one found here
-// is edgectl's own failure, and the bundle must go nowhere.
+// checkNoKeys is the last line of defence against secret material in a
+// bundle: private keys, htpasswd password hashes and JSON Web Key sets.
+// The repository scan refuses all three in the input, so one found here is
+// edgectl's own failure, and the bundle must go nowhere.
 func checkNoKeys(b *Bundle) error {
 	for _, f := range b.Files {
-		if privkey.Index(f.Data) >= 0 {
-			return fmt.Errorf("internal error: %s of gateway %q holds private key material; refusing to write or deliver it", f.Path, b.Gateway)
+		if what := secretIn(f.Data); what != "" {
+			return fmt.Errorf("internal error: %s of gateway %q holds %s; refusing to write or deliver it", f.Path, b.Gateway, what)
 		}
 	}
 	return nil
 }
 
+// secretIn names the secret material data holds, or is empty.
+func secretIn(data []byte) string {
+	switch {
+	case privkey.Index(data) >= 0:
+		return "private key material"
+	case credscan.HtpasswdIndex(data) >= 0:
+		return "an htpasswd password hash"
+	case credscan.JWKSIndex(data) >= 0:
+		return "a JSON Web Key set"
+	}
+	return ""
+}
+
 // rateLimitFiles renders each rate-limit configuration as the reference
 // ratelimit service reads it: domain and descriptors (the service's name is
-// the file's).
+// the file's), units in lower case as the service's documentation writes
+// them (it upper-cases them itself before looking them up).
 func rateLimitFiles(configs []*rlsconfv3.RateLimitConfig) ([]File, error) {
 	var out []File
 	for _, c := range configs {
 		body := &rlsconfv3.RateLimitConfig{Domain: c.Domain, Descriptors: c.Descriptors}
-		y, err := YAML(body)
+		js, err := canonicalJSON(body)
+		if err != nil {
+			return nil, fmt.Errorf("render rate-limit configuration %q: %w", c.Name, err)
+		}
+		y, err := jsonToYAML(unitCase(js, strings.ToLower))
 		if err != nil {
 			return nil, fmt.Errorf("render rate-limit configuration %q: %w", c.Name, err)
 		}

@@ -67,3 +67,52 @@ func TestKeyNeverWritten(t *testing.T) {
 		})
 	}
 }
+
+// TestNoAuthMaterialWritten gives the encoder's final scan and the writer
+// bundles whose files carry an htpasswd hash or a JSON Web Key set, as no
+// compiled intent can (the repository scan refuses them first): both are
+// refused, and nothing is written. Files that only look alike pass.
+func TestNoAuthMaterialWritten(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, data, want string
+	}{
+		{"htpasswd in a direct response", "body:\n  inline_string: \"admin:$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/\\n\"\n", "an htpasswd password hash"},
+		{"bcrypt hash", "users: \"alice:$2y$05$LxaTb1CxbBB0jHtKtaY7Tu2CZFDiz7Nc1hgdemQy5H8h06W.oijai\"\n", "an htpasswd password hash"},
+		{"inline key set", `local_jwks: {inline_string: "{\"keys\":[{\"kty\":\"RSA\",\"n\":\"0vx7\",\"e\":\"AQAB\"}]}"}` + "\n", "a JSON Web Key set"},
+		{"key set file", `{"keys": [ {"kid": "k1", "kty": "EC", "crv": "P-256"} ]}`, "a JSON Web Key set"},
+		{"users file reference", "users:\n  filename: /etc/envoy/htpasswd/admin\n", ""},
+		{"remote key set", "remote_jwks:\n  http_uri: {uri: \"https://id.acme.io/jwks.json\", cluster: idp}\n", ""},
+		{"a single key is no set", `{"kty": "RSA", "e": "AQAB"}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := secretIn([]byte(tc.data)); got != tc.want {
+				t.Errorf("secretIn = %q, want %q", got, tc.want)
+			}
+			clean := Input{Gateway: "edge", Static: &bootstrapv3.Bootstrap{}, Dynamic: &bootstrapv3.Bootstrap{}, Resources: &xds.Resources{}}
+			b, err := Encode(clean, Meta{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Files = append(b.Files, File{Path: "xds/rds-leak.yaml", Data: []byte(tc.data)})
+			err = checkNoKeys(b)
+			if tc.want == "" {
+				if err != nil {
+					t.Errorf("checkNoKeys: %v, want none", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "xds/rds-leak.yaml") {
+				t.Fatalf("checkNoKeys: err = %v, want a refusal naming the file and %q", err, tc.want)
+			}
+			out := filepath.Join(t.TempDir(), "out")
+			if err := WriteOutput(out, []*Bundle{b}); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("WriteOutput: err = %v, want a refusal", err)
+			}
+			if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("output directory exists after a refusal: %v", err)
+			}
+		})
+	}
+}

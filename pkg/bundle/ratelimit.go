@@ -3,6 +3,7 @@ package bundle
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 
 	rlsconfv3 "github.com/envoyproxy/go-control-plane/ratelimit/config/ratelimit/v3"
@@ -38,9 +39,23 @@ func parseRateLimitFile(p string, data []byte) (*rlsconfv3.RateLimitConfig, erro
 		return nil, fmt.Errorf("read %s: %w", p, err)
 	}
 	c := &rlsconfv3.RateLimitConfig{}
-	if err := protojson.Unmarshal(js, c); err != nil {
+	if err := protojson.Unmarshal(unitCase(js, strings.ToUpper), c); err != nil {
 		return nil, fmt.Errorf("read %s: %w", p, err)
 	}
 	c.Name = service
 	return c, nil
+}
+
+// unitField is a rate limit's unit in compact JSON. Only RateLimitPolicy
+// has a field named unit, and a quote inside a string value is escaped, so
+// the pattern never matches inside a descriptor's key or value.
+var unitField = regexp.MustCompile(`"unit":"[A-Za-z]+"`)
+
+// unitCase rewrites the units of a rate-limit configuration in compact
+// JSON: lower case as the reference service documents them, upper case as
+// protojson reads its enum names.
+func unitCase(js []byte, to func(string) string) []byte {
+	return unitField.ReplaceAllFunc(js, func(m []byte) []byte {
+		return []byte(`"unit":` + to(string(m[len(`"unit":`):])))
+	})
 }

@@ -73,7 +73,7 @@ func TestRateLimitConfigInBundle(t *testing.T) {
 	if diff := cmp.Diff(xds.RateLimitConfigs(g), got, protocmp.Transform()); diff != "" {
 		t.Errorf("configurations (-compiled +read back):\n%s", diff)
 	}
-	for _, want := range []string{"domain: edge", "key: edgectl_limit", "key: remote_address", "requests_per_unit: 100", "unit: MINUTE"} {
+	for _, want := range []string{"domain: edge", "key: edgectl_limit", "key: remote_address", "requests_per_unit: 100", "unit: minute"} {
 		if !strings.Contains(string(b.File(file)), want) {
 			t.Errorf("%s lacks %q:\n%s", file, want, b.File(file))
 		}

@@ -321,6 +321,7 @@ func (b *Bundle) index(name func(string) string) ([]ResourceEntry, *xds.Resource
 	slices.SortFunc(entries, func(a, b ResourceEntry) int {
 		return strings.Compare(a.Type+"\x00"+a.Name, b.Type+"\x00"+b.Name)
 	})
+	sortResources(r)
 	return entries, r, probs
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
@@ -70,7 +71,22 @@ func (b *Bundle) Resources() (*xds.Resources, error) {
 			return nil, fmt.Errorf("%s %q is in the manifest but in no file", e.Type, e.Name)
 		}
 	}
+	sortResources(r)
 	return r, nil
+}
+
+// sortResources puts resources read from files in the compiler's order,
+// by name. File order differs where one name extends another: the route
+// configuration https.cert.vhost is in rds-https.cert.vhost.yaml, which
+// sorts before rds-https.cert.yaml.
+func sortResources(r *xds.Resources) {
+	slices.SortStableFunc(r.Listeners, func(a, b *listenerv3.Listener) int { return strings.Compare(a.GetName(), b.GetName()) })
+	slices.SortStableFunc(r.Clusters, func(a, b *clusterv3.Cluster) int { return strings.Compare(a.GetName(), b.GetName()) })
+	slices.SortStableFunc(r.Routes, func(a, b *routev3.RouteConfiguration) int { return strings.Compare(a.GetName(), b.GetName()) })
+	slices.SortStableFunc(r.Secrets, func(a, b *tlsv3.Secret) int { return strings.Compare(a.GetName(), b.GetName()) })
+	slices.SortStableFunc(r.Endpoints, func(a, b *endpointv3.ClusterLoadAssignment) int {
+		return strings.Compare(a.GetClusterName(), b.GetClusterName())
+	})
 }
 
 // Bootstrap reads one of the bundle's bootstraps.

@@ -118,3 +118,29 @@ func FuzzJSONToYAML(f *testing.F) {
 		}
 	})
 }
+
+// TestRateLimitUnitCase pins the rewriting of units between the written
+// form (lower case, as the reference ratelimit service documents it) and
+// protojson's enum names; a descriptor whose key or value says "unit" is
+// left alone.
+func TestRateLimitUnitCase(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, in, lower, upper string
+	}{
+		{"policy", `{"rate_limit":{"unit":"MINUTE","requests_per_unit":5}}`, `{"rate_limit":{"unit":"minute","requests_per_unit":5}}`, `{"rate_limit":{"unit":"MINUTE","requests_per_unit":5}}`},
+		{"several", `[{"unit":"Second"},{"unit":"day"}]`, `[{"unit":"second"},{"unit":"day"}]`, `[{"unit":"SECOND"},{"unit":"DAY"}]`},
+		{"key named unit", `{"key":"unit","value":"HOUR"}`, `{"key":"unit","value":"HOUR"}`, `{"key":"unit","value":"HOUR"}`},
+		{"value quoting unit", `{"value":"\"unit\":\"HOUR\""}`, `{"value":"\"unit\":\"HOUR\""}`, `{"value":"\"unit\":\"HOUR\""}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := string(unitCase([]byte(tc.in), strings.ToLower)); got != tc.lower {
+				t.Errorf("lower: %s, want %s", got, tc.lower)
+			}
+			if got := string(unitCase([]byte(tc.in), strings.ToUpper)); got != tc.upper {
+				t.Errorf("upper: %s, want %s", got, tc.upper)
+			}
+		})
+	}
+}

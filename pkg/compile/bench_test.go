@@ -14,7 +14,8 @@ import (
 // with peak memory of the real binary.
 //
 // The governed variants add teams, ownership checks and twelve policies;
-// their cost is the difference between the two. The vhosts and files
+// their cost is the difference between the two. The security variant adds
+// JWT, ext_authz and local and global rate limits on every virtual host. The vhosts and files
 // variants lay the same routes out differently: every route in one virtual
 // host (the conflict checks see them all at once), or the routes of
 // 100,000 in 20 files. Targets (docs/README Performance): one virtual host
@@ -24,6 +25,7 @@ func BenchmarkCompile(b *testing.B) {
 	for _, bc := range []genrepo.Options{
 		{Routes: 1000}, {Routes: 10000},
 		{Routes: 1000, Governed: true}, {Routes: 10000, Governed: true},
+		{Routes: 10000, Governed: true, Security: true},
 		{Routes: 20000, VirtualHosts: 1},
 		{Routes: 20000, VirtualHosts: 1, Files: 20, Governed: true},
 		{Routes: 100000, Files: 20},
@@ -51,7 +53,7 @@ func BenchmarkCompile(b *testing.B) {
 }
 
 // benchName names a layout as hack/bench.sh reads it back:
-// routes=N[/vhosts=V][/files=F][/governed].
+// routes=N[/vhosts=V][/files=F][/governed][/security].
 func benchName(o genrepo.Options) string {
 	name := fmt.Sprintf("routes=%d", o.Routes)
 	if o.VirtualHosts > 0 {
@@ -62,6 +64,9 @@ func benchName(o genrepo.Options) string {
 	}
 	if o.Governed {
 		name += "/governed"
+	}
+	if o.Security {
+		name += "/security"
 	}
 	return name
 }

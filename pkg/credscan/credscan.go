@@ -16,9 +16,26 @@ import (
 // prose, or in a regular expression) are not refused.
 var htpasswd = regexp.MustCompile(`\{SHA\}[A-Za-z0-9+/]{27}=|\$apr1\$[./0-9A-Za-z]{1,8}\$[./0-9A-Za-z]{22}|\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}|\$[56]\$(?:rounds=[0-9]+\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{43,86}`)
 
+// htpasswdMarks are the literal starts of the hashes htpasswd matches.
+// Every match holds one, so text without any has no hash, and the
+// expression (which has no literal prefix to skip ahead with) runs only
+// on the rare text that has one: the scans run over whole repositories and
+// bundles.
+var htpasswdMarks = [][]byte{[]byte("{SHA}"), []byte("$apr1$"), []byte("$2a$"), []byte("$2b$"), []byte("$2y$"), []byte("$5$"), []byte("$6$")}
+
 // HtpasswdIndex returns the offset of the first htpasswd password hash in
 // b, or -1.
 func HtpasswdIndex(b []byte) int {
+	marked := false
+	for _, m := range htpasswdMarks {
+		if bytes.Contains(b, m) {
+			marked = true
+			break
+		}
+	}
+	if !marked {
+		return -1
+	}
 	if loc := htpasswd.FindIndex(b); loc != nil {
 		return loc[0]
 	}

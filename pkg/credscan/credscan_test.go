@@ -64,3 +64,23 @@ func TestNearMisses(t *testing.T) {
 		t.Error("near misses were taken for material")
 	}
 }
+
+// TestHtpasswdIndexLargeText finds a hash at the end of a large text, and
+// none in a large text with only dollar signs and braces, as the scan of a
+// bundle meets them.
+func TestHtpasswdIndexLargeText(t *testing.T) {
+	t.Parallel()
+	filler := strings.Repeat("price: $5 {x} regex: \"^\\\\$[0-9]+$\"\n", 20000)
+	hash := "admin:$2y$05$LxaTb1CxbBB0jHtKtaY7Tu2CZFDiz7Nc1hgdemQy5H8h06W.oijai"
+	for _, tc := range []struct {
+		name, text string
+		want       int
+	}{
+		{"no hash", filler, -1},
+		{"hash at the end", filler + hash, len(filler) + 6},
+	} {
+		if got := HtpasswdIndex([]byte(tc.text)); got != tc.want {
+			t.Errorf("%s: HtpasswdIndex = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
