@@ -214,6 +214,12 @@ func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
 			l.diags.Errorf(d.KeyPos("spec", "tls", "clientCertificates"), "tls", "spec.tls.clientCertificates: this virtual host also serves its routes over plain HTTP, where no client certificate is asked for; serve it on HTTPS listeners only, or let plain HTTP redirect (httpsRedirect)")
 		}
 		routes := l.routes(vh, gb, plain)
+		if l.vhostCompression == nil {
+			l.vhostCompression = map[*intent.VirtualHost]*ir.Compression{}
+		}
+		if c := l.compression(d, []any{"spec", "compression"}, s.Compression); c != nil && !c.Disabled {
+			l.vhostCompression[vh] = c
+		}
 		// Claim hostnames even when the virtual host has other errors, so a
 		// conflict with another team shows in the same run.
 		claimed := true
@@ -223,12 +229,6 @@ func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
 		if l.diags[before:].HasErrors() || !claimed {
 			gb.failed++
 			continue
-		}
-		if l.vhostCompression == nil {
-			l.vhostCompression = map[*intent.VirtualHost]*ir.Compression{}
-		}
-		if c := l.compression(d, []any{"spec", "compression"}, s.Compression); c != nil && !c.Disabled {
-			l.vhostCompression[vh] = c
 		}
 		l.attach(gb, vh, lbs, cert, clientCerts, sec, routes)
 	}

@@ -109,6 +109,9 @@ func (l *lowerer) fault(d *intent.Doc, path []any, f *intent.Fault) *ir.Fault {
 	if !ok {
 		return nil
 	}
+	if p := l.m.Project; p == nil || p.Spec.Policies == nil || p.Spec.Policies.Builtin.FaultInjection == nil {
+		l.diags.Warnf(d.KeyPos(path...), "fault-injection", "%s: this route injects faults on every gateway that serves it; switch on the faultInjection built-in policy in edgectl.yaml to allow faults only on the gateways meant for them", intent.Path(path...))
+	}
 	return out
 }
 
