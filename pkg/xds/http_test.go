@@ -14,7 +14,7 @@ import (
 	"github.com/edgectl/edgectl/pkg/ir"
 )
 
-func u32Of(v uint32) *uint32    { return &v }
+func u32Of(v uint32) *uint32   { return &v }
 func f64Of(v float64) *float64 { return &v }
 
 // httpGateway is secGateway with every HTTP feature: a virtual host with
