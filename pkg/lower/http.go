@@ -37,6 +37,20 @@ func grpcMatch(g *intent.GRPCMatch, out *ir.Match) {
 // accepts several equally is served: the densest first.
 var compressionAlgorithms = []string{"brotli", "zstd", "gzip"}
 
+// forwardOnlyHTTP refuses, on a route that redirects or responds itself,
+// the HTTP features that act on a forwarded request.
+func (l *lowerer) forwardOnlyHTTP(d *intent.Doc, path []any, rt *intent.Route) {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"fault", rt.Fault != nil}, {"hedge", rt.Hedge != nil}} {
+		if f.set {
+			p := append(slices.Clone(path), f.name)
+			l.diags.Errorf(d.KeyPos(p...), "invalid-value", "%s: %s applies only to routes that forward to backends", intent.Path(p...), f.name)
+		}
+	}
+}
+
 // compression lowers a compression block; nil when it has errors.
 func (l *lowerer) compression(d *intent.Doc, path []any, c *intent.Compression) *ir.Compression {
 	if c == nil {
