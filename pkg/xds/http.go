@@ -171,7 +171,7 @@ func httpFeatureFilters(table *ir.RouteTable) []*hcmv3.HttpFilter {
 
 // enabledFilter switches on, for a virtual host or route, a filter that
 // has no per-route configuration of its own.
-var enabledFilterAny = toAny(&routev3.FilterConfig{})
+var enabledFilterAny = toAny(&routev3.FilterConfig{Config: &anypb.Any{}})
 
 func enabledFilter() *anypb.Any { return proto.Clone(enabledFilterAny).(*anypb.Any) }
 
@@ -414,4 +414,11 @@ func accessLogSinks(sinks []*ir.AccessLogSink) []*accesslogv3.AccessLog {
 		})
 	}
 	return out
+}
+
+func init() {
+	// The per-route configurations of the HTTP feature filters; the
+	// compressors and gRPC-Web are only ever enabled as they are.
+	perRouteTypes[filterFault] = (&faultv3.HTTPFault{}).ProtoReflect().Descriptor().FullName()
+	perRouteTypes[filterCompressor] = (&compressorv3.CompressorPerRoute{}).ProtoReflect().Descriptor().FullName()
 }

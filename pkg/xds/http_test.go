@@ -5,11 +5,13 @@ import (
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
 	compressorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/compressor/v3"
 	faultv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/fault/v3"
 	upstreamhttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/edgectl/edgectl/pkg/ir"
 )
@@ -283,5 +285,35 @@ func TestHTTPUnusedLeavesConnectionManagerAlone(t *testing.T) {
 	h := hcmAt(t, Translate(g, Files)[0].Listeners[0], 0)
 	if h.Tracing != nil || h.GenerateRequestId != nil || len(h.AccessLog) != 0 || h.StatPrefix != "http" {
 		t.Errorf("a gateway without observability settings got: tracing %v, request id %v, %d access logs, stat prefix %q", h.Tracing, h.GenerateRequestId, len(h.AccessLog), h.StatPrefix)
+	}
+}
+
+// TestCheckFilterConfigEnabling holds the check to Envoy's rule for a
+// route.v3.FilterConfig that does not disable its filter: an empty config
+// enables the filter, no config at all is refused.
+func TestCheckFilterConfigEnabling(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		entry  *anypb.Any
+		errors bool
+	}{
+		{"empty config enables", toAny(&routev3.FilterConfig{Config: &anypb.Any{}}), false},
+		{"disabled", toAny(&routev3.FilterConfig{Disabled: true}), false},
+		{"no config", toAny(&routev3.FilterConfig{}), true},
+		{"wrong per-route type", toAny(&routev3.FilterConfig{Config: toAny(&compressorv3.Compressor{})}), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := httpGateway()
+			r := Translate(g, Files)[0]
+			r.Routes[0].VirtualHosts[0].TypedPerFilterConfig[filterGRPCWeb] = tc.entry
+			r.Routes[0].VirtualHosts[0].TypedPerFilterConfig[filterFault] = tc.entry
+			err := Check(r, Files)
+			if (err != nil) != tc.errors {
+				t.Errorf("Check = %v, want an error: %v", err, tc.errors)
+			}
+		})
 	}
 }
