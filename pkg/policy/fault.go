@@ -56,5 +56,5 @@ func gatewayList(names []string) string {
 	if len(names) == 0 {
 		return "none"
 	}
-	return strings.Join(names, ", ")
+	return strings.Join(slices.Compact(slices.Sorted(slices.Values(names))), ", ")
 }
