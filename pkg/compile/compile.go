@@ -112,6 +112,7 @@ func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, di
 		// judge rules it dropped.
 		diags = policy.Superseded(m.Project, diags)
 		diags = append(diags, policy.Security(m.Project, gws)...)
+		diags = append(diags, policy.FaultInjection(m.Project, gws)...)
 	}
 	gws, ld, err = withGatewayAPI(src, workers, res, gws)
 	if err != nil {

@@ -61,9 +61,14 @@ var Rules = []Rule{
 	{"security-disabled", "a security feature sets disabled: true beside other settings, or sets nothing"},
 	{"invalid-cidr", "an address range of an IP filter is not valid, or has bits set beyond its prefix"},
 	{"invalid-origin", "a CORS origin is not an origin a browser sends"},
-	{"service-protocol", "a gRPC authorization or rate-limit service's backend does not speak HTTP/2"},
+	{"service-protocol", "a gRPC service's backend (authorization, rate limits, tracing, OpenTelemetry access logs) does not speak HTTP/2"},
 	{"unused-definition", "an AuthProvider, AuthService or RateLimitService is named by no security rule"},
 	{"auth-fail-open", "an authorization service lets requests through when it cannot be reached"},
+	// HTTP features (docs/reference.md).
+	{"fault-injection", "a route injects faults while the faultInjection built-in policy is off"},
+	{"hedge", "a route hedges requests without the per-try timeout hedging reacts to"},
+	{"upstream-protocol", "a backend chooses its HTTP protocol by ALPN without TLS"},
+	{"slow-start", "a backend ramps up new endpoints with a load balancer that has no slow start"},
 	{"untested-route", "no route test reaches a route (edgectl test --coverage, in the github and sarif formats)"},
 	// Gateway API: the reasons of the status conditions a conformant
 	// controller would set to False, as the spec names them.

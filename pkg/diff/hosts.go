@@ -103,6 +103,7 @@ func compareHost(b, h *host) *HostDiff {
 	}
 	d.Changes = append(d.Changes, headerChanges("request headers", b.vh.RequestHeaders, h.vh.RequestHeaders)...)
 	d.Changes = append(d.Changes, headerChanges("response headers", b.vh.ResponseHeaders, h.vh.ResponseHeaders)...)
+	d.Changes = append(d.Changes, httpHostChanges(b.vh, h.vh)...)
 
 	byID := func(rs []*ir.Route) (map[string]*ir.Route, []string) {
 		m := map[string]*ir.Route{}
@@ -185,6 +186,7 @@ func compareRoute(b, h *ir.Route) []string {
 	add("hash", hash(b.Hash), hash(h.Hash))
 	out = append(out, headerChanges("request headers", b.RequestHeaders, h.RequestHeaders)...)
 	out = append(out, headerChanges("response headers", b.ResponseHeaders, h.ResponseHeaders)...)
+	out = append(out, httpRouteChanges(b, h)...)
 	return out
 }
 

@@ -88,6 +88,8 @@ type BuiltinPolicies struct {
 	CORSOrigins       *BuiltinParams `yaml:"corsOrigins"`
 	IPAllowlist       *BuiltinParams `yaml:"ipAllowlist"`
 	ExtAuthFailOpen   *BuiltinParams `yaml:"extAuthFailOpen"`
+	// FaultInjection allows fault injection only on the listed gateways.
+	FaultInjection *BuiltinParams `yaml:"faultInjection"`
 }
 
 // BuiltinParams holds the parameters of every built-in policy; each uses
@@ -99,6 +101,7 @@ type BuiltinParams struct {
 	Exclude  []string `yaml:"exclude" json:"exclude,omitempty"`
 	Allowed  []string `yaml:"allowed" json:"allowed,omitempty"`
 	Paths    []string `yaml:"paths" json:"paths,omitempty"`
+	Gateways []string `yaml:"gateways" json:"gateways,omitempty"`
 	Severity string   `yaml:"severity" json:"-"`
 }
 
@@ -127,6 +130,10 @@ type GatewaySpec struct {
 	XDS              *XDSSpec   `yaml:"xds"`
 	SDS              *SDSServer `yaml:"sds"`
 	Defaults         *Defaults  `yaml:"defaults"`
+	// Observability (docs/reference.md, issue 10).
+	RequestID  *RequestID      `yaml:"requestID"`
+	Tracing    *Tracing        `yaml:"tracing"`
+	AccessLogs []AccessLogSink `yaml:"accessLogs"`
 }
 
 type NodeSpec struct {
@@ -145,6 +152,8 @@ type Listener struct {
 	Protocol string       `yaml:"protocol"`
 	Address  string       `yaml:"address"`
 	TLS      *ListenerTLS `yaml:"tls"`
+	// StatsPrefix names the listener's connection manager statistics.
+	StatsPrefix string `yaml:"statsPrefix"`
 }
 
 type ListenerTLS struct {
@@ -193,6 +202,8 @@ type VirtualHostSpec struct {
 	Routes        []Route         `yaml:"routes"`
 	Includes      []Include       `yaml:"includes"`
 	Security      *Security       `yaml:"security"`
+	Compression   *Compression    `yaml:"compression"`
+	GRPCWeb       bool            `yaml:"grpcWeb"`
 }
 
 // Include hands the requests matching its conditions to a route set.
@@ -246,6 +257,11 @@ type Route struct {
 	Websocket   bool           `yaml:"websocket"`
 	Hash        []Hash         `yaml:"hash"`
 	Security    *Security      `yaml:"security"`
+
+	// HTTP features (docs/reference.md, issue 10).
+	Compression *Compression `yaml:"compression"`
+	Fault       *Fault       `yaml:"fault"`
+	Hedge       *Hedge       `yaml:"hedge"`
 }
 
 type Match struct {
@@ -253,6 +269,7 @@ type Match struct {
 	Methods []string      `yaml:"methods"`
 	Headers []HeaderMatch `yaml:"headers"`
 	Query   []QueryMatch  `yaml:"query"`
+	GRPC    *GRPCMatch    `yaml:"grpc"`
 }
 
 type PathMatch struct {
@@ -373,12 +390,16 @@ type BackendSpec struct {
 	HealthCheck      *HealthCheck       `yaml:"healthCheck"`
 	CircuitBreaker   *CircuitBreaker    `yaml:"circuitBreaker"`
 	OutlierDetection *OutlierDetection  `yaml:"outlierDetection"`
+	SlowStart        *SlowStart         `yaml:"slowStart"`
 }
 
 type Endpoint struct {
 	Address string `yaml:"address"`
 	Port    int    `yaml:"port"`
 	Weight  int    `yaml:"weight"`
+	// Priority 0 takes traffic first; higher priorities take it when the
+	// lower ones are unhealthy.
+	Priority int `yaml:"priority"`
 }
 
 // KubernetesService names a Service whose EndpointSlices give a backend
@@ -439,10 +460,11 @@ type GRPCHealthCheck struct {
 }
 
 type CircuitBreaker struct {
-	MaxConnections     *int `yaml:"maxConnections"`
-	MaxPendingRequests *int `yaml:"maxPendingRequests"`
-	MaxRequests        *int `yaml:"maxRequests"`
-	MaxRetries         *int `yaml:"maxRetries"`
+	MaxConnections     *int         `yaml:"maxConnections"`
+	MaxPendingRequests *int         `yaml:"maxPendingRequests"`
+	MaxRequests        *int         `yaml:"maxRequests"`
+	MaxRetries         *int         `yaml:"maxRetries"`
+	RetryBudget        *RetryBudget `yaml:"retryBudget"`
 }
 
 type OutlierDetection struct {

@@ -32,6 +32,11 @@ type Gateway struct {
 	JWTProviders      []*JWTProvider
 	AuthServices      []*AuthService
 	RateLimitServices []*RateLimitService
+
+	// Observability (http.go).
+	RequestID  *RequestID
+	Tracing    *Tracing
+	AccessLogs []*AccessLogSink // in the order declared
 }
 
 type SocketAddress struct {
@@ -68,6 +73,9 @@ type Listener struct {
 	Routes   *RouteTable    // HTTP: every virtual host on the listener
 	TLS      *ListenerTLS   // HTTPS only
 	Chains   []*FilterChain // HTTPS: one per certificate, sorted by name
+	// StatsPrefix, when set, replaces the listener's name in its HTTP
+	// statistics.
+	StatsPrefix string
 }
 
 type ListenerTLS struct {
@@ -108,6 +116,8 @@ type VirtualHost struct {
 	RequestHeaders  HeaderOps
 	ResponseHeaders HeaderOps
 	Security        *Security // effective rules; nil: none
+	Compression     *Compression
+	GRPCWeb         bool
 }
 
 type Route struct {
@@ -133,6 +143,12 @@ type Route struct {
 	// Security holds the rules the route, or an include enclosing it, sets
 	// itself; VirtualHost.Effective merges them with the virtual host's.
 	Security *Security
+	// Compression set on the route itself; nil inherits the virtual host's.
+	Compression *Compression
+	Fault       *Fault
+	// HedgeOnPerTryTimeout sends a second request when the first exceeds
+	// the retry policy's per-try timeout.
+	HedgeOnPerTryTimeout bool
 
 	// Origin is where the route was declared, and Team who declared it,
 	// for findings and diffs.
@@ -292,12 +308,18 @@ type Cluster struct {
 	HealthCheck    *HealthCheck
 	CircuitBreaker *CircuitBreaker
 	Outlier        *Outlier
+	// AutoHTTP picks HTTP/2 or HTTP/1.1 by ALPN (with TLS); HTTP2 is false.
+	AutoHTTP  bool
+	SlowStart *SlowStart
 }
 
 type Endpoint struct {
 	Address string
 	Port    uint32
 	Weight  uint32 // 0: unset
+	// Priority 0 takes traffic first; the next priority takes it when the
+	// endpoints before are unhealthy.
+	Priority uint32
 }
 
 type UpstreamTLS struct {
@@ -332,6 +354,7 @@ type CircuitBreaker struct {
 	MaxPendingRequests *uint32
 	MaxRequests        *uint32
 	MaxRetries         *uint32
+	RetryBudget        *RetryBudget
 }
 
 type Outlier struct {

@@ -127,6 +127,7 @@ func (g *Gateway) Validate() error {
 			fail("listener %q: unknown protocol %q", l.Name, l.Protocol)
 		}
 	}
+	errs = append(errs, g.validateHTTP(clusters)...)
 	return errors.Join(errs...)
 }
 
@@ -163,6 +164,9 @@ func (r *Route) validate(vh string, clusters map[string]bool) []error {
 	}
 	if !slices.Contains([]PathKind{PathExact, PathPrefix, PathRegex, PathSegment}, r.Match.PathKind) {
 		fail("path kind %q", r.Match.PathKind)
+	}
+	if err := r.validateHTTP(); err != nil {
+		fail("%v", err)
 	}
 	return errs
 }

@@ -124,6 +124,7 @@ func (l *lowerer) backend(b *intent.Backend) *ir.Cluster {
 			Interval: l.duration(d, o.Interval, "spec", "outlierDetection", "interval"), BaseEjectionTime: l.duration(d, o.BaseEjectionTime, "spec", "outlierDetection", "baseEjectionTime"),
 			MaxEjectionPercent: u32(o.MaxEjectionPercent)}
 	}
+	l.upstream(d, s, c)
 	if len(l.diags) > before {
 		return nil
 	}

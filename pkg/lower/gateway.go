@@ -112,6 +112,7 @@ func (l *lowerer) gateway(gw *intent.Gateway) *gatewayBuilder {
 		gb.defaults.retriesPath = []any{"spec", "defaults", "retries"}
 		gb.defaults.security = l.security(d, []any{"spec", "defaults", "security"}, df.Security, origin{level: ir.LevelGateway, name: d.Name, team: d.Team})
 	}
+	l.observability(gw, g)
 	l.listeners(gb)
 	return gb
 }
@@ -140,7 +141,7 @@ func (l *lowerer) listeners(gb *gatewayBuilder) {
 					Note(d.Pos("spec", "listeners", other.index, "port"), "listener %q is declared here", other.ir.Name)
 			}
 		}
-		li := &ir.Listener{Name: ls.Name, Address: addr, Port: uint32(ls.Port), Protocol: ir.Protocol(ls.Protocol)}
+		li := &ir.Listener{Name: ls.Name, Address: addr, Port: uint32(ls.Port), Protocol: ir.Protocol(ls.Protocol), StatsPrefix: ls.StatsPrefix}
 		if li.Protocol == ir.HTTPS {
 			li.TLS = &ir.ListenerTLS{MinVersion: DefaultMinTLS, ALPN: DefaultALPN}
 			if t := ls.TLS; t != nil {
@@ -213,6 +214,12 @@ func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
 			l.diags.Errorf(d.KeyPos("spec", "tls", "clientCertificates"), "tls", "spec.tls.clientCertificates: this virtual host also serves its routes over plain HTTP, where no client certificate is asked for; serve it on HTTPS listeners only, or let plain HTTP redirect (httpsRedirect)")
 		}
 		routes := l.routes(vh, gb, plain)
+		if l.vhostCompression == nil {
+			l.vhostCompression = map[*intent.VirtualHost]*ir.Compression{}
+		}
+		if c := l.compression(d, []any{"spec", "compression"}, s.Compression); c != nil && !c.Disabled {
+			l.vhostCompression[vh] = c
+		}
 		// Claim hostnames even when the virtual host has other errors, so a
 		// conflict with another team shows in the same run.
 		claimed := true
@@ -336,7 +343,8 @@ func (l *lowerer) attach(gb *gatewayBuilder, vh *intent.VirtualHost, lbs []*list
 		reqOps, respOps = headerOps(h.Request), headerOps(h.Response)
 	}
 	for _, lb := range lbs {
-		v := &ir.VirtualHost{Name: vh.Doc.Name, Team: vh.Doc.Team, Domains: domains, Routes: routes, RequestHeaders: reqOps, ResponseHeaders: respOps, Security: sec}
+		v := &ir.VirtualHost{Name: vh.Doc.Name, Team: vh.Doc.Team, Domains: domains, Routes: routes, RequestHeaders: reqOps, ResponseHeaders: respOps, Security: sec,
+			Compression: l.vhostCompression[vh], GRPCWeb: s.GRPCWeb}
 		if lb.ir.Protocol == ir.HTTP {
 			if cert != nil && redirect && httpsPort != 0 {
 				// Only a redirect is served here: the protected routes are
@@ -344,6 +352,7 @@ func (l *lowerer) attach(gb *gatewayBuilder, vh *intent.VirtualHost, lbs []*list
 				v.Routes = []*ir.Route{httpsRedirect(httpsPort, vh.Doc.Pos("spec", "tls"))}
 				v.RequestHeaders, v.ResponseHeaders = ir.HeaderOps{}, ir.HeaderOps{}
 				v.Security = nil
+				v.Compression, v.GRPCWeb = nil, false
 			}
 			lb.vhosts = append(lb.vhosts, v)
 			continue
@@ -451,6 +460,7 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 	}
 	slices.SortFunc(g.Listeners, func(a, b *ir.Listener) int { return strings.Compare(a.Name, b.Name) })
 	l.useSecurityDefs(g, clusters)
+	observabilityClusters(g, clusters)
 	for _, name := range keys(clusters) {
 		c := l.clusters[name]
 		if c == nil {

@@ -67,7 +67,7 @@ func (l *lowerer) includes(d *intent.Doc, gb *gatewayBuilder, incs []intent.Incl
 			if r == nil {
 				continue
 			}
-			if rt.Match == nil || rt.Match.Path == nil {
+			if rt.Match == nil || rt.Match.Path == nil && rt.Match.GRPC == nil {
 				if inner.prefix != "" {
 					r.Match.PathKind, r.Match.Path = ir.PathPrefix, inner.prefix
 				}
@@ -190,6 +190,9 @@ func (l *lowerer) includeScope(d *intent.Doc, path []any, inc intent.Include, sc
 	}
 	if len(m.Methods) > 0 {
 		refuse("methods", "an include cannot restrict methods; restrict them on the routes of the route set")
+	}
+	if m.GRPC != nil {
+		refuse("grpc", "an include can narrow only by prefix and headers; match gRPC services on the routes of the route set")
 	}
 	if len(m.Query) > 0 {
 		refuse("query", "an include cannot match query parameters; match them on the routes of the route set")

@@ -68,6 +68,8 @@ type lowerer struct {
 	usedBE   map[string]bool
 	usedCert map[string]bool
 	usedRS   map[string]bool
+
+	vhostCompression map[*intent.VirtualHost]*ir.Compression
 }
 
 type certKind int

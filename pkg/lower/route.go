@@ -47,6 +47,9 @@ func (l *lowerer) route(d *intent.Doc, gb *gatewayBuilder, path []any, rt *inten
 	r := &ir.Route{Name: rt.Name, Origin: d.Pos(path...), Team: d.Team}
 	r.Match = l.match(d, at("match"), rt.Match)
 	r.Security = l.security(d, at("security"), rt.Security, origin{level: ir.LevelRoute, name: rt.Name, team: d.Team})
+	if rt.Compression != nil {
+		r.Compression = l.compression(d, at("compression"), rt.Compression)
+	}
 
 	if !l.oneOf(d, path, false, []string{"backend", "backends", "redirect", "respond"},
 		[]bool{rt.Backend != "", rt.Backends != nil, rt.Redirect != nil, rt.Respond != nil}) {
@@ -71,6 +74,7 @@ func (l *lowerer) route(d *intent.Doc, gb *gatewayBuilder, path []any, rt *inten
 	forwardOnly := map[string]bool{"timeout": rt.Timeout != "", "idleTimeout": rt.IdleTimeout != "", "retries": rt.Retries != nil,
 		"rewrite": rt.Rewrite != nil, "mirror": rt.Mirror != nil, "websocket": rt.Websocket, "hash": len(rt.Hash) > 0}
 	if rt.Redirect != nil || rt.Respond != nil {
+		l.forwardOnlyHTTP(d, path, rt)
 		for _, f := range keys(forwardOnly) {
 			if forwardOnly[f] {
 				l.diags.Errorf(d.KeyPos(at(f)...), "invalid-value", "%s: %s applies only to routes that forward to backends", intent.Path(at(f)...), f)
@@ -114,6 +118,12 @@ func (l *lowerer) route(d *intent.Doc, gb *gatewayBuilder, path []any, rt *inten
 		}
 	}
 	r.Websocket = rt.Websocket
+	if rt.Fault != nil {
+		r.Fault = l.fault(d, at("fault"), rt.Fault)
+	}
+	if rt.Hedge != nil {
+		l.hedge(d, at("hedge"), rt.Hedge, r)
+	}
 	for i, h := range rt.Hash {
 		hp := at("hash", i)
 		if !l.oneOf(d, hp, false, []string{"header", "cookie", "sourceIP"}, []bool{h.Header != "", h.Cookie != nil, h.SourceIP}) {
@@ -264,6 +274,9 @@ func (l *lowerer) match(d *intent.Doc, path []any, m *intent.Match) ir.Match {
 	if m == nil {
 		return out
 	}
+	if m.GRPC != nil {
+		l.oneOf(d, path, true, []string{"path", "grpc"}, []bool{m.Path != nil, true})
+	}
 	if p := m.Path; p != nil && l.oneOf(d, at("path"), true, []string{"prefix", "exact", "regex"}, []bool{p.Prefix != nil, p.Exact != nil, p.Regex != nil}) {
 		switch {
 		case p.Prefix != nil:
@@ -295,6 +308,9 @@ func (l *lowerer) match(d *intent.Doc, path []any, m *intent.Match) ir.Match {
 		if ok {
 			out.Query = append(out.Query, ir.QueryMatch{Name: q.Name, StringMatch: sm})
 		}
+	}
+	if m.GRPC != nil && m.Path == nil {
+		grpcMatch(m.GRPC, &out)
 	}
 	return out
 }

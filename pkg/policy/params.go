@@ -140,6 +140,13 @@ func CheckParams(proj *intent.Project) diag.List {
 	check("ipAllowlist", b.IPAllowlist,
 		nonEmpty("allowed", func(p *intent.BuiltinParams) []string { return p.Allowed }),
 		cidrs)
+	check("faultInjection", b.FaultInjection, func(p *intent.BuiltinParams, at func(...any) diag.Pos) diag.List {
+		var diags diag.List
+		if dup := duplicates(p.Gateways); dup != "" {
+			diags.Errorf(at("gateways"), "invalid-value", "gateways lists %q twice", dup)
+		}
+		return diags
+	})
 	return diags
 }
 

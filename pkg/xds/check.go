@@ -90,6 +90,12 @@ func validateDeep(m proto.Message, where string) []error {
 		}
 	}
 	eachAny(m.ProtoReflect(), func(a *anypb.Any) {
+		if a.GetTypeUrl() == "" && len(a.GetValue()) == 0 {
+			// An empty Any means something only as the config of a
+			// route.v3.FilterConfig (the filter enabled explicitly);
+			// checkFilterConfigs holds it to that.
+			return
+		}
 		inner, err := a.UnmarshalNew()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: unpack %s: %w", where, a.GetTypeUrl(), err))
@@ -509,6 +515,15 @@ func checkFilterConfigs(where string, rc *routev3.RouteConfiguration, chain *cha
 					continue
 				}
 				if fc.Disabled {
+					continue
+				}
+				// Envoy refuses an entry that neither disables its filter
+				// nor configures it; an empty config enables it as it is.
+				if fc.Config == nil {
+					fail("%s: %s: the FilterConfig of HTTP filter %q neither disables it nor has a config, which Envoy refuses", where, at(), name)
+					continue
+				}
+				if fc.Config.GetTypeUrl() == "" {
 					continue
 				}
 				config = fc.Config

@@ -102,6 +102,7 @@ func (t translator) cluster(c *ir.Cluster) *clusterv3.Cluster {
 			MaxRetries:         u32p(cb.MaxRetries),
 		}}}
 	}
+	upstream(c, out)
 	if o := c.Outlier; o != nil {
 		out.OutlierDetection = &clusterv3.OutlierDetection{
 			Consecutive_5Xx:           u32p(o.Consecutive5xx),
@@ -120,8 +121,14 @@ func (t translator) cluster(c *ir.Cluster) *clusterv3.Cluster {
 func loadAssignment(c *ir.Cluster) *endpointv3.ClusterLoadAssignment {
 	// A locality weight is set for consumers that need one (gRPC's xDS
 	// client drops localities without); Envoy ignores it by default.
-	loc := &endpointv3.LocalityLbEndpoints{LoadBalancingWeight: wrapperspb.UInt32(1)}
+	// Endpoints of one priority are one group; priorities are numbered
+	// from 0 without gaps (checked when lowering), so group i is priority i.
+	var locs []*endpointv3.LocalityLbEndpoints
 	for _, ep := range c.Endpoints {
+		for uint32(len(locs)) <= ep.Priority {
+			locs = append(locs, &endpointv3.LocalityLbEndpoints{LoadBalancingWeight: wrapperspb.UInt32(1), Priority: uint32(len(locs))})
+		}
+		loc := locs[ep.Priority]
 		lbe := &endpointv3.LbEndpoint{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
 			Address: socketAddress(ep.Address, ep.Port)}}}
 		if ep.Weight > 0 {
@@ -129,7 +136,10 @@ func loadAssignment(c *ir.Cluster) *endpointv3.ClusterLoadAssignment {
 		}
 		loc.LbEndpoints = append(loc.LbEndpoints, lbe)
 	}
-	return &endpointv3.ClusterLoadAssignment{ClusterName: c.Name, Endpoints: []*endpointv3.LocalityLbEndpoints{loc}}
+	if len(locs) == 0 {
+		locs = []*endpointv3.LocalityLbEndpoints{{LoadBalancingWeight: wrapperspb.UInt32(1)}}
+	}
+	return &endpointv3.ClusterLoadAssignment{ClusterName: c.Name, Endpoints: locs}
 }
 
 func healthCheck(hc *ir.HealthCheck) *corev3.HealthCheck {

@@ -17,12 +17,17 @@ import (
 // The HTTP filters of a connection manager, in the one order they run:
 //
 //	rbac (IP allow/deny) → cors → jwt_authn → basic_auth → ext_authz →
-//	local_ratelimit → ratelimit → router
+//	local_ratelimit → ratelimit → compressor (brotli, zstd, gzip) →
+//	grpc_web → fault → router
 //
 // Cheap refusals by address come first; CORS answers preflights before
 // anything asks them for credentials; authentication happens before
 // authorization, and both before rate limits, so a flood of unauthenticated
-// requests does not eat the quota of the authenticated ones.
+// requests does not eat the quota of the authenticated ones. The HTTP
+// features come after security, so nothing they do (an injected fault, a
+// translated gRPC-Web call) reaches a request the security filters refuse.
+// Responses pass the filters in reverse: the router's answer, or a fault's
+// abort, is encoded for gRPC-Web before the compressor sees the final body.
 //
 // Every security filter is in the chain disabled (HttpFilter.disabled), and
 // only when some virtual host or route of the connection manager's route
@@ -146,6 +151,7 @@ func (t translator) httpFilters(table *ir.RouteTable) []*hcmv3.HttpFilter {
 			add(rateLimitFilter(s.Name), rateLimitFilterConfig(s))
 		}
 	}
+	out = append(out, httpFeatureFilters(table)...)
 	return append(out, &hcmv3.HttpFilter{
 		Name:       wellknown.Router,
 		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: toAny(&routerv3.Router{})},

@@ -29,7 +29,7 @@ func (t translator) listener(l *ir.Listener, routes []*routev3.RouteConfiguratio
 	}
 	if l.Protocol == ir.HTTP {
 		out.FilterChains = []*listenerv3.FilterChain{{
-			Filters: []*listenerv3.Filter{t.hcmFilter(l.Name, l.Routes, nil, routes)},
+			Filters: []*listenerv3.Filter{t.hcmFilter(statsName(l), l.Routes, nil, routes)},
 		}}
 		return out
 	}
@@ -54,10 +54,18 @@ func (t translator) listener(l *ir.Listener, routes []*routev3.RouteConfiguratio
 				Name:       wellknown.TransportSocketTLS,
 				ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: toAny(tlsCtx)},
 			},
-			Filters: []*listenerv3.Filter{t.hcmFilter(l.Name+"."+fc.Name, fc.Routes, fc.ClientCertificates, routes)},
+			Filters: []*listenerv3.Filter{t.hcmFilter(statsName(l)+"."+fc.Name, fc.Routes, fc.ClientCertificates, routes)},
 		})
 	}
 	return out
+}
+
+// statsName is the prefix of a listener's HTTP statistics.
+func statsName(l *ir.Listener) string {
+	if l.StatsPrefix != "" {
+		return l.StatsPrefix
+	}
+	return l.Name
 }
 
 func tlsVersion(v string) tlsv3.TlsParameters_TlsProtocol {
@@ -91,6 +99,9 @@ func (t translator) hcmFilter(statPrefix string, table *ir.RouteTable, clientCer
 		AccessLog:   t.accessLog(),
 	}
 	forwardClientCert(hcm, clientCerts)
+	requestID(t.g.RequestID, hcm)
+	hcm.Tracing = tracing(t.g.Tracing)
+	hcm.AccessLog = append(hcm.AccessLog, accessLogSinks(t.g.AccessLogs)...)
 	switch t.mode {
 	case Static:
 		i := slices.IndexFunc(routes, func(r *routev3.RouteConfiguration) bool { return r.Name == routeName })

@@ -30,11 +30,11 @@ func virtualHost(vh *ir.VirtualHost) *routev3.VirtualHost {
 		RequestHeadersToRemove:  vh.RequestHeaders.Remove,
 		ResponseHeadersToAdd:    headersToAdd(vh.ResponseHeaders),
 		ResponseHeadersToRemove: vh.ResponseHeaders.Remove,
-		TypedPerFilterConfig:    vhostFilterConfigs(vh),
+		TypedPerFilterConfig:    vhostHTTPConfigs(vh, vhostFilterConfigs(vh)),
 	}
 	for _, r := range vh.Routes {
 		rt := route(r)
-		rt.TypedPerFilterConfig = routeFilterConfigs(vh, r)
+		rt.TypedPerFilterConfig = routeHTTPConfigs(vh, r, routeFilterConfigs(vh, r))
 		out.Routes = append(out.Routes, rt)
 	}
 	return out
@@ -168,6 +168,7 @@ func routeAction(r *ir.Route) *routev3.RouteAction {
 	out := &routev3.RouteAction{
 		Timeout:     durp(r.Timeout),
 		IdleTimeout: durp(r.IdleTimeout),
+		HedgePolicy: hedgePolicy(r),
 	}
 	if r.HostRewrite != "" {
 		out.HostRewriteSpecifier = &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: r.HostRewrite}
