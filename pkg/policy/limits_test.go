@@ -43,7 +43,14 @@ func TestMemoryBombsAreRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := evaluate(t, map[string]string{"b.yaml": backendDoc, "policies/p.rego": policyWith(tc.body)})
+			// The time limit is out of reach, so that only the memory limit
+			// can stop these, however loaded the machine (building the
+			// doubling array up to the memory limit takes seconds of CPU).
+			got := evaluate(t, map[string]string{
+				"edgectl.yaml":    project + "spec: {policies: {limits: {timeout: 1h}}}\n",
+				"b.yaml":          backendDoc,
+				"policies/p.rego": policyWith(tc.body),
+			})
 			if len(got) != 1 || !strings.Contains(got[0], tc.want) || !strings.HasSuffix(got[0], "[policy-limit]") {
 				t.Errorf("got\n%s\nwant one policy-limit finding with\n%s", strings.Join(got, "\n"), tc.want)
 			}
