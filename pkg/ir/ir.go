@@ -32,6 +32,10 @@ type Gateway struct {
 	JWTProviders      []*JWTProvider
 	AuthServices      []*AuthService
 	RateLimitServices []*RateLimitService
+
+	// Patches are the gateway's EnvoyPatches, sorted by name, applied in
+	// that order to the generated resources.
+	Patches []*Patch `json:",omitempty"`
 }
 
 type SocketAddress struct {
