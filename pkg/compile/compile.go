@@ -104,6 +104,7 @@ func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, di
 		// judge rules it dropped.
 		diags = policy.Superseded(m.Project, diags)
 		diags = append(diags, policy.Security(m.Project, gws)...)
+		diags = append(diags, policy.EnvoyPatches(m.Project, gws)...)
 	}
 	pr := <-policyDone
 	if pr.err != nil {
