@@ -65,6 +65,10 @@ var Rules = []Rule{
 	{"unused-definition", "an AuthProvider, AuthService or RateLimitService is named by no security rule"},
 	{"auth-fail-open", "an authorization service lets requests through when it cannot be reached"},
 	{"untested-route", "no route test reaches a route (edgectl test --coverage, in the github and sarif formats)"},
+	{"patch-target", "an EnvoyPatch addresses a resource, virtual host or HTTP filter the gateway does not have"},
+	{"patch-apply", "an EnvoyPatch does not apply to its resource, or makes something that is not a resource of its type and name"},
+	{"patch-filter", "an EnvoyPatch's HTTP filter has an unknown @type, a configuration that does not parse, or a name already taken"},
+	{"patch-result", "the resources an EnvoyPatch makes fail Envoy's validation or refer to what does not exist"},
 }
 
 // RuleSummary returns the summary of a catalogued rule, or the id itself.

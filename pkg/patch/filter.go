@@ -104,7 +104,11 @@ func insertFilter(f *ir.PatchFilter, l *listenerv3.Listener) (*listenerv3.Listen
 			if err := tc.UnmarshalTo(hcm); err != nil {
 				return nil, fmt.Errorf("read the connection manager of listener %q: %w", l.Name, err)
 			}
-			if err := insertInto(f, cfg, hcm, fc.Name); err != nil {
+			where := fmt.Sprintf("listener %q", l.Name)
+			if fc.Name != "" {
+				where = fmt.Sprintf("filter chain %q of listener %q", fc.Name, l.Name)
+			}
+			if err := insertInto(f, cfg, hcm, where); err != nil {
 				return nil, err
 			}
 			a, err := pack(hcm)
@@ -121,20 +125,24 @@ func insertFilter(f *ir.PatchFilter, l *listenerv3.Listener) (*listenerv3.Listen
 	return out, nil
 }
 
-func insertInto(f *ir.PatchFilter, cfg *anypb.Any, hcm *hcmv3.HttpConnectionManager, chain string) error {
+func insertInto(f *ir.PatchFilter, cfg *anypb.Any, hcm *hcmv3.HttpConnectionManager, where string) error {
 	names := make([]string, len(hcm.HttpFilters))
 	for i, h := range hcm.HttpFilters {
 		names[i] = h.Name
 	}
 	if slices.Contains(names, f.Name) {
-		return errAt(f.Pos, RuleFilter, "the connection manager of filter chain %q has HTTP filter %q already", chain, f.Name)
+		return errAt(f.Pos, RuleFilter, "the connection manager of %s has HTTP filter %q already", where, f.Name)
 	}
 	at := slices.Index(names, wellknown.Router)
 	if anchor := f.Before + f.After; anchor != "" {
 		i := slices.Index(names, anchor)
 		if i < 0 {
-			msg := fmt.Sprintf("the connection manager of filter chain %q has no HTTP filter %q", chain, anchor)
-			if s := suggest(anchor, names); s != "" {
+			msg := fmt.Sprintf("the connection manager of %s has no HTTP filter %q", where, anchor)
+			candidates := names
+			if f.After != "" {
+				candidates = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == wellknown.Router })
+			}
+			if s := suggest(anchor, candidates); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			} else {
 				msg += fmt.Sprintf(" (it has %s)", quoteAll(names))
