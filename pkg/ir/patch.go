@@ -15,10 +15,12 @@ type Patch struct {
 	Origin diag.Pos // the document's metadata.name
 	Target PatchTarget
 
-	Merge     json.RawMessage // a JSON merge patch (RFC 7386)
+	// Empty fields are left out of the JSON form (diff snapshots), where
+	// a nil json.RawMessage would come back as "null".
+	Merge     json.RawMessage `json:",omitempty"` // a JSON merge patch (RFC 7386)
 	MergePos  diag.Pos
-	JSONPatch []PatchOp // a JSON patch (RFC 6902), one operation each
-	Filter    *PatchFilter
+	JSONPatch []PatchOp    `json:",omitempty"` // a JSON patch (RFC 6902), one operation each
+	Filter    *PatchFilter `json:",omitempty"`
 }
 
 // Patch target types, as the bundle's manifest names them.
