@@ -117,6 +117,9 @@ type FieldChange struct {
 	Path string `json:"path"`
 	Old  string `json:"old,omitempty"`
 	New  string `json:"new,omitempty"`
+	// Patched is set on a field an EnvoyPatch of the newer version sets
+	// (or, for a removed resource, of the older one).
+	Patched bool `json:"patched,omitempty"`
 }
 
 // Compare says what changes from base to head. A gateway missing on one

@@ -56,8 +56,18 @@ func markPatched(res []ResourceDiff, base, head *ir.Gateway) {
 			ps = byName(base)
 		}
 		for _, p := range ps {
-			if touches(p, rd) {
-				rd.PatchedBy = append(rd.PatchedBy, patchLabel(p))
+			if !touches(p, rd) {
+				continue
+			}
+			rd.PatchedBy = append(rd.PatchedBy, patchLabel(p))
+			if !addressesFields(p, rd) {
+				continue
+			}
+			paths := patchedPaths(p)
+			for k := range rd.Fields {
+				if slices.ContainsFunc(paths, func(pp string) bool { return within(rd.Fields[k].Path, pp) }) {
+					rd.Fields[k].Patched = true
+				}
 			}
 		}
 	}
@@ -82,6 +92,76 @@ func touches(p *ir.Patch, rd *ResourceDiff) bool {
 	default:
 		return rd.Type == p.Target.Type && rd.Name == name
 	}
+}
+
+// addressesFields reports whether the field paths of a diff are relative
+// to what the patch patches: the resource itself, or its virtual host.
+func addressesFields(p *ir.Patch, rd *ResourceDiff) bool {
+	if p.Target.VirtualHost != "" {
+		return rd.Type == "VirtualHost" && rd.Name == p.Target.Name+"/"+p.Target.VirtualHost
+	}
+	return rd.Type == p.Target.Type && rd.Name == p.Target.Name
+}
+
+// patchedPaths are the fields a merge or JSON patch sets, as the diff
+// spells field paths. A JSON patch path is cut at its first list index:
+// the diff names list items by key where it can, so the index says
+// nothing there. An inserted filter sets no field by name.
+func patchedPaths(p *ir.Patch) []string {
+	var out []string
+	switch {
+	case p.Merge != nil:
+		var v any
+		if json.Unmarshal(p.Merge, &v) == nil {
+			leaves("", v, &out)
+		}
+	case p.JSONPatch != nil:
+		for _, op := range p.JSONPatch {
+			var o struct{ Path, From string }
+			if json.Unmarshal(op.Op, &o) != nil {
+				continue
+			}
+			for _, ptr := range []string{o.Path, o.From} {
+				if path := pointerPath(ptr); path != "" {
+					out = append(out, path)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// leaves lists the paths of the values a merge patch sets: objects are
+// merged field by field, anything else replaces what was there.
+func leaves(prefix string, v any, out *[]string) {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) == 0 {
+		if prefix != "" {
+			*out = append(*out, prefix)
+		}
+		return
+	}
+	for k, sub := range m {
+		leaves(join(prefix, k), sub, out)
+	}
+}
+
+// pointerPath turns a JSON pointer into a field path, up to its first
+// list index.
+func pointerPath(ptr string) string {
+	var parts []string
+	for _, seg := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
+		if seg == "" || seg == "-" || strings.Trim(seg, "0123456789") == "" {
+			break
+		}
+		parts = append(parts, strings.ReplaceAll(strings.ReplaceAll(seg, "~1", "/"), "~0", "~"))
+	}
+	return strings.Join(parts, ".")
+}
+
+// within reports whether field path f is at or below path p.
+func within(f, p string) bool {
+	return f == p || strings.HasPrefix(f, p+".") || strings.HasPrefix(f, p+"[")
 }
 
 // comparePatches says which EnvoyPatches of a gateway are added, removed

@@ -76,7 +76,7 @@ func TestPatchesInTheDiff(t *testing.T) {
 				`        merge {"per_connection_buffer_limit_bytes":1024}`,
 				"    ~ Cluster api",
 				"        patched by EnvoyPatch buffer (platform/patches.yaml:3)",
-				"        per_connection_buffer_limit_bytes: (none) → 1024",
+				"        per_connection_buffer_limit_bytes: (none) → 1024 (patched)",
 			},
 		},
 		{
@@ -99,7 +99,7 @@ func TestPatchesInTheDiff(t *testing.T) {
 				"    ~ Cluster api",
 				"        per_connection_buffer_limit_bytes: 1024 → (none)",
 			},
-			absent: []string{"patched by"},
+			absent: []string{"patched"},
 		},
 		{
 			name: "a patched resource changed by something else",
@@ -171,6 +171,39 @@ func TestPatchesSurviveASnapshot(t *testing.T) {
 	for i, p := range g.IR.Patches {
 		if a, b := patchWhat(p), patchWhat(got[i]); a != b {
 			t.Errorf("patch %s: %q after the snapshot, %q before", p.Name, b, a)
+		}
+	}
+}
+
+func TestPatchedPaths(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		p    *ir.Patch
+		want []string
+	}{
+		{&ir.Patch{Merge: json.RawMessage(`{"a":{"b":1,"c":{}},"d":[1],"e":null}`)}, []string{"a.b", "a.c", "d", "e"}},
+		{&ir.Patch{JSONPatch: []ir.PatchOp{
+			{Op: json.RawMessage(`{"op":"add","path":"/per_connection_buffer_limit_bytes","value":1}`)},
+			{Op: json.RawMessage(`{"op":"replace","path":"/filter_chains/0/filters","value":[]}`)},
+			{Op: json.RawMessage(`{"op":"move","from":"/a~1b/c","path":"/x~0y"}`)},
+			{Op: json.RawMessage(`{"op":"add","path":"/0","value":1}`)},
+		}}, []string{"per_connection_buffer_limit_bytes", "filter_chains", "x~y", "a/b.c"}},
+		{&ir.Patch{Filter: &ir.PatchFilter{Name: "f"}}, nil},
+	}
+	for _, tt := range tests {
+		got := patchedPaths(tt.p)
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(tt.want))
+		if !slices.Equal(got, want) {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+	for _, c := range []struct {
+		f, p string
+		want bool
+	}{{"a.b", "a", true}, {"a[name=x].b", "a", true}, {"ab", "a", false}, {"a", "a", true}, {"b.a", "a", false}} {
+		if got := within(c.f, c.p); got != c.want {
+			t.Errorf("within(%q, %q) = %v", c.f, c.p, got)
 		}
 	}
 }

@@ -68,7 +68,7 @@ func WriteText(w io.Writer, r *Report, l Labels, color bool) error {
 					fmt.Fprintf(&b, "        patched by %s\n", by)
 				}
 				for _, f := range rd.Fields {
-					fmt.Fprintf(&b, "        %s: %s → %s\n", f.Path, orNone(f.Old), orNone(f.New))
+					fmt.Fprintf(&b, "        %s: %s → %s%s\n", f.Path, orNone(f.Old), orNone(f.New), patchedMark(f))
 				}
 			}
 		}
@@ -161,7 +161,7 @@ func WriteMarkdown(w io.Writer, r *Report, l Labels) error {
 					fmt.Fprintf(&b, "  - patched by %s\n", by)
 				}
 				for _, f := range rd.Fields {
-					fmt.Fprintf(&b, "  - `%s`: `%s` → `%s`\n", f.Path, orNone(f.Old), orNone(f.New))
+					fmt.Fprintf(&b, "  - `%s`: `%s` → `%s`%s\n", f.Path, orNone(f.Old), orNone(f.New), patchedMark(f))
 				}
 			}
 			b.WriteString("\n</details>\n")
@@ -169,6 +169,14 @@ func WriteMarkdown(w io.Writer, r *Report, l Labels) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// patchedMark follows a field an EnvoyPatch sets.
+func patchedMark(f FieldChange) string {
+	if f.Patched {
+		return " (patched)"
+	}
+	return ""
 }
 
 // md escapes what would break a table cell.
