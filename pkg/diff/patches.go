@@ -65,7 +65,7 @@ func markPatched(res []ResourceDiff, base, head *ir.Gateway) {
 			}
 			paths := patchedPaths(p)
 			for k := range rd.Fields {
-				if slices.ContainsFunc(paths, func(pp string) bool { return within(rd.Fields[k].Path, pp) }) {
+				if slices.ContainsFunc(paths, func(pp string) bool { return within(rd.Fields[k].Path, pp) || within(pp, rd.Fields[k].Path) }) {
 					rd.Fields[k].Patched = true
 				}
 			}
