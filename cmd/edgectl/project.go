@@ -76,7 +76,7 @@ func openSpec(spec source.Spec) (*source.Source, error) {
 	src, err := source.Open(spec)
 	switch {
 	case errors.Is(err, source.ErrNoProject) && spec.Rev == "":
-		return nil, usageErrorf("%v; run edgectl in a routing repository or pass its directory", err)
+		return nil, usageErrorf("%v; run edgectl in a routing repository (or a directory of Gateway API manifests) or pass its directory", err)
 	case errors.Is(err, source.ErrNoProject), errors.Is(err, source.ErrNoRevision), errors.Is(err, source.ErrNoRepository):
 		return nil, usageErrorf("%v", err)
 	case err != nil && strings.Contains(err.Error(), "reflog"):

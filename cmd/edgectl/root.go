@@ -117,7 +117,7 @@ command line wins.`,
 // never disagree. Keys are the command's path below edgectl and the flag:
 // "policy test output" is not "test output".
 var choices = map[string][]string{
-	"validate output":     diag.Formats,
+	"validate output":     append(slices.Clone(diag.Formats), gatewayStatusFormats...),
 	"compile output":      diag.Formats,
 	"compile format":      diag.Formats,
 	"diff output":         {"text", "markdown", "json"},

@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/edgectl/edgectl/pkg/compile"
 	"github.com/edgectl/edgectl/pkg/diag"
+	"github.com/edgectl/edgectl/pkg/gatewayapi"
 )
 
 type validateFlags struct {
@@ -37,12 +40,13 @@ failed, 2 usage error, 3 the repository has errors (or warnings, with
   edgectl validate --rev HEAD~1
   edgectl validate '.git#tag=v1.2,subdir=examples/acme'
   edgectl validate -o github          # annotations on a pull request
-  edgectl validate -o sarif > edgectl.sarif`,
+  edgectl validate -o sarif > edgectl.sarif
+  edgectl validate -o gateway-status  # Gateway API: the status a controller would set`,
 		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error { return runValidate(cmd, f, a) },
 	}
 	f.project.bind(cmd)
-	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text, json, github or sarif")
+	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text, json, github, sarif, or gateway-status (YAML) and gateway-status-json for Gateway API input")
 	cmd.Flags().StringVar(&f.failOn, "fail-on", "error", "lowest severity that fails: error or warning")
 	return cmd
 }
@@ -64,7 +68,13 @@ func runValidate(cmd *cobra.Command, f validateFlags, a []string) error {
 	if err != nil {
 		return err
 	}
-	if f.output == "text" {
+	if slices.Contains(gatewayStatusFormats, f.output) {
+		// The findings go to stderr as text; stdout holds only the status.
+		printDiagnostics(cmd.ErrOrStderr(), diags)
+		if err := writeGatewayStatus(cmd.OutOrStdout(), res, f.output); err != nil {
+			return err
+		}
+	} else if f.output == "text" {
 		printDiagnostics(cmd.ErrOrStderr(), diags)
 	} else if err := diag.Write(cmd.OutOrStdout(), diags, f.output, toolVersion()); err != nil {
 		return err
@@ -84,8 +94,26 @@ func toolVersion() diag.Tool {
 	return t
 }
 
+// gatewayStatusFormats print the status conditions a Gateway API
+// controller would set, instead of the findings.
+var gatewayStatusFormats = []string{"gateway-status", "gateway-status-json"}
+
+func writeGatewayStatus(w io.Writer, res *compile.Result, format string) error {
+	st := &gatewayapi.Status{Gateways: []gatewayapi.GatewayStatus{}, Routes: []gatewayapi.RouteStatus{}}
+	if res != nil && res.GatewayStatus != nil {
+		st = res.GatewayStatus
+	}
+	if format == "gateway-status-json" {
+		return st.WriteJSON(w)
+	}
+	return st.WriteYAML(w)
+}
+
 // modelSummary counts what a repository declares.
 func modelSummary(res *compile.Result) string {
+	if res.GatewayStatus != nil && len(res.Model.Docs) == 0 {
+		return fmt.Sprintf("%s, %s (Gateway API)", count(len(res.GatewayStatus.Gateways), "gateway"), count(len(res.GatewayStatus.Routes), "route"))
+	}
 	routes := 0
 	for _, vh := range res.Model.VirtualHosts {
 		routes += len(vh.Spec.Routes)

@@ -3,6 +3,7 @@
 //	go run ./hack/genrepo -routes 10000 -o /tmp/repo10k
 //	go run ./hack/genrepo -routes 20000 -vhosts 1 -o /tmp/one-vhost
 //	go run ./hack/genrepo -routes 100000 -files 20 -o /tmp/20-files
+//	go run ./hack/genrepo -dialect gatewayapi -routes 10000 -o /tmp/gwapi10k
 package main
 
 import (
@@ -20,16 +21,28 @@ func main() {
 	vhosts := flag.Int("vhosts", 0, "number of virtual hosts (default N/10); 1 puts every route in one")
 	files := flag.Int("files", 0, "number of files holding the routes (default: one to three virtual hosts a file); more files than virtual hosts splits a virtual host into route sets")
 	governed := flag.Bool("governed", false, "add teams, the seven built-in policies and five repository policies")
+	dialect := flag.String("dialect", genrepo.Edgectl, "edgectl (intents and edgectl.yaml) or gatewayapi (Gateway API manifests: -routes HTTPRoutes over -vhosts hostnames)")
 	flag.Parse()
 	if *out == "" || *routes < 1 || *vhosts < 0 || *files < 0 {
-		fmt.Fprintln(os.Stderr, "usage: genrepo -routes N -o DIR [-vhosts V] [-files F] [-seed S] [-governed]")
+		fmt.Fprintln(os.Stderr, "usage: genrepo -routes N -o DIR [-dialect edgectl|gatewayapi] [-vhosts V] [-files F] [-seed S] [-governed]")
 		os.Exit(2)
 	}
 	if entries, err := os.ReadDir(*out); err == nil && len(entries) > 0 {
 		fmt.Fprintf(os.Stderr, "genrepo: %s is not empty\n", *out)
 		os.Exit(1)
 	}
-	st, err := genrepo.Write(*out, genrepo.Options{Routes: *routes, Seed: *seed, VirtualHosts: *vhosts, Files: *files, Governed: *governed})
+	opts := genrepo.Options{Routes: *routes, Seed: *seed, VirtualHosts: *vhosts, Files: *files, Governed: *governed}
+	var st genrepo.Stats
+	var err error
+	switch *dialect {
+	case genrepo.Edgectl:
+		st, err = genrepo.Write(*out, opts)
+	case genrepo.GatewayAPI:
+		st, err = genrepo.WriteGatewayAPI(*out, opts)
+	default:
+		fmt.Fprintf(os.Stderr, "genrepo: -dialect %q is not edgectl or gatewayapi\n", *dialect)
+		os.Exit(2)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "genrepo: %v\n", err)
 		os.Exit(1)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/edgectl/edgectl/pkg/bundle"
 	"github.com/edgectl/edgectl/pkg/diag"
+	"github.com/edgectl/edgectl/pkg/gatewayapi"
 	"github.com/edgectl/edgectl/pkg/intent"
 	"github.com/edgectl/edgectl/pkg/ir"
 	"github.com/edgectl/edgectl/pkg/lower"
@@ -48,6 +49,9 @@ type Result struct {
 	// and dynamic bootstrap, in the order of Gateways, for diffs.
 	Resources  []*xds.Resources
 	Bootstraps []*bootstrapv3.Bootstrap
+	// GatewayStatus is the status a Gateway API controller would give
+	// the input's Gateway API objects; nil when there are none.
+	GatewayStatus *gatewayapi.Status
 }
 
 // Compile runs every stage on src. Problems in the repository come back as
@@ -57,6 +61,11 @@ func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, di
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
+	}
+	if ok, err := hasProject(src.FS); err != nil {
+		return nil, nil, err
+	} else if !ok {
+		return compileGatewayAPI(src, workers, opts)
 	}
 	res := &Result{}
 	m, diags, err := intent.Load(src.FS, intent.Options{Workers: workers})
@@ -106,6 +115,11 @@ func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, di
 		diags = append(diags, policy.Security(m.Project, gws)...)
 		diags = append(diags, policy.EnvoyPatches(m.Project, gws)...)
 	}
+	gws, ld, err = withGatewayAPI(src, workers, res, gws)
+	if err != nil {
+		return nil, nil, err
+	}
+	diags = append(diags, ld...)
 	pr := <-policyDone
 	if pr.err != nil {
 		return nil, nil, pr.err

@@ -69,6 +69,25 @@ var Rules = []Rule{
 	{"patch-apply", "an EnvoyPatch does not apply to its resource, or makes something that is not a resource of its type and name"},
 	{"patch-filter", "an EnvoyPatch's HTTP filter has an unknown @type, a configuration that does not parse, or a name already taken"},
 	{"patch-result", "the resources an EnvoyPatch makes fail Envoy's validation or refer to what does not exist"},
+	// Gateway API: the reasons of the status conditions a conformant
+	// controller would set to False, as the spec names them.
+	{"unsupported-kind", "a Gateway API kind edgectl reads but does not compile yet"},
+	{"UnsupportedAddress", "a Gateway asks for addresses, which edgectl cannot assign"},
+	{"UnsupportedProtocol", "a Gateway listener's protocol is not HTTP or HTTPS"},
+	{"ProtocolConflict", "two Gateway listeners on one port have different protocols"},
+	{"HostnameConflict", "two Gateway listeners on one port have the same hostname"},
+	{"InvalidCertificateRef", "an HTTPS listener's certificateRef is missing or not a Secret"},
+	{"InvalidRouteKinds", "a listener's allowedRoutes.kinds names a kind it cannot serve"},
+	{"RefNotPermitted", "a reference to another namespace has no ReferenceGrant there"},
+	{"NoMatchingParent", "a route's parentRef names no Gateway, or no listener of it with that sectionName or port"},
+	{"NotAllowedByListeners", "no listener a route's parentRef selects admits the route's namespace or kind"},
+	{"NoMatchingListenerHostname", "no hostname of a route matches a listener it may attach to"},
+	{"UnsupportedValue", "a route or listener sets a value edgectl cannot honour, so it is not accepted"},
+	{"InvalidKind", "a backendRef names a kind other than Service, or a BackendTLSPolicy's CA one other than ConfigMap"},
+	{"BackendNotFound", "a backendRef names a Service, or a port of it, that is not among the manifests"},
+	{"InvalidCACertificateRef", "a BackendTLSPolicy's CA certificate is missing or not a ConfigMap"},
+	{"TargetNotFound", "a BackendTLSPolicy targets something other than a Service among the manifests"},
+	{"Conflicted", "a BackendTLSPolicy targets a Service port an older policy already covers"},
 }
 
 // RuleSummary returns the summary of a catalogued rule, or the id itself.

@@ -66,7 +66,7 @@ func (d *Doc) ID() string { return fmt.Sprintf("%s %q", d.Kind, d.Name) }
 func (d *Doc) Pos(path ...any) diag.Pos {
 	n := d.syntax()
 	for _, step := range path {
-		next := child(n, step)
+		next := schema.Child(n, step)
 		if next == nil {
 			break
 		}
@@ -83,7 +83,7 @@ func (d *Doc) KeyPos(path ...any) diag.Pos {
 	}
 	parent := d.syntax()
 	for _, step := range path[:len(path)-1] {
-		if parent = child(parent, step); parent == nil {
+		if parent = schema.Child(parent, step); parent == nil {
 			return d.Pos(path...)
 		}
 	}
@@ -103,31 +103,6 @@ func (d *Doc) at(n *yaml.Node) diag.Pos {
 		return diag.Pos{File: d.File}
 	}
 	return diag.Pos{File: d.File, Line: n.Line, Col: n.Column}
-}
-
-// child steps from n into a field (string) or list element (int).
-func child(n *yaml.Node, step any) *yaml.Node {
-	n = schema.Resolve(n)
-	if n == nil {
-		return nil
-	}
-	switch s := step.(type) {
-	case string:
-		if n.Kind != yaml.MappingNode {
-			return nil
-		}
-		pairs, _ := schema.Pairs(n)
-		for _, p := range pairs {
-			if schema.Resolve(p.Key).Value == s {
-				return schema.Resolve(p.Value)
-			}
-		}
-	case int:
-		if n.Kind == yaml.SequenceNode && s >= 0 && s < len(n.Content) {
-			return schema.Resolve(n.Content[s])
-		}
-	}
-	return nil
 }
 
 // Path renders a path for messages: spec.routes[2].backend.

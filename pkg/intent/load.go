@@ -508,8 +508,11 @@ func decodeDoc(sch *schema.Schema, doc *Doc, fk fileKind, concurrent bool) (any,
 	}
 	apiVersion := scalarField(doc.node, "apiVersion")
 	kind := scalarField(doc.node, "kind")
+	if fk == intentFile && apiVersion != nil && strings.HasPrefix(apiVersion.Value, GatewayAPIGroup+"/") {
+		return nil, nil // read by the Gateway API dialect (pkg/gatewayapi)
+	}
 	switch {
-	case apiVersion == nil && child(doc.node, "apiVersion") != nil:
+	case apiVersion == nil && schema.Child(doc.node, "apiVersion") != nil:
 		diags.Errorf(doc.Pos("apiVersion"), "document", "apiVersion must be a string: %s", APIVersion)
 	case apiVersion == nil:
 		diags.Errorf(doc.Pos(), "document", "missing apiVersion (want %q)", APIVersion)
@@ -519,7 +522,7 @@ func decodeDoc(sch *schema.Schema, doc *Doc, fk fileKind, concurrent bool) (any,
 			d.Message += "; if this file is not an edgectl intent, list it under exclude in " + ProjectFile
 		}
 	}
-	if kind == nil && child(doc.node, "kind") != nil {
+	if kind == nil && schema.Child(doc.node, "kind") != nil {
 		diags.Errorf(doc.Pos("kind"), "document", "kind must be a string such as Backend (one of %s)", strings.Join(KindNames(), ", "))
 	} else if kind == nil {
 		diags.Errorf(doc.Pos(), "document", "missing kind (one of %s)", strings.Join(KindNames(), ", "))
@@ -556,7 +559,7 @@ func decodeDoc(sch *schema.Schema, doc *Doc, fk fileKind, concurrent bool) (any,
 		diags.Errorf(doc.Pos("kind"), "document", "%s", msg)
 		return nil, diags
 	}
-	if n := scalarField(child(doc.node, "metadata"), "name"); n != nil {
+	if n := scalarField(schema.Child(doc.node, "metadata"), "name"); n != nil {
 		doc.Name = n.Value
 	}
 	var typed any
@@ -633,7 +636,7 @@ func decodeTyped(doc *Doc) (any, error) {
 }
 
 func scalarField(n *yaml.Node, name string) *yaml.Node {
-	v := child(n, name)
+	v := schema.Child(n, name)
 	if v == nil || v.Kind != yaml.ScalarNode {
 		return nil
 	}

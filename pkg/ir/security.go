@@ -34,20 +34,31 @@ func (s *Security) Empty() bool {
 // Effective is the rules a request routed by r meets: the route's own, and
 // the virtual host's where the route sets none.
 func (vh *VirtualHost) Effective(r *Route) Security {
-	var out Security
-	if vh.Security != nil {
-		out = *vh.Security
+	if s := Inherit(vh.Security, r.Security); s != nil {
+		return *s
 	}
-	if s := r.Security; s != nil {
-		out.JWT = pick(s.JWT, out.JWT)
-		out.ExtAuth = pick(s.ExtAuth, out.ExtAuth)
-		out.BasicAuth = pick(s.BasicAuth, out.BasicAuth)
-		out.IP = pick(s.IP, out.IP)
-		out.CORS = pick(s.CORS, out.CORS)
-		out.LocalRateLimit = pick(s.LocalRateLimit, out.LocalRateLimit)
-		out.RateLimit = pick(s.RateLimit, out.RateLimit)
+	return Security{}
+}
+
+// Inherit lays the rules of inner over those of outer, feature by feature;
+// either may be nil. The result shares rules with both and may be one of
+// them.
+func Inherit(outer, inner *Security) *Security {
+	if outer.Empty() {
+		return inner
 	}
-	return out
+	if inner.Empty() {
+		return outer
+	}
+	out := *outer
+	out.JWT = pick(inner.JWT, out.JWT)
+	out.ExtAuth = pick(inner.ExtAuth, out.ExtAuth)
+	out.BasicAuth = pick(inner.BasicAuth, out.BasicAuth)
+	out.IP = pick(inner.IP, out.IP)
+	out.CORS = pick(inner.CORS, out.CORS)
+	out.LocalRateLimit = pick(inner.LocalRateLimit, out.LocalRateLimit)
+	out.RateLimit = pick(inner.RateLimit, out.RateLimit)
+	return &out
 }
 
 func pick[T any](own, inherited *T) *T {

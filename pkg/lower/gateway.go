@@ -204,7 +204,7 @@ func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
 		if s.TLS != nil && s.TLS.ClientCertificates != nil {
 			clientCerts = l.clientCertificates(vh, gb)
 		}
-		sec := inherit(gb.defaults.security, l.security(d, []any{"spec", "security"}, s.Security, origin{level: ir.LevelVirtualHost, name: d.Name, team: d.Team}))
+		sec := ir.Inherit(gb.defaults.security, l.security(d, []any{"spec", "security"}, s.Security, origin{level: ir.LevelVirtualHost, name: d.Name, team: d.Team}))
 		lbs := l.selectListeners(gb, vh)
 		plain := servesPlain(gb, vh, lbs, cert != nil)
 		if clientCerts != nil && plain {

@@ -56,7 +56,7 @@ func (l *lowerer) includes(d *intent.Doc, gb *gatewayBuilder, incs []intent.Incl
 		if !ok {
 			continue
 		}
-		inner.security = inherit(sc.security, own)
+		inner.security = ir.Inherit(sc.security, own)
 		inner.chain = append(slices.Clone(sc.chain), rs.Doc.ID())
 		inner.teams = append(slices.Clone(sc.teams), rs.Doc.Team)
 		inner.by = sc.by
@@ -83,7 +83,7 @@ func (l *lowerer) includes(d *intent.Doc, gb *gatewayBuilder, incs []intent.Incl
 				r.Match.PathKind = ir.PathSegment
 			}
 			r.Match.Headers = append(slices.Clone(inner.headers), r.Match.Headers...)
-			r.Security = inherit(inner.security, r.Security)
+			r.Security = ir.Inherit(inner.security, r.Security)
 			out = append(out, r)
 			inner.by[r] = inclusion{teams: inner.teams, fence: inner.prefix}
 		}

@@ -271,33 +271,6 @@ func (l *lowerer) rateLimit(d *intent.Doc, path []any, r *intent.RateLimit, from
 	return out
 }
 
-// inherit lays the rules of inner over those of outer, feature by
-// feature; either may be nil.
-func inherit(outer, inner *ir.Security) *ir.Security {
-	if outer.Empty() {
-		return inner
-	}
-	if inner.Empty() {
-		return outer
-	}
-	out := *outer
-	out.JWT = pick(inner.JWT, out.JWT)
-	out.ExtAuth = pick(inner.ExtAuth, out.ExtAuth)
-	out.BasicAuth = pick(inner.BasicAuth, out.BasicAuth)
-	out.IP = pick(inner.IP, out.IP)
-	out.CORS = pick(inner.CORS, out.CORS)
-	out.LocalRateLimit = pick(inner.LocalRateLimit, out.LocalRateLimit)
-	out.RateLimit = pick(inner.RateLimit, out.RateLimit)
-	return &out
-}
-
-func pick[T any](own, inherited *T) *T {
-	if own != nil {
-		return own
-	}
-	return inherited
-}
-
 // clientCertificates lowers a virtual host's spec.tls.clientCertificates.
 func (l *lowerer) clientCertificates(vh *intent.VirtualHost, gb *gatewayBuilder) *ir.ClientCertificates {
 	d := vh.Doc

@@ -47,11 +47,11 @@ func FilterConfig(f *ir.PatchFilter) (*anypb.Any, error) {
 	}
 	a := &anypb.Any{}
 	if err := (protojson.UnmarshalOptions{}).Unmarshal(f.TypedConfig, a); err != nil {
-		return nil, errAt(f.Pos, RuleFilter, "spec.httpFilter.typedConfig is not a valid %s: %v", full, err)
+		return nil, errAt(f.Pos, RuleFilter, "spec.httpFilter.typedConfig is not a valid %s: %s", full, protoError(err))
 	}
 	m, err := a.UnmarshalNew()
 	if err != nil {
-		return nil, errAt(f.Pos, RuleFilter, "spec.httpFilter.typedConfig: %v", err)
+		return nil, errAt(f.Pos, RuleFilter, "spec.httpFilter.typedConfig: %s", protoError(err))
 	}
 	return pack(m)
 }

@@ -12,6 +12,7 @@ package patch
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -308,7 +309,7 @@ func patchMessage[T named](p *ir.Patch, m T) (T, error) {
 	}
 	out := m.ProtoReflect().New().Interface().(T)
 	if err := unmarshal.Unmarshal(js, out); err != nil {
-		return zero, errAt(patchPos(p), RuleApply, "the patched %s is no longer a valid %s: %v", strings.ToLower(kindWord(p)), m.ProtoReflect().Descriptor().Name(), err)
+		return zero, errAt(patchPos(p), RuleApply, "the patched %s is no longer a valid %s: %s", strings.ToLower(kindWord(p)), m.ProtoReflect().Descriptor().Name(), protoError(err))
 	}
 	if out.GetName() != m.GetName() {
 		return zero, errAt(patchPos(p), RuleApply, "the patch renames %s %q to %q; a patch may not rename what it patches", kindWord(p), m.GetName(), out.GetName())
@@ -334,3 +335,16 @@ func patchPos(p *ir.Patch) diag.Pos {
 }
 
 func suggest(name string, candidates []string) string { return diag.Suggest(name, candidates) }
+
+// jsonAt is where protojson says an error is: an offset into JSON the
+// user never wrote.
+var jsonAt = regexp.MustCompile(`^\(line \d+:\d+\): `)
+
+// protoError words a protojson error for a finding. protojson varies the
+// space after its "proto:" prefix from run to run, on purpose, and
+// findings must be the same bytes every time.
+func protoError(err error) string {
+	s := strings.ReplaceAll(err.Error(), "\u00a0", " ")
+	s = strings.TrimPrefix(s, "proto: ")
+	return jsonAt.ReplaceAllString(s, "")
+}

@@ -322,6 +322,32 @@ func keyCheck(n *node, name string) string {
 // Pair is one key and value of a mapping, after YAML merge keys are applied.
 type Pair struct{ Key, Value *yaml.Node }
 
+// Child steps from n into a field (string) or a list element (int),
+// through aliases; nil when there is no such field or element.
+func Child(n *yaml.Node, step any) *yaml.Node {
+	n = Resolve(n)
+	if n == nil {
+		return nil
+	}
+	switch s := step.(type) {
+	case string:
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		pairs, _ := Pairs(n)
+		for _, p := range pairs {
+			if Resolve(p.Key).Value == s {
+				return Resolve(p.Value)
+			}
+		}
+	case int:
+		if n.Kind == yaml.SequenceNode && s >= 0 && s < len(n.Content) {
+			return Resolve(n.Content[s])
+		}
+	}
+	return nil
+}
+
 // Pairs lists a mapping's entries. Entries merged in with "<<" come after the
 // mapping's own and never override them, as YAML specifies.
 func Pairs(m *yaml.Node) ([]Pair, error) {

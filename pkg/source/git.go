@@ -222,7 +222,7 @@ func (r *Repo) Git(rev, subdir string) (*Source, error) {
 	} else {
 		subdir = ""
 	}
-	if _, err := root.FindEntry(ProjectFile); err != nil {
+	if _, err := root.FindEntry(ProjectFile); err != nil && !treeHasGatewayAPI(root) {
 		where := "the root"
 		if subdir != "" {
 			where = subdir

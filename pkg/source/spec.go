@@ -1,6 +1,7 @@
 package source
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -71,6 +72,9 @@ func ParseSpec(arg string) (Spec, error) {
 func Open(s Spec) (*Source, error) {
 	if s.Rev == "" {
 		root, err := FindProject(s.Dir)
+		if errors.Is(err, ErrNoProject) && gatewayAPIDir(s.Dir) {
+			return Dir(s.Dir)
+		}
 		if err != nil {
 			return nil, err
 		}

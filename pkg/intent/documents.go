@@ -1,0 +1,66 @@
+package intent
+
+import (
+	"bytes"
+	"errors"
+	"io"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/edgectl/edgectl/pkg/diag"
+	"github.com/edgectl/edgectl/pkg/schema"
+)
+
+// Document is one YAML document of a file, checked like an intent's
+// syntax is (encoding, runaway aliases, private keys) but not decoded: for
+// another dialect's loader, which decodes it itself.
+type Document struct {
+	Index int        // 0-based position among the file's documents
+	Node  *yaml.Node // the document's root, aliases resolved at the top
+}
+
+// Documents reads the documents of a file with the checks every input
+// gets. A syntax error ends the file, as it does for intents; a document
+// with a problem of its own is left out, with its findings.
+func Documents(p string, data []byte) ([]Document, diag.List) {
+	diags := scanPrivateKeys(p, data)
+	t := newText(p, data)
+	if d, ok := checkEncoding(t); ok {
+		diags.Add(d)
+		return nil, diags
+	}
+	var out []Document
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for index := 0; ; index++ {
+		var root yaml.Node
+		err := dec.Decode(&root)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, append(diags, yamlError(t, err))
+		}
+		if len(root.Content) == 0 {
+			continue
+		}
+		n := schema.Resolve(root.Content[0])
+		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+			continue
+		}
+		if dd := checkNodes(t, n); len(dd) > 0 {
+			diags = append(diags, dd...)
+			continue
+		}
+		if dd := scanValues(t, n); len(dd) > 0 {
+			diags = append(diags, dd...)
+			continue
+		}
+		out = append(out, Document{Index: index, Node: n})
+	}
+	return out, diags
+}
+
+// GatewayAPIGroup is the API group of Kubernetes Gateway API manifests.
+// Intent files may hold them beside edgectl's kinds; the intent loader
+// leaves them to the Gateway API dialect.
+const GatewayAPIGroup = "gateway.networking.k8s.io"

@@ -1,0 +1,84 @@
+package source
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// gatewayAPIMarker is in every Gateway API manifest: its apiVersion.
+var gatewayAPIMarker = []byte("gateway.networking.k8s.io/")
+
+// maxScan bounds the size of a file read to decide whether a directory
+// holds Gateway API manifests.
+const maxScan = 4 << 20
+
+// HasGatewayAPI reports whether a directory without edgectl.yaml holds
+// Kubernetes Gateway API manifests (YAML files, outside hidden
+// directories, that name the Gateway API's group): such a directory is a
+// project of its own, in the Gateway API dialect.
+func HasGatewayAPI(fsys fs.FS) bool {
+	found := false
+	_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || found {
+			return fs.SkipDir
+		}
+		if d.IsDir() {
+			if p != "." && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			if _, err := fs.Stat(fsys, path.Join(p, OutputMarker)); err == nil {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
+			return nil
+		}
+		if fi, err := d.Info(); err != nil || fi.Size() > maxScan {
+			return nil
+		}
+		if data, err := fs.ReadFile(fsys, p); err == nil && bytes.Contains(data, gatewayAPIMarker) {
+			found = true
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return found
+}
+
+// treeHasGatewayAPI is HasGatewayAPI for a directory of a git revision.
+func treeHasGatewayAPI(t *object.Tree) bool {
+	found := false
+	_ = t.Files().ForEach(func(f *object.File) error {
+		if ext := path.Ext(f.Name); ext != ".yaml" && ext != ".yml" || f.Size > maxScan || hiddenPath(f.Name) {
+			return nil
+		}
+		if s, err := f.Contents(); err == nil && strings.Contains(s, string(gatewayAPIMarker)) {
+			found = true
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return found
+}
+
+func hiddenPath(p string) bool {
+	for _, seg := range strings.Split(path.Dir(p), "/") {
+		if strings.HasPrefix(seg, ".") && seg != "." {
+			return true
+		}
+	}
+	return false
+}
+
+// gatewayAPIDir reports whether dir, which has no edgectl.yaml above it, is
+// a Gateway API project.
+func gatewayAPIDir(dir string) bool {
+	fi, err := os.Stat(dir)
+	return err == nil && fi.IsDir() && HasGatewayAPI(os.DirFS(dir))
+}
