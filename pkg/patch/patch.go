@@ -338,7 +338,7 @@ func suggest(name string, candidates []string) string { return diag.Suggest(name
 
 // jsonAt is where protojson says an error is: an offset into JSON the
 // user never wrote.
-var jsonAt = regexp.MustCompile(`^\(line \d+:\d+\): `)
+var jsonAt = regexp.MustCompile(` ?\(line \d+:\d+\)(: )?`)
 
 // protoError words a protojson error for a finding. protojson varies the
 // space after its "proto:" prefix from run to run, on purpose, and
@@ -346,5 +346,13 @@ var jsonAt = regexp.MustCompile(`^\(line \d+:\d+\): `)
 func protoError(err error) string {
 	s := strings.ReplaceAll(err.Error(), "\u00a0", " ")
 	s = strings.TrimPrefix(s, "proto: ")
-	return jsonAt.ReplaceAllString(s, "")
+	return jsonAt.ReplaceAllStringFunc(s, func(m string) string {
+		if strings.HasSuffix(m, ": ") && !strings.HasPrefix(m, " ") {
+			return "" // at the start: "(line 1:25): unknown field"
+		}
+		if strings.HasSuffix(m, ": ") {
+			return ": " // inside: "syntax error (line 1:20): unexpected token"
+		}
+		return ""
+	})
 }
