@@ -80,7 +80,8 @@ func Apply(g *ir.Gateway, forms []*xds.Resources, check Check) ([]*xds.Resources
 		}
 		cur = next
 	}
-	// Each patch alone passes; together they fail. Blame the last.
+	// The patches applied one by one give what failed above, so the loop
+	// has returned; this only answers a check that changed its mind.
 	p := g.Patches[len(g.Patches)-1]
 	diags.Errorf(p.Origin, RuleResult, "EnvoyPatch %q makes a %s Envoy would refuse: %s", p.Name, what(p), oneLine(check(out)))
 	return out, diags
