@@ -18,6 +18,7 @@ import (
 	"github.com/edgectl/edgectl/pkg/intent"
 	"github.com/edgectl/edgectl/pkg/ir"
 	"github.com/edgectl/edgectl/pkg/lower"
+	"github.com/edgectl/edgectl/pkg/patch"
 	"github.com/edgectl/edgectl/pkg/policy"
 	"github.com/edgectl/edgectl/pkg/source"
 	"github.com/edgectl/edgectl/pkg/tenancy"
@@ -113,6 +114,7 @@ func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, di
 		diags = policy.Superseded(m.Project, diags)
 		diags = append(diags, policy.Security(m.Project, gws)...)
 		diags = append(diags, policy.FaultInjection(m.Project, gws)...)
+		diags = append(diags, policy.EnvoyPatches(m.Project, gws)...)
 	}
 	gws, ld, err = withGatewayAPI(src, workers, res, gws)
 	if err != nil {
@@ -131,9 +133,15 @@ func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, di
 	// Every stage that reports positions from syntax is done.
 	m.ReleaseSyntax()
 
-	bundles, resources, boots, err := buildAll(gws, workers, bundle.Meta{Source: src.Provenance, Edgectl: opts.Edgectl}, opts)
+	bundles, resources, boots, bd, err := buildAll(gws, workers, bundle.Meta{Source: src.Provenance, Edgectl: opts.Edgectl}, opts)
 	if err != nil {
 		return nil, nil, err
+	}
+	// The platform team's EnvoyPatches are applied to the translated
+	// resources, so what they get wrong is found while building.
+	diags = append(diags, bd...)
+	if bd.HasErrors() {
+		return res, finish(m, diags), nil
 	}
 	res.Resources, res.Bootstraps = resources, boots
 	if engine.WantsBundles() {
@@ -153,10 +161,11 @@ func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, di
 }
 
 // buildAll builds the bundle of every gateway, a few at a time.
-func buildAll(gws []*ir.Gateway, workers int, meta bundle.Meta, opts Options) ([]*bundle.Bundle, []*xds.Resources, []*bootstrapv3.Bootstrap, error) {
+func buildAll(gws []*ir.Gateway, workers int, meta bundle.Meta, opts Options) ([]*bundle.Bundle, []*xds.Resources, []*bootstrapv3.Bootstrap, diag.List, error) {
 	bundles := make([]*bundle.Bundle, len(gws))
 	resources := make([]*xds.Resources, len(gws))
 	boots := make([]*bootstrapv3.Bootstrap, len(gws))
+	diags := make([]diag.List, len(gws))
 	errs := make([]error, len(gws))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, workers)
@@ -165,35 +174,50 @@ func buildAll(gws []*ir.Gateway, workers int, meta bundle.Meta, opts Options) ([
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			if opts.ResourcesOnly {
-				resources[i], boots[i], errs[i] = translateOnly(g, !opts.Trusted)
+				resources[i], boots[i], diags[i], errs[i] = translateOnly(g, !opts.Trusted)
 				return
 			}
-			bundles[i], resources[i], boots[i], errs[i] = build(g, meta)
+			bundles[i], resources[i], boots[i], diags[i], errs[i] = build(g, meta)
 		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	if opts.ResourcesOnly {
+	var all diag.List
+	for _, d := range diags {
+		all = append(all, d...)
+	}
+	if opts.ResourcesOnly || all.HasErrors() {
 		bundles = nil
 	}
-	return bundles, resources, boots, nil
+	return bundles, resources, boots, all, nil
 }
 
 // translateOnly builds a gateway's file-based resources and bootstrap, and
 // checks them unless the caller trusts them.
-func translateOnly(g *ir.Gateway, check bool) (*xds.Resources, *bootstrapv3.Bootstrap, error) {
+func translateOnly(g *ir.Gateway, check bool) (*xds.Resources, *bootstrapv3.Bootstrap, diag.List, error) {
 	if err := g.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("internal error in gateway %q (please report it): %w", g.Name, err)
+		return nil, nil, nil, fmt.Errorf("internal error in gateway %q (please report it): %w", g.Name, err)
 	}
 	files := xds.Translate(g, xds.Files)[0]
-	if check {
+	var pd diag.List
+	if len(g.Patches) > 0 {
+		var checkForms patch.Check
+		if check {
+			checkForms = func(forms []*xds.Resources) error { return xds.Check(forms[0], xds.Files) }
+		}
+		var forms []*xds.Resources
+		if forms, pd = patch.Apply(g, []*xds.Resources{files}, checkForms); pd.HasErrors() {
+			return nil, nil, pd, nil
+		}
+		files = forms[0]
+	} else if check {
 		if err := xds.Check(files, xds.Files); err != nil {
-			return nil, nil, fmt.Errorf("internal error in gateway %q (please report it): %w", g.Name, err)
+			return nil, nil, nil, fmt.Errorf("internal error in gateway %q (please report it): %w", g.Name, err)
 		}
 	}
-	return files, xds.FilesBootstrap(g), nil
+	return files, xds.FilesBootstrap(g), pd, nil
 }
 
 // inputs are the repository files a compile read, by path.
@@ -228,18 +252,29 @@ func finish(m *intent.Model, diags diag.List) diag.List {
 // accepts, and encodes the bundle. Any failure is a bug in edgectl: the
 // lowering stage reports user errors before this point.
 func Build(g *ir.Gateway, meta bundle.Meta) (*bundle.Bundle, error) {
-	b, _, _, err := build(g, meta)
+	b, _, _, pd, err := build(g, meta)
+	if err == nil && pd.HasErrors() {
+		err = fmt.Errorf("apply the patches of gateway %q: %s", g.Name, pd[0].Message)
+	}
 	return b, err
 }
 
-func build(g *ir.Gateway, meta bundle.Meta) (*bundle.Bundle, *xds.Resources, *bootstrapv3.Bootstrap, error) {
+func build(g *ir.Gateway, meta bundle.Meta) (*bundle.Bundle, *xds.Resources, *bootstrapv3.Bootstrap, diag.List, error) {
 	internal := func(err error) error {
 		return fmt.Errorf("internal error in gateway %q (please report it): %w", g.Name, err)
 	}
 	if err := g.Validate(); err != nil {
-		return nil, nil, nil, internal(err)
+		return nil, nil, nil, nil, internal(err)
 	}
 	rs := xds.Translate(g, xds.Files, xds.StaticSpliced)
+	// EnvoyPatches apply to both forms; what they make is held to the
+	// same checks as the rest, and a failure is the patch's, not edgectl's.
+	var pd diag.List
+	if len(g.Patches) > 0 {
+		if rs, pd = patch.Apply(g, rs, func(forms []*xds.Resources) error { return checkResources(forms[0], forms[1]) }); pd.HasErrors() {
+			return nil, nil, nil, pd, nil
+		}
+	}
 	files, static := rs[0], rs[1]
 	staticBoot, filesBoot := xds.StaticBootstrap(g, static), xds.FilesBootstrap(g)
 	// Envoy's validation of what was built runs while it is encoded: both
@@ -261,23 +296,17 @@ func build(g *ir.Gateway, meta bundle.Meta) (*bundle.Bundle, *xds.Resources, *bo
 	}, meta)
 	wg.Wait()
 	if checked != nil {
-		return nil, nil, nil, internal(checked)
+		return nil, nil, nil, nil, internal(checked)
 	}
 	if err != nil {
-		return nil, nil, nil, internal(err)
+		return nil, nil, nil, nil, internal(err)
 	}
-	return b, files, filesBoot, nil
+	return b, files, filesBoot, pd, nil
 }
 
 // check holds what a gateway compiled to against what Envoy would load.
 func check(files, static *xds.Resources, staticBoot, filesBoot *bootstrapv3.Bootstrap) error {
-	if err := xds.Check(files, xds.Files); err != nil {
-		return err
-	}
-	// The route configurations are shared by both modes and were checked
-	// above; the static listeners hold stand-ins for them, which the
-	// encoder replaces with the same checked route configurations.
-	if err := xds.Check(&xds.Resources{Listeners: static.Listeners, Clusters: static.Clusters, Secrets: static.Secrets}, xds.StaticSpliced); err != nil {
+	if err := checkResources(files, static); err != nil {
 		return err
 	}
 	if err := xds.CheckBootstrap(filesBoot, "bootstrap-xds"); err != nil {
@@ -289,6 +318,18 @@ func check(files, static *xds.Resources, staticBoot, filesBoot *bootstrapv3.Boot
 		return err
 	}
 	return xds.CheckStaticNames(staticBoot)
+}
+
+// checkResources holds the file-based and static forms of a gateway's
+// resources to what Envoy would load.
+func checkResources(files, static *xds.Resources) error {
+	if err := xds.Check(files, xds.Files); err != nil {
+		return err
+	}
+	// The route configurations are shared by both modes and were checked
+	// above; the static listeners hold stand-ins for them, which the
+	// encoder replaces with the same checked route configurations.
+	return xds.Check(&xds.Resources{Listeners: static.Listeners, Clusters: static.Clusters, Secrets: static.Secrets}, xds.StaticSpliced)
 }
 
 // Stats counts what a gateway serves. A virtual host served on several

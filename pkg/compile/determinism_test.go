@@ -20,6 +20,7 @@ import (
 
 	"github.com/edgectl/edgectl/internal/genrepo"
 	"github.com/edgectl/edgectl/pkg/bundle"
+	"github.com/edgectl/edgectl/pkg/patch"
 	"github.com/edgectl/edgectl/pkg/source"
 	"github.com/edgectl/edgectl/pkg/xds"
 )
@@ -164,7 +165,13 @@ func TestSplicedStaticBootstrap(t *testing.T) {
 		t.Fatalf("compile: %v %v", err, diags)
 	}
 	for i, g := range res.Gateways {
-		inline := xds.StaticBootstrap(g, xds.Translate(g, xds.Static)[0])
+		// The example's EnvoyPatch changes a cluster, which the inline
+		// form holds as the spliced one does.
+		forms, pd := patch.Apply(g, xds.Translate(g, xds.Static), nil)
+		if pd.HasErrors() {
+			t.Fatalf("patch the inline form: %v", pd)
+		}
+		inline := xds.StaticBootstrap(g, forms[0])
 		want, err := bundle.YAML(inline)
 		if err != nil {
 			t.Fatal(err)

@@ -56,10 +56,12 @@ func compileGatewayAPI(src *source.Source, workers int, opts Options) (*Result, 
 		return res, diags.Sorted(), nil
 	}
 	res.Gateways = lr.Gateways
-	bundles, resources, boots, err := buildAll(lr.Gateways, workers, bundle.Meta{Source: src.Provenance, Edgectl: opts.Edgectl}, opts)
+	// Gateway API gateways have no EnvoyPatches; bd is empty.
+	bundles, resources, boots, bd, err := buildAll(lr.Gateways, workers, bundle.Meta{Source: src.Provenance, Edgectl: opts.Edgectl}, opts)
 	if err != nil {
 		return nil, nil, err
 	}
+	diags = append(diags, bd...)
 	res.Resources, res.Bootstraps, res.Bundles = resources, boots, bundles
 	return res, diags.Sorted(), nil
 }

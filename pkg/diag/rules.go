@@ -70,6 +70,10 @@ var Rules = []Rule{
 	{"upstream-protocol", "a backend chooses its HTTP protocol by ALPN without TLS"},
 	{"slow-start", "a backend ramps up new endpoints with a load balancer that has no slow start"},
 	{"untested-route", "no route test reaches a route (edgectl test --coverage, in the github and sarif formats)"},
+	{"patch-target", "an EnvoyPatch addresses a resource, virtual host or HTTP filter the gateway does not have"},
+	{"patch-apply", "an EnvoyPatch does not apply to its resource, or makes something that is not a resource of its type and name"},
+	{"patch-filter", "an EnvoyPatch's HTTP filter has an unknown @type, a configuration that does not parse, or a name already taken"},
+	{"patch-result", "the resources an EnvoyPatch makes fail Envoy's validation or refer to what does not exist"},
 	// Gateway API: the reasons of the status conditions a conformant
 	// controller would set to False, as the spec names them.
 	{"unsupported-kind", "a Gateway API kind edgectl reads but does not compile yet"},

@@ -75,6 +75,8 @@ type GatewayDiff struct {
 	Security []SecurityChange `json:"security,omitempty"`
 	// Traffic is nil when the gateway is added or removed whole.
 	Traffic *Traffic `json:"traffic,omitempty"`
+	// Patches are the changes to the gateway's EnvoyPatch documents.
+	Patches []PatchDiff `json:"patches,omitempty"`
 }
 
 // HostDiff summarises the change to one virtual host for a reviewer.
@@ -104,6 +106,9 @@ type ResourceDiff struct {
 	Name   string        `json:"name"`
 	Status string        `json:"status"`
 	Fields []FieldChange `json:"fields,omitempty"`
+	// PatchedBy names the EnvoyPatches that change this resource, as
+	// `EnvoyPatch NAME (file:line)`.
+	PatchedBy []string `json:"patchedBy,omitempty"`
 }
 
 // FieldChange is one field's old and new value, as compact JSON; empty
@@ -112,6 +117,9 @@ type FieldChange struct {
 	Path string `json:"path"`
 	Old  string `json:"old,omitempty"`
 	New  string `json:"new,omitempty"`
+	// Patched is set on a field an EnvoyPatch of the newer version sets
+	// (or, for a removed resource, of the older one).
+	Patched bool `json:"patched,omitempty"`
 }
 
 // Compare says what changes from base to head. A gateway missing on one
@@ -152,7 +160,9 @@ func compareGateway(name string, base, head *Gateway) (*GatewayDiff, error) {
 	if err != nil {
 		return nil, err
 	}
+	markPatched(res, base.IR, head.IR)
 	g.Resources = res
+	g.Patches = comparePatches(base.IR, head.IR)
 	for _, rd := range res {
 		g.Counts.count(rd.Status)
 	}
@@ -167,7 +177,7 @@ func compareGateway(name string, base, head *Gateway) (*GatewayDiff, error) {
 			g.Counts.count(map[bool]string{true: Changed, false: g.Status}[g.Status == Changed])
 		}
 	}
-	if len(g.Resources) == 0 && len(g.Hosts) == 0 && len(g.Restart) == 0 && len(g.Security) == 0 && g.Status == Changed {
+	if len(g.Resources) == 0 && len(g.Hosts) == 0 && len(g.Restart) == 0 && len(g.Security) == 0 && len(g.Patches) == 0 && g.Status == Changed {
 		return nil, nil
 	}
 	if g.Status == Changed && len(g.Resources) > 0 {

@@ -59,12 +59,16 @@ func WriteText(w io.Writer, r *Report, l Labels, color bool) error {
 		}
 		writeSecurityText(&b, g.Security, paint)
 		writeTrafficText(&b, g.Traffic)
+		writePatchesText(&b, g.Patches, paint)
 		if len(g.Resources) > 0 {
 			b.WriteString("  Envoy resources (applied live over xDS):\n")
 			for _, rd := range g.Resources {
 				fmt.Fprintf(&b, "    %s %s %s\n", paint(rd.Status, marks[rd.Status]), rd.Type, rd.Name)
+				for _, by := range rd.PatchedBy {
+					fmt.Fprintf(&b, "        patched by %s\n", by)
+				}
 				for _, f := range rd.Fields {
-					fmt.Fprintf(&b, "        %s: %s → %s\n", f.Path, orNone(f.Old), orNone(f.New))
+					fmt.Fprintf(&b, "        %s: %s → %s%s\n", f.Path, orNone(f.Old), orNone(f.New), patchedMark(f))
 				}
 			}
 		}
@@ -137,6 +141,7 @@ func WriteMarkdown(w io.Writer, r *Report, l Labels) error {
 		}
 		writeSecurityMarkdown(&b, g.Security)
 		writeTrafficMarkdown(&b, g.Traffic)
+		writePatchesMarkdown(&b, g.Patches)
 		if len(g.Restart) > 0 {
 			b.WriteString("> [!WARNING]\n> The bootstrap changes: Envoy needs a restart to apply these.\n>\n")
 			for _, f := range g.Restart {
@@ -152,8 +157,11 @@ func WriteMarkdown(w io.Writer, r *Report, l Labels) error {
 			fmt.Fprintf(&b, "<details><summary>%d changed %s, applied live over xDS</summary>\n\n", len(g.Resources), noun)
 			for _, rd := range g.Resources {
 				fmt.Fprintf(&b, "- %s %s `%s`\n", marks[rd.Status], rd.Type, rd.Name)
+				for _, by := range rd.PatchedBy {
+					fmt.Fprintf(&b, "  - patched by %s\n", by)
+				}
 				for _, f := range rd.Fields {
-					fmt.Fprintf(&b, "  - `%s`: `%s` → `%s`\n", f.Path, orNone(f.Old), orNone(f.New))
+					fmt.Fprintf(&b, "  - `%s`: `%s` → `%s`%s\n", f.Path, orNone(f.Old), orNone(f.New), patchedMark(f))
 				}
 			}
 			b.WriteString("\n</details>\n")
@@ -161,6 +169,14 @@ func WriteMarkdown(w io.Writer, r *Report, l Labels) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// patchedMark follows a field an EnvoyPatch sets.
+func patchedMark(f FieldChange) string {
+	if f.Patched {
+		return " (patched)"
+	}
+	return ""
 }
 
 // md escapes what would break a table cell.

@@ -36,6 +36,9 @@ type Model struct {
 	AuthProviders     []*AuthProvider
 	AuthServices      []*AuthService
 	RateLimitServices []*RateLimitService
+
+	// EnvoyPatches are the platform team's patches to generated resources.
+	EnvoyPatches []*EnvoyPatch
 	// Docs lists every document, ordered by file and index.
 	Docs []*Doc
 	// Files lists every file read, with its content, ordered by path.
@@ -74,6 +77,8 @@ var kinds = map[string]string{
 	"AuthProvider":     "#AuthProvider",
 	"AuthService":      "#AuthService",
 	"RateLimitService": "#RateLimitService",
+
+	"EnvoyPatch": "#EnvoyPatch",
 }
 
 // KindNames lists the kinds of intent documents, sorted.
@@ -266,6 +271,9 @@ func (m *Model) add(d any) {
 		m.Docs = append(m.Docs, d.Doc)
 	case *RateLimitService:
 		m.RateLimitServices = append(m.RateLimitServices, d)
+		m.Docs = append(m.Docs, d.Doc)
+	case *EnvoyPatch:
+		m.EnvoyPatches = append(m.EnvoyPatches, d)
 		m.Docs = append(m.Docs, d.Doc)
 	}
 }
@@ -619,6 +627,9 @@ func decodeTyped(doc *Doc) (any, error) {
 		return v, doc.node.Decode(v)
 	case "RateLimitService":
 		v := &RateLimitService{Doc: doc}
+		return v, doc.node.Decode(v)
+	case "EnvoyPatch":
+		v := &EnvoyPatch{Doc: doc}
 		return v, doc.node.Decode(v)
 	}
 	return nil, fmt.Errorf("no type for kind %q", doc.Kind)

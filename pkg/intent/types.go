@@ -90,6 +90,18 @@ type BuiltinPolicies struct {
 	ExtAuthFailOpen   *BuiltinParams `yaml:"extAuthFailOpen"`
 	// FaultInjection allows fault injection only on the listed gateways.
 	FaultInjection *BuiltinParams `yaml:"faultInjection"`
+
+	// EnvoyPatches governs the platform team's EnvoyPatches (Go, over the
+	// lowered gateways; pkg/policy/patches.go).
+	EnvoyPatches *EnvoyPatchesPolicy `yaml:"envoyPatches"`
+}
+
+// EnvoyPatchesPolicy forbids EnvoyPatches (Allowed false), or allows them
+// on the listed gateways only.
+type EnvoyPatchesPolicy struct {
+	Allowed  *bool    `yaml:"allowed"`
+	Gateways []string `yaml:"gateways"`
+	Severity string   `yaml:"severity"`
 }
 
 // BuiltinParams holds the parameters of every built-in policy; each uses

@@ -37,6 +37,9 @@ type Gateway struct {
 	RequestID  *RequestID
 	Tracing    *Tracing
 	AccessLogs []*AccessLogSink // in the order declared
+	// Patches are the gateway's EnvoyPatches, sorted by name, applied in
+	// that order to the generated resources.
+	Patches []*Patch `json:",omitempty"`
 }
 
 type SocketAddress struct {

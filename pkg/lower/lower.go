@@ -36,6 +36,7 @@ func Lower(m *intent.Model) ([]*ir.Gateway, diag.List) {
 	l.lowerSecurityDefs()
 	gws := l.lowerGateways()
 	l.lowerVirtualHosts(gws)
+	l.lowerPatches(gws)
 	l.unused()
 	var out []*ir.Gateway
 	for _, g := range gws {

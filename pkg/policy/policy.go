@@ -58,7 +58,7 @@ type ruleRef struct {
 }
 
 // inputKinds are the kinds an input can have.
-var inputKinds = []string{"Gateway", "VirtualHost", "RouteSet", "Backend", "Certificate", "AuthProvider", "AuthService", "RateLimitService", "EnvoyBundle"}
+var inputKinds = []string{"Gateway", "VirtualHost", "RouteSet", "Backend", "Certificate", "AuthProvider", "AuthService", "RateLimitService", "EnvoyPatch", "EnvoyBundle"}
 
 // Module is a parsed policy file.
 type Module struct {

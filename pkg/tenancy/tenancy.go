@@ -59,6 +59,7 @@ func Check(m *intent.Model) diag.List {
 		c.routes(rs.Doc, rs.Spec.Routes)
 	}
 	c.security(m)
+	c.patches(m)
 	return c.diags
 }
 
