@@ -25,6 +25,9 @@ func hosts(g *ir.Gateway) map[string]*host {
 	}
 	for _, l := range g.Listeners {
 		for _, fc := range l.Chains {
+			if fc.Routes == nil {
+				continue // a passthrough chain: no virtual hosts
+			}
 			for _, vh := range fc.Routes.VirtualHosts {
 				if out[vh.Name] == nil {
 					out[vh.Name] = &host{vh: vh, certificate: fc.Certificate.Name}

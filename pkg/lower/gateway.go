@@ -425,7 +425,8 @@ func httpsRedirect(port uint32, origin diag.Pos) *ir.Route {
 // finish assembles the gateway's IR in its canonical order.
 func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 	g := gb.g
-	if gb.vhosts == 0 && len(gb.listeners) > 0 {
+	tcpOnly := !slices.ContainsFunc(gb.listeners, func(lb *listenerBuilder) bool { return lb.ir.Protocol != ir.TCP })
+	if gb.vhosts == 0 && len(gb.listeners) > 0 && !tcpOnly {
 		// Only when no virtual host names the gateway: one with errors of
 		// its own is reported already.
 		l.diags.Warnf(gb.src.Doc.Pos("metadata", "name"), "empty-gateway", "gateway %q has no virtual hosts; its listeners will answer 404 to everything", g.Name)
