@@ -65,6 +65,10 @@ var Rules = []Rule{
 	{"unused-definition", "an AuthProvider, AuthService or RateLimitService is named by no security rule"},
 	{"auth-fail-open", "an authorization service lets requests through when it cannot be reached"},
 	{"untested-route", "no route test reaches a route (edgectl test --coverage, in the github and sarif formats)"},
+	// Listeners and connections (docs/listeners.md).
+	{"passthrough", "a TLS passthrough virtual host sets what only a terminating one can use, or has no HTTPS listener"},
+	{"fallback-certificate", "two virtual hosts ask to be the fallback for clients without SNI on one listener"},
+	{"http3", "HTTP/3 is asked of a listener that cannot serve it"},
 }
 
 // RuleSummary returns the summary of a catalogued rule, or the id itself.
