@@ -88,6 +88,9 @@ type BuiltinPolicies struct {
 	CORSOrigins       *BuiltinParams `yaml:"corsOrigins"`
 	IPAllowlist       *BuiltinParams `yaml:"ipAllowlist"`
 	ExtAuthFailOpen   *BuiltinParams `yaml:"extAuthFailOpen"`
+	// TLSFloor reads the lowered listeners and clusters, with defaults
+	// applied (pkg/policy/tlsfloor.go).
+	TLSFloor *BuiltinParams `yaml:"tlsFloor"`
 }
 
 // BuiltinParams holds the parameters of every built-in policy; each uses
@@ -98,6 +101,7 @@ type BuiltinParams struct {
 	Teams    []string `yaml:"teams" json:"teams,omitempty"`
 	Exclude  []string `yaml:"exclude" json:"exclude,omitempty"`
 	Allowed  []string `yaml:"allowed" json:"allowed,omitempty"`
+	Min      string   `yaml:"min" json:"min,omitempty"`
 	Paths    []string `yaml:"paths" json:"paths,omitempty"`
 	Severity string   `yaml:"severity" json:"-"`
 }

@@ -77,6 +77,9 @@ type Listener struct {
 	// HTTP3 serves the HTTPS listener's terminated chains over QUIC too,
 	// on the same port, and advertises it with alt-svc.
 	HTTP3 bool
+	// Origin is where the gateway declares the listener (its TLS minimum
+	// version when it sets one).
+	Origin diag.Pos
 }
 
 // HTTPSettings are the connection manager settings of an HTTP or HTTPS
@@ -380,6 +383,9 @@ type UpstreamTLS struct {
 	MinVersion        string // "": Envoy's
 	MaxVersion        string
 	CipherSuites      []string
+	// Origin is where the backend declares its TLS (its minimum version
+	// when it sets one).
+	Origin diag.Pos
 }
 
 type HealthCheckKind string

@@ -143,7 +143,10 @@ func (l *lowerer) listeners(gb *gatewayBuilder) {
 					Note(d.Pos("spec", "listeners", other.index, "port"), "listener %q is declared here", other.ir.Name)
 			}
 		}
-		li := &ir.Listener{Name: ls.Name, Address: addr, Port: uint32(ls.Port), Protocol: ir.Protocol(ls.Protocol)}
+		li := &ir.Listener{Name: ls.Name, Address: addr, Port: uint32(ls.Port), Protocol: ir.Protocol(ls.Protocol), Origin: d.Pos(append(path, "name")...)}
+		if ls.TLS != nil && ls.TLS.MinVersion != "" {
+			li.Origin = d.Pos(append(path, "tls", "minVersion")...)
+		}
 		if li.Protocol == ir.HTTPS {
 			li.TLS = &ir.ListenerTLS{MinVersion: DefaultMinTLS, ALPN: DefaultALPN}
 			if t := ls.TLS; t != nil {
