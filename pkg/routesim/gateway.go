@@ -243,6 +243,15 @@ func (g *Gateway) route(req *Request, explain bool) (*Result, []Miss) {
 		res.Action = NoListener
 		res.Notes = []string{"no filter chain of the listener takes the connection"}
 		return res, nil
+	case c.tcp && !c.tls:
+		// A TCP proxy that terminates nothing passes any bytes on, TLS
+		// included: TLS passthrough.
+		res.FilterChain, res.Action, res.Cluster = c.name, Forward, c.tcpCluster
+		res.Notes = []string{"the filter chain is a TCP proxy: the connection goes to the cluster as bytes, not routed as HTTP"}
+		if tls {
+			res.Notes = append(res.Notes, "TLS is passed through: the backend terminates it")
+		}
+		return res, nil
 	case c.tls != tls:
 		res.Action, res.FilterChain = NoListener, c.name
 		if c.tls {
