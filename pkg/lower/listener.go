@@ -91,6 +91,10 @@ func (l *lowerer) listenerSettings(d *intent.Doc, path []any, ls *intent.Listene
 			li.HTTP3 = false
 		}
 	}
+	if li.HTTP3 && li.TLS != nil && li.TLS.MaxVersion != "" && li.TLS.MaxVersion < "1.3" {
+		l.diags.Errorf(d.Pos(at("tls", "maxVersion")...), "http3", "%s.tls.maxVersion: HTTP/3 needs TLS 1.3, which QUIC is built on, but this listener stops at %s", intent.Path(path...), li.TLS.MaxVersion)
+		li.HTTP3 = false
+	}
 	if t := ls.TLS; t != nil && li.TLS != nil {
 		li.TLS.CipherSuites = l.cipherSuites(d, at("tls", "cipherSuites"), t.CipherSuites)
 		li.TLS.ECDHCurves = slices.Clone(t.ECDHCurves)
