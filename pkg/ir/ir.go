@@ -152,8 +152,11 @@ type FilterChain struct {
 	// ClientCertificates, when set, asks clients for a certificate.
 	ClientCertificates *ClientCertificates
 	// Passthrough, when set, is a chain that does not terminate TLS:
-	// no certificate, no routes.
-	Passthrough *TCPProxy
+	// no certificate, no routes. Its virtual host and team are in
+	// PassthroughHost and Team.
+	Passthrough     *TCPProxy
+	PassthroughHost string
+	Team            string
 	// Fallback is the chain for clients without a known server name.
 	Fallback bool
 }

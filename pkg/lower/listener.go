@@ -206,9 +206,11 @@ func (l *lowerer) passthrough(gb *gatewayBuilder, vh *intent.VirtualHost, before
 	}
 	for _, lb := range lbs {
 		lb.chains["passthrough/"+d.Name] = &chainBuilder{chain: &ir.FilterChain{
-			Name:        "passthrough." + d.Name,
-			ServerNames: slices.Clone(s.Hostnames),
-			Passthrough: proxy,
+			Name:            "passthrough." + d.Name,
+			ServerNames:     slices.Clone(s.Hostnames),
+			Passthrough:     proxy,
+			PassthroughHost: d.Name,
+			Team:            d.Team,
 		}}
 	}
 }
