@@ -31,6 +31,7 @@ spec:
   - {name: strict, port: 8080, protocol: HTTP, paths: {escapedSlashes: Reject}}
   - {name: https, port: 443, protocol: HTTPS}
   - {name: db, port: 5432, protocol: TCP, tcp: {backend: db}}
+  - {name: cache, port: 6379, protocol: TCP, tcp: {backends: [{name: web, weight: 3}, {name: db, weight: 1}]}}
 `,
 	"hosts.yaml": `apiVersion: edgectl.dev/v1alpha1
 kind: Certificate
@@ -136,6 +137,12 @@ func TestCompiledListeners(t *testing.T) {
 			action: routesim.Forward, cluster: "vault", chain: "passthrough.vault", notHTTPNote: true},
 		{name: "TCP listener is not HTTP",
 			req:    routesim.Request{Authority: "db.example.com:5432", Path: "/"},
+			action: routesim.Forward, cluster: "db", notHTTPNote: true},
+		{name: "weighted TCP listener: the first share",
+			req:    routesim.Request{Authority: "cache:6379", Random: 2},
+			action: routesim.Forward, cluster: "web", notHTTPNote: true},
+		{name: "weighted TCP listener: the last share",
+			req:    routesim.Request{Authority: "cache:6379", Random: 7},
 			action: routesim.Forward, cluster: "db", notHTTPNote: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
