@@ -127,7 +127,10 @@ func (t translator) quicListener(l *ir.Listener, routes []*routev3.RouteConfigur
 		if fc.Passthrough != nil {
 			continue
 		}
-		quic := &quicv3.QuicDownstreamTransport{DownstreamTlsContext: t.downstreamTLS(l, fc, []string{"h3"})}
+		ctx := t.downstreamTLS(l, fc, []string{"h3"})
+		// QUIC is built on TLS 1.3, whose cipher suites are not chosen.
+		ctx.CommonTlsContext.TlsParams = tlsParams("1.3", "1.3", nil, l.TLS.ECDHCurves)
+		quic := &quicv3.QuicDownstreamTransport{DownstreamTlsContext: ctx}
 		chain := &listenerv3.FilterChain{
 			Name:             fc.Name,
 			FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: fc.ServerNames},
