@@ -147,6 +147,9 @@ type explanation struct {
 	Mirrors     []string  `json:"mirrors,omitempty"`
 	Security    []rule    `json:"security,omitempty"`
 	Misses      []miss    `json:"notMatched,omitempty"`
+	// Notes say why nothing was routed as HTTP: a TCP proxy or TLS
+	// passthrough chain, or a path the connection manager answers itself.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // rule is one security rule the request meets, and where it was set.
@@ -239,6 +242,9 @@ func explain(g *ir.Gateway, r *routesim.Result, ms []routesim.Miss, req *routesi
 	e := explanation{
 		Gateway: g.Name, Port: req.Port, Listener: r.Listener, FilterChain: r.FilterChain, RouteConfig: r.RouteConfig,
 		Action: r.Action.String(), Outcome: r.Outcome(req), Status: r.Status, Location: r.Location, Body: r.Body,
+	}
+	if r.VirtualHost == "" && r.Action != routesim.NoRoute {
+		e.Notes = r.Notes
 	}
 	origin := func(p ir.Route) string {
 		if p.Origin.File == "" {
@@ -358,7 +364,24 @@ func writeExplanation(w io.Writer, req *routesim.Request, exps []explanation, ma
 		if e.FilterChain != "" {
 			fmt.Fprintf(w, ", filter chain %s", e.FilterChain)
 		}
+		if e.RouteConfig == "" {
+			// A TCP proxy: the connection is not HTTP.
+			fmt.Fprintln(w)
+			for _, n := range e.Notes {
+				fmt.Fprintf(w, "  %s\n", n)
+			}
+			fmt.Fprintf(w, "  → %s\n", e.Outcome)
+			continue
+		}
 		fmt.Fprintf(w, ", routes %s\n", e.RouteConfig)
+		if e.VirtualHost == nil && len(e.Notes) > 0 {
+			// The connection manager answered before routing.
+			for _, n := range e.Notes {
+				fmt.Fprintf(w, "  %s\n", n)
+			}
+			fmt.Fprintf(w, "  → %s\n", e.Outcome)
+			continue
+		}
 		if e.VirtualHost == nil {
 			fmt.Fprintf(w, "  no virtual host serves %q: Envoy answers 404\n", req.Authority)
 			continue

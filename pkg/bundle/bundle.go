@@ -437,10 +437,10 @@ func staticBootstrap(b *bootstrapv3.Bootstrap, items []item, ownYAML [][]byte) (
 		return nil, err
 	}
 	var ok bool
-	if y, ok = shiftInto(y, xds.SplicedRoutes("").Name, routes); !ok {
+	if y, ok = shiftInto(y, xds.SplicedRoutes("").Name, routes, true); !ok {
 		return nil, fmt.Errorf("static bootstrap: a listener names a route configuration the gateway does not have, or shares one")
 	}
-	if y, ok = shiftInto(y, clusterMark, sameClusters); !ok {
+	if y, ok = shiftInto(y, clusterMark, sameClusters, false); !ok {
 		return nil, fmt.Errorf("static bootstrap: a cluster stand-in is missing or repeated")
 	}
 	return y, nil
@@ -464,7 +464,7 @@ func assembledBody(typeURL string, yamls [][]byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, ok := shiftInto(skeleton, pieceMark+"item-", maps)
+	body, ok := shiftInto(skeleton, pieceMark+"item-", maps, false)
 	if !ok {
 		return nil, errNoSplice
 	}

@@ -277,10 +277,11 @@ func writeItem(out *bytes.Buffer, y []byte, indent int) {
 // shiftInto replaces, in y, each line that is the key "name" with a value
 // in maps (a quoted stand-in) by the mapping maps gives it: its first line
 // where the stand-in's line starts (after the indentation, and the "- " of
-// a list item), the others indented to match. A stand-in may be there
-// once, and must be in maps; it is one pass over y, however many there
-// are.
-func shiftInto(y []byte, mark string, maps map[string][]byte) ([]byte, bool) {
+// a list item), the others indented to match. A stand-in must be in maps,
+// and may be there once unless repeat is set (a route configuration served
+// by a default filter chain or a QUIC listener besides its own chain); it
+// is one pass over y, however many there are.
+func shiftInto(y []byte, mark string, maps map[string][]byte, repeat bool) ([]byte, bool) {
 	key := []byte(`name: "` + mark)
 	type at struct {
 		start, key, end int // the line, its "name:", its end
@@ -304,7 +305,7 @@ func shiftInto(y []byte, mark string, maps map[string][]byte) ([]byte, bool) {
 		end += i + 1
 		stand := string(y[i+len("name: ") : end-1])
 		m, ok := maps[stand]
-		if !ok || used[stand] {
+		if !ok || used[stand] && !repeat {
 			return nil, false
 		}
 		used[stand] = true

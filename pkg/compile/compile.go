@@ -338,6 +338,9 @@ func Stats(g *ir.Gateway) bundle.Stats {
 	s := bundle.Stats{Listeners: len(g.Listeners), Clusters: len(g.Clusters), Secrets: len(g.Secrets)}
 	seen := map[string]bool{}
 	count := func(t *ir.RouteTable) {
+		if t == nil {
+			return
+		}
 		for _, vh := range t.VirtualHosts {
 			if !seen[vh.Name] {
 				seen[vh.Name] = true

@@ -93,6 +93,10 @@ var Rules = []Rule{
 	{"InvalidCACertificateRef", "a BackendTLSPolicy's CA certificate is missing or not a ConfigMap"},
 	{"TargetNotFound", "a BackendTLSPolicy targets something other than a Service among the manifests"},
 	{"Conflicted", "a BackendTLSPolicy targets a Service port an older policy already covers"},
+	// Listeners and connections (docs/listeners.md).
+	{"passthrough", "a TLS passthrough virtual host sets what only a terminating one can use, or has no HTTPS listener"},
+	{"fallback-certificate", "two virtual hosts ask to be the fallback for clients without SNI on one listener"},
+	{"http3", "HTTP/3 is asked of a listener that cannot serve it"},
 }
 
 // RuleSummary returns the summary of a catalogued rule, or the id itself.

@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,6 +17,8 @@ type host struct {
 	vh            *ir.VirtualHost
 	certificate   string
 	httpsRedirect bool
+	// passthrough says where a TLS passthrough host's connections go.
+	passthrough string
 }
 
 func hosts(g *ir.Gateway) map[string]*host {
@@ -25,6 +28,13 @@ func hosts(g *ir.Gateway) map[string]*host {
 	}
 	for _, l := range g.Listeners {
 		for _, fc := range l.Chains {
+			if p := fc.Passthrough; p != nil {
+				if out[fc.PassthroughHost] == nil {
+					domains := slices.Clone(fc.ServerNames)
+					out[fc.PassthroughHost] = &host{vh: &ir.VirtualHost{Name: fc.PassthroughHost, Team: fc.Team, Domains: domains}, passthrough: tcpTargets(p)}
+				}
+				continue
+			}
 			for _, vh := range fc.Routes.VirtualHosts {
 				if out[vh.Name] == nil {
 					out[vh.Name] = &host{vh: vh, certificate: fc.Certificate.Name}
@@ -84,6 +94,9 @@ func hostOnly(h *host, status string) HostDiff {
 	if h.certificate != "" {
 		d.Changes = append(d.Changes, "TLS: certificate "+h.certificate)
 	}
+	if h.passthrough != "" {
+		d.Changes = append(d.Changes, "TLS passed through to "+h.passthrough)
+	}
 	for _, r := range h.vh.Routes {
 		d.Routes = append(d.Routes, RouteDiff{Status: status, Name: r.Name, Match: describe(&r.Match), Team: r.Team, Action: action(r)})
 	}
@@ -94,6 +107,9 @@ func compareHost(b, h *host) *HostDiff {
 	d := &HostDiff{Name: h.vh.Name, Hostnames: h.vh.Domains, Status: Changed, Team: h.vh.Team}
 	if !slices.Equal(b.vh.Domains, h.vh.Domains) {
 		d.Changes = append(d.Changes, fmt.Sprintf("hostnames: %s → %s", strings.Join(b.vh.Domains, ", "), strings.Join(h.vh.Domains, ", ")))
+	}
+	if b.passthrough != h.passthrough {
+		d.Changes = append(d.Changes, fmt.Sprintf("TLS passed through to: %s → %s", cmp.Or(b.passthrough, "none"), cmp.Or(h.passthrough, "none")))
 	}
 	if b.certificate != h.certificate {
 		d.Changes = append(d.Changes, fmt.Sprintf("TLS: %s → %s", certOrNone(b.certificate), certOrNone(h.certificate)))
@@ -417,4 +433,21 @@ func headerChanges(what string, b, h ir.HeaderOps) []string {
 		return []string{fmt.Sprintf("%s: %s → %s", what, rb, rh)}
 	}
 	return nil
+}
+
+// tcpTargets describes where a TCP proxy sends connections: a backend, or
+// backends with their shares.
+func tcpTargets(p *ir.TCPProxy) string {
+	if len(p.Clusters) == 1 {
+		return p.Clusters[0].Cluster
+	}
+	var total uint64
+	for _, c := range p.Clusters {
+		total += uint64(c.Weight)
+	}
+	parts := make([]string, 0, len(p.Clusters))
+	for _, c := range p.Clusters {
+		parts = append(parts, fmt.Sprintf("%s %d%%", c.Cluster, uint64(c.Weight)*100/max(total, 1)))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -94,6 +94,9 @@ type BuiltinPolicies struct {
 	// EnvoyPatches governs the platform team's EnvoyPatches (Go, over the
 	// lowered gateways; pkg/policy/patches.go).
 	EnvoyPatches *EnvoyPatchesPolicy `yaml:"envoyPatches"`
+	// TLSFloor reads the lowered listeners and clusters, with defaults
+	// applied (pkg/policy/tlsfloor.go).
+	TLSFloor *BuiltinParams `yaml:"tlsFloor"`
 }
 
 // EnvoyPatchesPolicy forbids EnvoyPatches (Allowed false), or allows them
@@ -112,6 +115,7 @@ type BuiltinParams struct {
 	Teams    []string `yaml:"teams" json:"teams,omitempty"`
 	Exclude  []string `yaml:"exclude" json:"exclude,omitempty"`
 	Allowed  []string `yaml:"allowed" json:"allowed,omitempty"`
+	Min      string   `yaml:"min" json:"min,omitempty"`
 	Paths    []string `yaml:"paths" json:"paths,omitempty"`
 	Gateways []string `yaml:"gateways" json:"gateways,omitempty"`
 	Severity string   `yaml:"severity" json:"-"`
@@ -146,6 +150,8 @@ type GatewaySpec struct {
 	RequestID  *RequestID      `yaml:"requestID"`
 	Tracing    *Tracing        `yaml:"tracing"`
 	AccessLogs []AccessLogSink `yaml:"accessLogs"`
+	// HTTP3 is the default of every HTTPS listener's http3.
+	HTTP3 bool `yaml:"http3"`
 }
 
 type NodeSpec struct {
@@ -166,12 +172,56 @@ type Listener struct {
 	TLS      *ListenerTLS `yaml:"tls"`
 	// StatsPrefix names the listener's connection manager statistics.
 	StatsPrefix string `yaml:"statsPrefix"`
+
+	// Connection settings (docs/listeners.md).
+	ProxyProtocol       bool               `yaml:"proxyProtocol"`
+	MaxConnections      int                `yaml:"maxConnections"`
+	Timeouts            *ListenerTimeouts  `yaml:"timeouts"`
+	MaxRequestHeadersKB int                `yaml:"maxRequestHeadersKB"`
+	HTTP2               *HTTP2Settings     `yaml:"http2"`
+	Paths               *PathNormalization `yaml:"paths"`
+	HTTP3               *bool              `yaml:"http3"`
+	// TCP is where a TCP listener sends its connections.
+	TCP *TCPProxy `yaml:"tcp"`
 }
 
 type ListenerTLS struct {
-	MinVersion string   `yaml:"minVersion"`
-	MaxVersion string   `yaml:"maxVersion"`
-	ALPN       []string `yaml:"alpn"`
+	MinVersion   string   `yaml:"minVersion"`
+	MaxVersion   string   `yaml:"maxVersion"`
+	ALPN         []string `yaml:"alpn"`
+	CipherSuites []string `yaml:"cipherSuites"`
+	ECDHCurves   []string `yaml:"ecdhCurves"`
+}
+
+// ListenerTimeouts bound how long a client may hold a connection or a
+// request of an HTTP listener.
+type ListenerTimeouts struct {
+	Idle                  string `yaml:"idle"`
+	StreamIdle            string `yaml:"streamIdle"`
+	RequestHeaders        string `yaml:"requestHeaders"`
+	Request               string `yaml:"request"`
+	MaxConnectionDuration string `yaml:"maxConnectionDuration"`
+}
+
+type HTTP2Settings struct {
+	MaxConcurrentStreams        int `yaml:"maxConcurrentStreams"`
+	InitialStreamWindowSize     int `yaml:"initialStreamWindowSize"`
+	InitialConnectionWindowSize int `yaml:"initialConnectionWindowSize"`
+}
+
+// PathNormalization is what the connection manager does to a path before
+// routing.
+type PathNormalization struct {
+	Normalize      *bool  `yaml:"normalize"`
+	MergeSlashes   *bool  `yaml:"mergeSlashes"`
+	EscapedSlashes string `yaml:"escapedSlashes"`
+}
+
+// TCPProxy forwards connections, as bytes, to one or more backends.
+type TCPProxy struct {
+	Backend     string            `yaml:"backend"`
+	Backends    []WeightedBackend `yaml:"backends"`
+	IdleTimeout string            `yaml:"idleTimeout"`
 }
 
 type AccessLog struct {
@@ -216,6 +266,9 @@ type VirtualHostSpec struct {
 	Security      *Security       `yaml:"security"`
 	Compression   *Compression    `yaml:"compression"`
 	GRPCWeb       bool            `yaml:"grpcWeb"`
+	// Passthrough sends TLS connections for the hostnames (by SNI) to
+	// backends without terminating them.
+	Passthrough *TCPProxy `yaml:"passthrough"`
 }
 
 // Include hands the requests matching its conditions to a route set.
@@ -247,7 +300,10 @@ type IncludableBy struct {
 }
 
 type VirtualHostTLS struct {
-	Certificate        string              `yaml:"certificate"`
+	Certificate string `yaml:"certificate"`
+	// Fallback serves this certificate, and these routes, to clients
+	// that send no server name (SNI) or one no filter chain knows.
+	Fallback           bool                `yaml:"fallback"`
 	ClientCertificates *ClientCertificates `yaml:"clientCertificates"`
 }
 
@@ -449,6 +505,9 @@ type UpstreamTLS struct {
 	CA                string   `yaml:"ca"`
 	SubjectAltNames   []string `yaml:"subjectAltNames"`
 	ClientCertificate string   `yaml:"clientCertificate"`
+	MinVersion        string   `yaml:"minVersion"`
+	MaxVersion        string   `yaml:"maxVersion"`
+	CipherSuites      []string `yaml:"cipherSuites"`
 }
 
 type HealthCheck struct {

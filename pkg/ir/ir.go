@@ -66,6 +66,7 @@ type Protocol string
 const (
 	HTTP  Protocol = "HTTP"
 	HTTPS Protocol = "HTTPS"
+	TCP   Protocol = "TCP"
 )
 
 type Listener struct {
@@ -73,28 +74,102 @@ type Listener struct {
 	Address  string
 	Port     uint32
 	Protocol Protocol
-	Routes   *RouteTable    // HTTP: every virtual host on the listener
-	TLS      *ListenerTLS   // HTTPS only
-	Chains   []*FilterChain // HTTPS: one per certificate, sorted by name
+	Routes   *RouteTable  // HTTP: every virtual host on the listener
+	TLS      *ListenerTLS // HTTPS only
 	// StatsPrefix, when set, replaces the listener's name in its HTTP
 	// statistics.
 	StatsPrefix string
+	Chains      []*FilterChain // HTTPS: one per certificate or passthrough, sorted by name
+	TCP         *TCPProxy      // TCP only
+
+	ProxyProtocol  bool
+	MaxConnections uint64        // 0: no limit
+	HTTP           *HTTPSettings // HTTP and HTTPS; nil: DefaultHTTPSettings
+	// HTTP3 serves the HTTPS listener's terminated chains over QUIC too,
+	// on the same port, and advertises it with alt-svc.
+	HTTP3 bool
+	// Origin is where the gateway declares the listener (its TLS minimum
+	// version when it sets one).
+	Origin diag.Pos
+}
+
+// HTTPSettings are the connection manager settings of an HTTP or HTTPS
+// listener, every one filled in (defaults applied).
+type HTTPSettings struct {
+	IdleTimeout           time.Duration
+	StreamIdleTimeout     time.Duration
+	RequestHeadersTimeout time.Duration
+	RequestTimeout        time.Duration // 0: none
+	MaxConnectionDuration time.Duration // 0: none
+	MaxRequestHeadersKB   uint32
+	MaxConcurrentStreams  uint32
+	InitialStreamWindow   uint32
+	InitialConnWindow     uint32
+	NormalizePath         bool
+	MergeSlashes          bool
+	EscapedSlashes        EscapedSlashes
+}
+
+// DefaultHTTPSettings are the connection settings of an HTTP or HTTPS
+// listener that names none, after Envoy's guidance for an edge proxy
+// (docs/listeners.md says why each one). A listener with HTTP nil has
+// them.
+func DefaultHTTPSettings() *HTTPSettings {
+	return &HTTPSettings{
+		IdleTimeout:           time.Hour,
+		StreamIdleTimeout:     5 * time.Minute,
+		RequestHeadersTimeout: 10 * time.Second,
+		MaxRequestHeadersKB:   60,
+		MaxConcurrentStreams:  100,
+		InitialStreamWindow:   64 * 1024,
+		InitialConnWindow:     1024 * 1024,
+		NormalizePath:         true,
+		MergeSlashes:          true,
+		EscapedSlashes:        UnescapeAndRedirect,
+	}
+}
+
+// EscapedSlashes is what happens to %2F and %5C in a path.
+type EscapedSlashes string
+
+const (
+	UnescapeAndRedirect EscapedSlashes = "UnescapeAndRedirect"
+	RejectEscaped       EscapedSlashes = "Reject"
+	UnescapeAndForward  EscapedSlashes = "UnescapeAndForward"
+	KeepEscaped         EscapedSlashes = "Keep"
+)
+
+// TCPProxy forwards connections as bytes.
+type TCPProxy struct {
+	Clusters    []WeightedCluster // one: no weights
+	IdleTimeout *time.Duration    // nil: Envoy's (1h)
 }
 
 type ListenerTLS struct {
-	MinVersion string // "1.0" … "1.3"
-	MaxVersion string
-	ALPN       []string
+	MinVersion   string // "1.0" … "1.3"
+	MaxVersion   string
+	ALPN         []string
+	CipherSuites []string
+	ECDHCurves   []string
 }
 
-// FilterChain serves the virtual hosts of one certificate, selected by SNI.
+// FilterChain serves the virtual hosts of one certificate, selected by SNI,
+// or passes connections for its server names through to a backend.
 type FilterChain struct {
 	Name        string
-	ServerNames []string // sorted
+	ServerNames []string // sorted; none on the fallback chain
 	Certificate CertRef
 	Routes      *RouteTable
 	// ClientCertificates, when set, asks clients for a certificate.
 	ClientCertificates *ClientCertificates
+	// Passthrough, when set, is a chain that does not terminate TLS:
+	// no certificate, no routes. Its virtual host and team are in
+	// PassthroughHost and Team.
+	Passthrough     *TCPProxy
+	PassthroughHost string
+	Team            string
+	// Fallback is the chain for clients without a known server name.
+	Fallback bool
 }
 
 // CertRef names TLS material: a Secret of the gateway, or a secret the
@@ -109,6 +184,9 @@ type CertRef struct {
 type RouteTable struct {
 	Name         string
 	VirtualHosts []*VirtualHost // sorted by name
+	// AltSvc, when set, is the alt-svc response header every response
+	// carries: how an HTTPS listener advertises its HTTP/3.
+	AltSvc string
 }
 
 type VirtualHost struct {
@@ -330,6 +408,12 @@ type UpstreamTLS struct {
 	CA                *CertRef
 	SubjectAltNames   []string
 	ClientCertificate *CertRef
+	MinVersion        string // "": Envoy's
+	MaxVersion        string
+	CipherSuites      []string
+	// Origin is where the backend declares its TLS (its minimum version
+	// when it sets one).
+	Origin diag.Pos
 }
 
 type HealthCheckKind string

@@ -90,8 +90,22 @@ func (g *Gateway) Validate() error {
 			}
 		}
 	}
+	checkTCP := func(where string, t *TCPProxy) {
+		if t == nil || len(t.Clusters) == 0 {
+			fail("%s: a TCP proxy needs a cluster", where)
+			return
+		}
+		for _, w := range t.Clusters {
+			if !clusters[w.Cluster] {
+				fail("%s: unknown cluster %q", where, w.Cluster)
+			}
+		}
+	}
 	listeners := map[string]bool{}
 	for i, l := range g.Listeners {
+		if l.HTTP3 && l.Protocol != HTTPS {
+			fail("listener %q: HTTP/3 without TLS", l.Name)
+		}
 		if i > 0 && g.Listeners[i-1].Name >= l.Name {
 			fail("listeners not sorted or duplicated at %q", l.Name)
 		}
@@ -107,12 +121,29 @@ func (g *Gateway) Validate() error {
 				fail("listener %q: HTTPS needs TLS and filter chains", l.Name)
 			}
 			names := map[string]string{}
+			fallbacks := 0
 			for j, fc := range l.Chains {
 				if j > 0 && l.Chains[j-1].Name >= fc.Name {
 					fail("listener %q: filter chains not sorted at %q", l.Name, fc.Name)
 				}
 				if len(fc.ServerNames) == 0 {
 					fail("listener %q chain %q: no server names", l.Name, fc.Name)
+				}
+				if fc.Fallback {
+					fallbacks++
+				}
+				if fc.Passthrough != nil {
+					if fc.Routes != nil || fc.Fallback || fc.ClientCertificates != nil {
+						fail("listener %q chain %q: a passthrough chain terminates nothing", l.Name, fc.Name)
+					}
+					checkTCP("listener "+l.Name+" chain "+fc.Name, fc.Passthrough)
+					for _, sn := range fc.ServerNames {
+						if other, dup := names[sn]; dup {
+							fail("listener %q: server name %q in chains %q and %q", l.Name, sn, other, fc.Name)
+						}
+						names[sn] = fc.Name
+					}
+					continue
 				}
 				for _, sn := range fc.ServerNames {
 					if other, dup := names[sn]; dup {
@@ -123,6 +154,14 @@ func (g *Gateway) Validate() error {
 				checkCert("listener "+l.Name, &fc.Certificate, false)
 				checkTable(fc.Routes)
 			}
+			if fallbacks > 1 {
+				fail("listener %q: %d fallback chains", l.Name, fallbacks)
+			}
+		case TCP:
+			if l.TLS != nil || len(l.Chains) > 0 || l.Routes != nil || l.HTTP != nil {
+				fail("listener %q: a TCP listener has no TLS, chains or routes", l.Name)
+			}
+			checkTCP("listener "+l.Name, l.TCP)
 		default:
 			fail("listener %q: unknown protocol %q", l.Name, l.Protocol)
 		}

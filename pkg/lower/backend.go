@@ -101,7 +101,15 @@ func (l *lowerer) backend(b *intent.Backend) *ir.Cluster {
 		c.Endpoints = append(c.Endpoints, ir.Endpoint{Address: ep.Address, Port: uint32(ep.Port), Weight: uint32(ep.Weight)})
 	}
 	if t := s.TLS; t != nil {
-		c.TLS = &ir.UpstreamTLS{SNI: t.SNI, SubjectAltNames: slices.Clone(t.SubjectAltNames)}
+		c.TLS = &ir.UpstreamTLS{SNI: t.SNI, SubjectAltNames: slices.Clone(t.SubjectAltNames), MinVersion: t.MinVersion, MaxVersion: t.MaxVersion}
+		c.TLS.Origin = d.KeyPos("spec", "tls")
+		if t.MinVersion != "" {
+			c.TLS.Origin = d.Pos("spec", "tls", "minVersion")
+		}
+		c.TLS.CipherSuites = l.cipherSuites(d, []any{"spec", "tls", "cipherSuites"}, t.CipherSuites)
+		if t.MaxVersion != "" && t.MinVersion != "" && t.MaxVersion < t.MinVersion {
+			l.diags.Errorf(d.Pos("spec", "tls", "maxVersion"), "tls", "spec.tls: maxVersion %s is below minVersion %s", t.MaxVersion, t.MinVersion)
+		}
 		if t.CA != "" {
 			c.TLS.CA, _ = l.certRef(d, t.CA, true, "spec", "tls", "ca")
 		}

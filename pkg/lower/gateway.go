@@ -38,6 +38,9 @@ type listenerBuilder struct {
 	index  int
 	vhosts []*ir.VirtualHost        // HTTP
 	chains map[string]*chainBuilder // HTTPS, by certificate and client certificates (chainKey)
+	// fallback is the virtual host whose certificate clients without SNI
+	// get (HTTPS).
+	fallback *intent.VirtualHost
 }
 
 type chainBuilder struct {
@@ -141,7 +144,10 @@ func (l *lowerer) listeners(gb *gatewayBuilder) {
 					Note(d.Pos("spec", "listeners", other.index, "port"), "listener %q is declared here", other.ir.Name)
 			}
 		}
-		li := &ir.Listener{Name: ls.Name, Address: addr, Port: uint32(ls.Port), Protocol: ir.Protocol(ls.Protocol), StatsPrefix: ls.StatsPrefix}
+		li := &ir.Listener{Name: ls.Name, Address: addr, Port: uint32(ls.Port), Protocol: ir.Protocol(ls.Protocol), StatsPrefix: ls.StatsPrefix, Origin: d.Pos(append(path, "name")...)}
+		if ls.TLS != nil && ls.TLS.MinVersion != "" {
+			li.Origin = d.Pos(append(path, "tls", "minVersion")...)
+		}
 		if li.Protocol == ir.HTTPS {
 			li.TLS = &ir.ListenerTLS{MinVersion: DefaultMinTLS, ALPN: DefaultALPN}
 			if t := ls.TLS; t != nil {
@@ -157,6 +163,7 @@ func (l *lowerer) listeners(gb *gatewayBuilder) {
 		} else if ls.TLS != nil {
 			l.diags.Errorf(d.KeyPos(append(path, "tls")...), "tls", "%s.tls: only HTTPS listeners take TLS settings", intent.Path(path...))
 		}
+		l.listenerSettings(d, path, &s.Listeners[i], li, s.HTTP3)
 		gb.listeners = append(gb.listeners, &listenerBuilder{ir: li, index: i, chains: map[string]*chainBuilder{}})
 	}
 }
@@ -190,6 +197,10 @@ func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
 		gb.vhosts++
 		before := len(l.diags)
 		l.hostnames(vh)
+		if s.Passthrough != nil {
+			l.passthrough(gb, vh, before)
+			continue
+		}
 		if s.Headers != nil {
 			l.headerChanges(d, []any{"spec", "headers"}, s.Headers)
 		}
@@ -225,6 +236,9 @@ func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
 		claimed := true
 		for _, lb := range lbs {
 			claimed = l.claim(gb, lb, vh) && claimed
+			if s.TLS != nil && s.TLS.Fallback && lb.ir.Protocol == ir.HTTPS {
+				claimed = l.claimFallback(gb, lb, vh) && claimed
+			}
 		}
 		if l.diags[before:].HasErrors() || !claimed {
 			gb.failed++
@@ -261,7 +275,7 @@ func (l *lowerer) selectListeners(gb *gatewayBuilder, vh *intent.VirtualHost) []
 	unknownListener := false
 	if len(s.Listeners) == 0 {
 		for _, lb := range gb.listeners {
-			if lb.ir.Protocol == ir.HTTP || s.TLS != nil {
+			if lb.ir.Protocol == ir.HTTP || lb.ir.Protocol == ir.HTTPS && s.TLS != nil {
 				out = append(out, lb)
 			}
 		}
@@ -271,6 +285,11 @@ func (l *lowerer) selectListeners(gb *gatewayBuilder, vh *intent.VirtualHost) []
 		if lb == nil {
 			l.unknown(d.Pos("spec", "listeners", i), "listener", name, listenerNames(gb), fmt.Sprintf(" in gateway %q", gb.g.Name))
 			unknownListener = true
+			continue
+		}
+		if lb.ir.Protocol == ir.TCP {
+			l.diags.Errorf(d.Pos("spec", "listeners", i), "invalid-value", "listener %q is a TCP listener, which serves no virtual hosts", name).
+				Note(gb.src.Doc.Pos("spec", "listeners", lb.index, "protocol"), "listener %q is declared here", name)
 			continue
 		}
 		if lb.ir.Protocol == ir.HTTPS && s.TLS == nil {
@@ -367,6 +386,9 @@ func (l *lowerer) attach(gb *gatewayBuilder, vh *intent.VirtualHost, lbs []*list
 			cb = &chainBuilder{chain: &ir.FilterChain{Name: name, Certificate: *cert, ClientCertificates: clientCerts}}
 			lb.chains[key] = cb
 		}
+		if lb.fallback == vh {
+			cb.chain.Fallback = true
+		}
 		cb.chain.ServerNames = append(cb.chain.ServerNames, domains...)
 		cb.vhosts = append(cb.vhosts, v)
 	}
@@ -381,8 +403,21 @@ func (l *lowerer) claim(gb *gatewayBuilder, lb *listenerBuilder, vh *intent.Virt
 	ok := true
 	for i, h := range vh.Spec.Hostnames {
 		if c, taken := claims[h]; taken && c.vh != vh {
-			l.diags.Errorf(vh.Doc.Pos("spec", "hostnames", i), "duplicate-hostname", "hostname %q on gateway %q is already claimed by %s", h, gb.g.Name, c.vh.Doc.ID()).
-				Note(c.vh.Doc.Pos("spec", "hostnames", c.index), "%s claims it here", c.vh.Doc.ID())
+			switch a, b := c.vh.Spec.Passthrough != nil, vh.Spec.Passthrough != nil; {
+			case a && b:
+				l.diags.Errorf(vh.Doc.Pos("spec", "hostnames", i), "duplicate-hostname", "server name %q on listener %q of gateway %q is already passed through by %s; one SNI goes to one place", h, lb.ir.Name, gb.g.Name, c.vh.Doc.ID()).
+					Note(c.vh.Doc.Pos("spec", "hostnames", c.index), "%s passes it through here", c.vh.Doc.ID())
+			case a || b:
+				pass, term := c.vh, vh
+				if b {
+					pass, term = vh, c.vh
+				}
+				l.diags.Errorf(vh.Doc.Pos("spec", "hostnames", i), "duplicate-hostname", "server name %q on listener %q of gateway %q is both passed through by %s and terminated by %s; Envoy can do only one with a connection", h, lb.ir.Name, gb.g.Name, pass.Doc.ID(), term.Doc.ID()).
+					Note(c.vh.Doc.Pos("spec", "hostnames", c.index), "%s claims it here", c.vh.Doc.ID())
+			default:
+				l.diags.Errorf(vh.Doc.Pos("spec", "hostnames", i), "duplicate-hostname", "hostname %q on gateway %q is already claimed by %s", h, gb.g.Name, c.vh.Doc.ID()).
+					Note(c.vh.Doc.Pos("spec", "hostnames", c.index), "%s claims it here", c.vh.Doc.ID())
+			}
 			ok = false
 			continue
 		}
@@ -402,7 +437,8 @@ func httpsRedirect(port uint32, origin diag.Pos) *ir.Route {
 // finish assembles the gateway's IR in its canonical order.
 func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 	g := gb.g
-	if gb.vhosts == 0 && len(gb.listeners) > 0 {
+	tcpOnly := !slices.ContainsFunc(gb.listeners, func(lb *listenerBuilder) bool { return lb.ir.Protocol != ir.TCP })
+	if gb.vhosts == 0 && len(gb.listeners) > 0 && !tcpOnly {
 		// Only when no virtual host names the gateway: one with errors of
 		// its own is reported already.
 		l.diags.Warnf(gb.src.Doc.Pos("metadata", "name"), "empty-gateway", "gateway %q has no virtual hosts; its listeners will answer 404 to everything", g.Name)
@@ -428,6 +464,16 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 	}
 	for _, lb := range gb.listeners {
 		li := lb.ir
+		if li.Protocol == ir.TCP {
+			if li.TCP == nil {
+				continue // reported with the listener
+			}
+			for _, w := range li.TCP.Clusters {
+				clusters[w.Cluster] = true
+			}
+			g.Listeners = append(g.Listeners, li)
+			continue
+		}
 		if li.Protocol == ir.HTTPS && len(lb.chains) == 0 {
 			// Envoy refuses a listener without filter chains. When virtual
 			// hosts were dropped for errors, those explain it already.
@@ -446,15 +492,30 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 			chains = append(chains, lb.chains[key])
 		}
 		slices.SortFunc(chains, func(a, b *chainBuilder) int { return strings.Compare(a.chain.Name, b.chain.Name) })
+		terminated := false
 		for _, cb := range chains {
 			cb.chain.ServerNames = slices.Compact(slices.Sorted(slices.Values(cb.chain.ServerNames)))
+			if p := cb.chain.Passthrough; p != nil {
+				li.Chains = append(li.Chains, cb.chain)
+				for _, w := range p.Clusters {
+					clusters[w.Cluster] = true
+				}
+				continue
+			}
+			terminated = true
 			cb.chain.Routes = &ir.RouteTable{Name: li.Name + "." + cb.chain.Name, VirtualHosts: sortVHosts(cb.vhosts)}
+			if li.HTTP3 {
+				cb.chain.Routes.AltSvc = fmt.Sprintf(`h3=":%d"; ma=86400`, li.Port)
+			}
 			li.Chains = append(li.Chains, cb.chain)
 			useCert(&cb.chain.Certificate)
 			if cc := cb.chain.ClientCertificates; cc != nil {
 				useCert(&cc.CA)
 			}
 			useRoutes(cb.vhosts)
+		}
+		if li.HTTP3 && !terminated {
+			l.diags.Errorf(gb.src.Doc.Pos("spec", "listeners", lb.index, "name"), "http3", "HTTPS listener %q serves HTTP/3 but no virtual host with a certificate: QUIC cannot pass TLS through, so it has nothing to serve", li.Name)
 		}
 		g.Listeners = append(g.Listeners, li)
 	}

@@ -216,7 +216,9 @@ func (l *lowerer) useSecurityDefs(g *ir.Gateway, clusters map[string]bool) {
 			visit(li.Routes.VirtualHosts)
 		}
 		for _, c := range li.Chains {
-			visit(c.Routes.VirtualHosts)
+			if c.Routes != nil {
+				visit(c.Routes.VirtualHosts)
+			}
 		}
 	}
 	for _, name := range keys(providers) {

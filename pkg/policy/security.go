@@ -44,6 +44,8 @@ type securityPolicy struct {
 	origins []originPattern
 	// ipAllowlist
 	cidrs []netip.Prefix
+	// tlsFloor
+	min string
 }
 
 type originPattern struct {
@@ -61,6 +63,7 @@ func Security(proj *intent.Project, gws []*ir.Gateway) diag.List {
 		return nil
 	}
 	var diags diag.List
+	seenBackends := map[string]bool{} // a backend serves several gateways; report it once
 	for _, g := range gws {
 		for _, p := range ps {
 			switch p.yaml {
@@ -74,6 +77,8 @@ func Security(proj *intent.Project, gws []*ir.Gateway) diag.List {
 				ipAllowlist(&diags, p, g)
 			case "extAuthFailOpen":
 				extAuthFailOpen(&diags, p, g)
+			case "tlsFloor":
+				tlsFloor(&diags, p, g, seenBackends)
 			}
 		}
 	}
@@ -112,6 +117,7 @@ func securityPolicies(proj *intent.Project) []*securityPolicy {
 		{"corsOrigins", RuleCORSOrigins, b.CORSOrigins},
 		{"ipAllowlist", RuleIPAllowlist, b.IPAllowlist},
 		{"extAuthFailOpen", RuleExtAuthFailOpen, b.ExtAuthFailOpen},
+		{"tlsFloor", RuleTLSFloor, b.TLSFloor},
 	} {
 		if e.p == nil {
 			continue
@@ -129,6 +135,7 @@ func securityPolicies(proj *intent.Project) []*securityPolicy {
 			}
 		}
 		sp.paths = e.p.Paths
+		sp.min = e.p.Min
 		switch e.yaml {
 		case "corsOrigins":
 			for _, o := range e.p.Allowed {

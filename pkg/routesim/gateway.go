@@ -40,8 +40,10 @@ type chain struct {
 	tls    bool
 	router *Router
 	hcm    hcm
-	// tcpCluster is where a TCP proxy chain sends the connection.
+	// tcpCluster is where a TCP proxy chain sends the connection, or
+	// tcpWeights where it splits connections.
 	tcpCluster string
+	tcpWeights []Weight
 	tcp        bool
 }
 
@@ -169,8 +171,8 @@ func newChain(pc *listenerv3.FilterChain, unnamed string, rds func(string) (*Rou
 				return fail(err)
 			}
 			c.tcp, c.tcpCluster = true, m.GetCluster()
-			if wc := m.GetWeightedClusters(); wc != nil && len(wc.GetClusters()) > 0 {
-				c.tcpCluster = wc.GetClusters()[0].GetName()
+			for _, w := range m.GetWeightedClusters().GetClusters() {
+				c.tcpWeights = append(c.tcpWeights, Weight{Cluster: w.GetName(), Weight: w.GetWeight()})
 			}
 			return c, nil
 		}
@@ -243,6 +245,18 @@ func (g *Gateway) route(req *Request, explain bool) (*Result, []Miss) {
 		res.Action = NoListener
 		res.Notes = []string{"no filter chain of the listener takes the connection"}
 		return res, nil
+	case c.tcp && !c.tls:
+		// A TCP proxy that terminates nothing passes any bytes on, TLS
+		// included: TLS passthrough.
+		res.FilterChain, res.Action, res.Cluster = c.name, Forward, c.tcpCluster
+		if len(c.tcpWeights) > 0 {
+			res.Weights, res.Cluster = c.tcpWeights, pickTCP(c.tcpWeights, req.Random)
+		}
+		res.Notes = []string{"the filter chain is a TCP proxy: the connection goes to the cluster as bytes, not routed as HTTP"}
+		if tls {
+			res.Notes = append(res.Notes, "TLS is passed through: the backend terminates it")
+		}
+		return res, nil
 	case c.tls != tls:
 		res.Action, res.FilterChain = NoListener, c.name
 		if c.tls {
@@ -253,6 +267,9 @@ func (g *Gateway) route(req *Request, explain bool) (*Result, []Miss) {
 		return res, nil
 	case c.tcp:
 		res.FilterChain, res.Action, res.Cluster = c.name, Forward, c.tcpCluster
+		if len(c.tcpWeights) > 0 {
+			res.Weights, res.Cluster = c.tcpWeights, pickTCP(c.tcpWeights, req.Random)
+		}
 		res.Notes = []string{"the filter chain is a TCP proxy: the connection goes to the cluster as bytes, not routed as HTTP"}
 		return res, nil
 	default:
@@ -364,4 +381,25 @@ func (g *Gateway) Entrances() map[string]Entrance {
 		}
 	}
 	return out
+}
+
+// pickTCP draws the cluster of a TCP proxy's weighted clusters as Envoy
+// does for a route's: Random modulo the total weight falls in one
+// cluster's range.
+func pickTCP(ws []Weight, random uint64) string {
+	var total uint64
+	for _, w := range ws {
+		total += uint64(w.Weight)
+	}
+	if total == 0 {
+		return ""
+	}
+	sel, begin := random%total, uint64(0)
+	for _, w := range ws {
+		if end := begin + uint64(w.Weight); sel < end {
+			return w.Cluster
+		}
+		begin += uint64(w.Weight)
+	}
+	return ""
 }

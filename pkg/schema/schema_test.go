@@ -98,7 +98,7 @@ kind: Gateway
 metadata: {name: edge}
 spec:
   listeners: [{name: h, port: 1, protocol: HTTP2}]
-`, `6:44: spec.listeners[0].protocol: invalid value "HTTP2" (must be one of "HTTP", "HTTPS")
+`, `6:44: spec.listeners[0].protocol: invalid value "HTTP2" (must be one of "HTTP", "HTTPS", "TCP")
 `},
 		{"unknown field with suggestion", "#VirtualHost", `
 apiVersion: edgectl.dev/v1alpha1

@@ -54,6 +54,9 @@ func Check(m *intent.Model) diag.List {
 	for _, vh := range m.VirtualHosts {
 		c.virtualHost(vh, served)
 		c.routes(vh.Doc, vh.Spec.Routes)
+		if p := vh.Spec.Passthrough; p != nil {
+			c.passthrough(vh.Doc, p)
+		}
 	}
 	for _, rs := range m.RouteSets {
 		c.routes(rs.Doc, rs.Spec.Routes)
@@ -288,18 +291,40 @@ func (c *checker) capture(d *intent.Doc, t, i int, h string, served map[string]b
 	}
 }
 
-// routes checks the backends a team's routes use against its allowed list.
-func (c *checker) routes(d *intent.Doc, routes []intent.Route) {
+// backendCheck returns what checks one backend a document of a team uses
+// against the team's allowed list, or nil when the team has no list.
+func (c *checker) backendCheck(d *intent.Doc) func(name string, path ...any) {
 	t := c.team(d.Team)
 	if t < 0 || c.teams[t].Backends == nil {
-		return
+		return nil
 	}
-	check := func(name string, path ...any) {
+	return func(name string, path ...any) {
 		if name == "" || !c.backends[name] || glob.Any(c.teams[t].Backends, name) >= 0 {
 			return // unknown backends are lowering's to report
 		}
 		c.diags.Errorf(d.Pos(path...), "ownership", "team %q may not route to backend %q", c.teams[t].Name, name).
 			Note(c.teamPos(t, "backends"), "the backends team %q may use; add %q here to allow it", c.teams[t].Name, name)
+	}
+}
+
+// passthrough checks the backends a passthrough virtual host hands its
+// connections to, as routes' are.
+func (c *checker) passthrough(d *intent.Doc, p *intent.TCPProxy) {
+	check := c.backendCheck(d)
+	if check == nil {
+		return
+	}
+	check(p.Backend, "spec", "passthrough", "backend")
+	for j, b := range p.Backends {
+		check(b.Name, "spec", "passthrough", "backends", j, "name")
+	}
+}
+
+// routes checks the backends a team's routes use against its allowed list.
+func (c *checker) routes(d *intent.Doc, routes []intent.Route) {
+	check := c.backendCheck(d)
+	if check == nil {
+		return
 	}
 	for i, r := range routes {
 		check(r.Backend, "spec", "routes", i, "backend")

@@ -22,6 +22,7 @@ import (
 	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ratelimit/v3"
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	upstreamhttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
@@ -319,6 +320,16 @@ func checkRefs(r *Resources, mode Mode) []error {
 					// the file-based resources, whose connection managers
 					// have the same filters.
 					checkFilterConfigs(where, rs.RouteConfig, filters, fail)
+				}
+			case *tcpproxyv3.TcpProxy:
+				names := []string{m.GetCluster()}
+				for _, w := range m.GetWeightedClusters().GetClusters() {
+					names = append(names, w.GetName())
+				}
+				for _, c := range names {
+					if c != "" && !clusters[c] {
+						fail("%s: TCP proxy to unknown cluster %q", where, c)
+					}
 				}
 			case *corev3.HttpUri:
 				if c := m.GetCluster(); c != "" && !clusters[c] {

@@ -68,6 +68,9 @@ func (t translator) cluster(c *ir.Cluster) *clusterv3.Cluster {
 	}
 	if tls := c.TLS; tls != nil {
 		ctx := &tlsv3.UpstreamTlsContext{Sni: tls.SNI, CommonTlsContext: &tlsv3.CommonTlsContext{}}
+		if tls.MinVersion != "" || tls.MaxVersion != "" || len(tls.CipherSuites) > 0 {
+			ctx.CommonTlsContext.TlsParams = tlsParams(tls.MinVersion, tls.MaxVersion, tls.CipherSuites, nil)
+		}
 		if tls.ClientCertificate != nil {
 			ctx.CommonTlsContext.TlsCertificateSdsSecretConfigs = []*tlsv3.SdsSecretConfig{t.sdsRef(*tls.ClientCertificate)}
 		}

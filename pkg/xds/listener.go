@@ -8,10 +8,15 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	filev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/file/v3"
+	proxyprotocolv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/proxy_protocol/v3"
 	tlsinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
+	connlimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/connection_limit/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	quicv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/quic/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
@@ -27,35 +32,57 @@ func (t translator) listener(l *ir.Listener, routes []*routev3.RouteConfiguratio
 		Address:                       socketAddress(l.Address, l.Port),
 		PerConnectionBufferLimitBytes: wrapperspb.UInt32(perConnectionBufferLimit),
 	}
-	if l.Protocol == ir.HTTP {
+	if l.ProxyProtocol {
+		// First: the PROXY header comes before the TLS handshake.
+		out.ListenerFilters = append(out.ListenerFilters, &listenerv3.ListenerFilter{
+			Name:       wellknown.ProxyProtocol,
+			ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: toAny(&proxyprotocolv3.ProxyProtocol{})},
+		})
+	}
+	switch l.Protocol {
+	case ir.HTTP:
 		out.FilterChains = []*listenerv3.FilterChain{{
-			Filters: []*listenerv3.Filter{t.hcmFilter(statsName(l), l.Routes, nil, routes)},
+			Filters: t.limit(l, t.hcmFilter(statsName(l), false, l.HTTP, l.Routes, nil, routes)),
+		}}
+		return out
+	case ir.TCP:
+		out.FilterChains = []*listenerv3.FilterChain{{
+			Filters: t.limit(l, t.tcpProxyFilter(l.Name, l.TCP)),
 		}}
 		return out
 	}
-	out.ListenerFilters = []*listenerv3.ListenerFilter{{
+	out.ListenerFilters = append(out.ListenerFilters, &listenerv3.ListenerFilter{
 		Name:       wellknown.TLSInspector,
 		ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: toAny(&tlsinspectorv3.TlsInspector{})},
-	}}
+	})
 	for _, fc := range l.Chains {
-		tlsCtx := &tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{
-			TlsParams: &tlsv3.TlsParameters{
-				TlsMinimumProtocolVersion: tlsVersion(l.TLS.MinVersion),
-				TlsMaximumProtocolVersion: tlsVersion(l.TLS.MaxVersion),
-			},
-			AlpnProtocols:                  l.TLS.ALPN,
-			TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{t.sdsRef(fc.Certificate)},
-		}}
-		t.clientCertificates(tlsCtx, fc.ClientCertificates)
-		out.FilterChains = append(out.FilterChains, &listenerv3.FilterChain{
+		if fc.Passthrough != nil {
+			// No transport socket: the bytes go upstream still encrypted.
+			out.FilterChains = append(out.FilterChains, &listenerv3.FilterChain{
+				Name:             fc.Name,
+				FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: fc.ServerNames},
+				Filters:          t.limit(l, t.tcpProxyFilter(l.Name+"."+fc.Name, fc.Passthrough)),
+			})
+			continue
+		}
+		tlsCtx := t.downstreamTLS(l, fc, l.TLS.ALPN)
+		chain := &listenerv3.FilterChain{
 			Name:             fc.Name,
 			FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: fc.ServerNames},
 			TransportSocket: &corev3.TransportSocket{
 				Name:       wellknown.TransportSocketTLS,
 				ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: toAny(tlsCtx)},
 			},
-			Filters: []*listenerv3.Filter{t.hcmFilter(statsName(l)+"."+fc.Name, fc.Routes, fc.ClientCertificates, routes)},
-		})
+			Filters: t.limit(l, t.hcmFilter(statsName(l)+"."+fc.Name, false, l.HTTP, fc.Routes, fc.ClientCertificates, routes)),
+		}
+		out.FilterChains = append(out.FilterChains, chain)
+		if fc.Fallback {
+			out.DefaultFilterChain = &listenerv3.FilterChain{
+				Name:            fallbackChain,
+				TransportSocket: chain.TransportSocket,
+				Filters:         t.limit(l, t.hcmFilter(statsName(l)+"."+fallbackChain, false, l.HTTP, fc.Routes, fc.ClientCertificates, routes)),
+			}
+		}
 	}
 	return out
 }
@@ -68,6 +95,111 @@ func statsName(l *ir.Listener) string {
 	return l.Name
 }
 
+// fallbackChain names the default filter chain, which takes connections
+// whose server name no other chain lists.
+const fallbackChain = "edgectl-fallback"
+
+// downstreamTLS is the TLS context of one terminated filter chain.
+func (t translator) downstreamTLS(l *ir.Listener, fc *ir.FilterChain, alpn []string) *tlsv3.DownstreamTlsContext {
+	ctx := &tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{
+		TlsParams:                      tlsParams(l.TLS.MinVersion, l.TLS.MaxVersion, l.TLS.CipherSuites, l.TLS.ECDHCurves),
+		AlpnProtocols:                  alpn,
+		TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{t.sdsRef(fc.Certificate)},
+	}}
+	t.clientCertificates(ctx, fc.ClientCertificates)
+	return ctx
+}
+
+func tlsParams(minV, maxV string, ciphers, curves []string) *tlsv3.TlsParameters {
+	return &tlsv3.TlsParameters{
+		TlsMinimumProtocolVersion: tlsVersion(minV),
+		TlsMaximumProtocolVersion: tlsVersion(maxV),
+		CipherSuites:              ciphers,
+		EcdhCurves:                curves,
+	}
+}
+
+// quicListener serves the terminated filter chains of an HTTPS listener
+// over HTTP/3: the same port over UDP, the same certificates, the same
+// route configurations. Passthrough chains have no place here, since QUIC
+// cannot hand an encrypted stream on.
+func (t translator) quicListener(l *ir.Listener, routes []*routev3.RouteConfiguration) *listenerv3.Listener {
+	addr := socketAddress(l.Address, l.Port)
+	addr.GetSocketAddress().Protocol = corev3.SocketAddress_UDP
+	out := &listenerv3.Listener{
+		Name:              QUICListener(l.Name),
+		Address:           addr,
+		UdpListenerConfig: &listenerv3.UdpListenerConfig{QuicOptions: &listenerv3.QuicProtocolOptions{}},
+	}
+	for _, fc := range l.Chains {
+		if fc.Passthrough != nil {
+			continue
+		}
+		ctx := t.downstreamTLS(l, fc, []string{"h3"})
+		// QUIC is built on TLS 1.3, whose cipher suites are not chosen.
+		ctx.CommonTlsContext.TlsParams = tlsParams("1.3", "1.3", nil, l.TLS.ECDHCurves)
+		quic := &quicv3.QuicDownstreamTransport{DownstreamTlsContext: ctx}
+		chain := &listenerv3.FilterChain{
+			Name:             fc.Name,
+			FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: fc.ServerNames},
+			TransportSocket: &corev3.TransportSocket{
+				Name:       wellknown.TransportSocketQuic,
+				ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: toAny(quic)},
+			},
+			Filters: []*listenerv3.Filter{t.hcmFilter(QUICListener(statsName(l))+"."+fc.Name, true, l.HTTP, fc.Routes, fc.ClientCertificates, routes)},
+		}
+		out.FilterChains = append(out.FilterChains, chain)
+		if fc.Fallback {
+			out.DefaultFilterChain = &listenerv3.FilterChain{
+				Name:            fallbackChain,
+				TransportSocket: chain.TransportSocket,
+				Filters:         []*listenerv3.Filter{t.hcmFilter(QUICListener(statsName(l))+"."+fallbackChain, true, l.HTTP, fc.Routes, fc.ClientCertificates, routes)},
+			}
+		}
+	}
+	return out
+}
+
+// QUICListener names the UDP listener serving an HTTPS listener's HTTP/3.
+// Listener names have no dots, so it cannot clash with a declared one.
+func QUICListener(name string) string { return name + ".quic" }
+
+// limit puts the connection limit of a listener, when it has one, before
+// the filter that serves the connection.
+func (t translator) limit(l *ir.Listener, f *listenerv3.Filter) []*listenerv3.Filter {
+	if l.MaxConnections == 0 {
+		return []*listenerv3.Filter{f}
+	}
+	cl := &connlimitv3.ConnectionLimit{StatPrefix: l.Name, MaxConnections: wrapperspb.UInt64(l.MaxConnections)}
+	return []*listenerv3.Filter{{
+		Name:       connectionLimitFilter,
+		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: toAny(cl)},
+	}, f}
+}
+
+const connectionLimitFilter = "envoy.filters.network.connection_limit"
+
+// tcpProxyFilter forwards a connection as bytes.
+func (t translator) tcpProxyFilter(statPrefix string, p *ir.TCPProxy) *listenerv3.Filter {
+	tp := &tcpproxyv3.TcpProxy{StatPrefix: statPrefix, AccessLog: t.tcpAccessLog()}
+	if p.IdleTimeout != nil {
+		tp.IdleTimeout = durationpb.New(*p.IdleTimeout)
+	}
+	if len(p.Clusters) == 1 {
+		tp.ClusterSpecifier = &tcpproxyv3.TcpProxy_Cluster{Cluster: p.Clusters[0].Cluster}
+	} else {
+		wc := &tcpproxyv3.TcpProxy_WeightedCluster{}
+		for _, c := range p.Clusters {
+			wc.Clusters = append(wc.Clusters, &tcpproxyv3.TcpProxy_WeightedCluster_ClusterWeight{Name: c.Cluster, Weight: c.Weight})
+		}
+		tp.ClusterSpecifier = &tcpproxyv3.TcpProxy_WeightedClusters{WeightedClusters: wc}
+	}
+	return &listenerv3.Filter{
+		Name:       wellknown.TCPProxy,
+		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: toAny(tp)},
+	}
+}
+
 func tlsVersion(v string) tlsv3.TlsParameters_TlsProtocol {
 	return map[string]tlsv3.TlsParameters_TlsProtocol{
 		"":    tlsv3.TlsParameters_TLS_AUTO,
@@ -78,25 +210,56 @@ func tlsVersion(v string) tlsv3.TlsParameters_TlsProtocol {
 	}[v]
 }
 
+var escapedSlashes = map[ir.EscapedSlashes]hcmv3.HttpConnectionManager_PathWithEscapedSlashesAction{
+	ir.UnescapeAndRedirect: hcmv3.HttpConnectionManager_UNESCAPE_AND_REDIRECT,
+	ir.RejectEscaped:       hcmv3.HttpConnectionManager_REJECT_REQUEST,
+	ir.UnescapeAndForward:  hcmv3.HttpConnectionManager_UNESCAPE_AND_FORWARD,
+	ir.KeepEscaped:         hcmv3.HttpConnectionManager_KEEP_UNCHANGED,
+}
+
 // hcmFilter builds the HTTP connection manager serving one route
-// configuration: inline in Static mode, by RDS otherwise.
-func (t translator) hcmFilter(statPrefix string, table *ir.RouteTable, clientCerts *ir.ClientCertificates, routes []*routev3.RouteConfiguration) *listenerv3.Filter {
+// configuration: inline in Static mode, by RDS otherwise. A QUIC listener's
+// speaks HTTP/3.
+func (t translator) hcmFilter(statPrefix string, h3 bool, s *ir.HTTPSettings, table *ir.RouteTable, clientCerts *ir.ClientCertificates, routes []*routev3.RouteConfiguration) *listenerv3.Filter {
+	if s == nil {
+		s = ir.DefaultHTTPSettings()
+	}
 	routeName := table.Name
 	hcm := &hcmv3.HttpConnectionManager{
-		StatPrefix:        statPrefix,
-		CodecType:         hcmv3.HttpConnectionManager_AUTO,
-		UseRemoteAddress:  wrapperspb.Bool(true),
-		XffNumTrustedHops: t.g.TrustedProxyHops,
-		NormalizePath:     wrapperspb.Bool(true),
-		MergeSlashes:      true,
-		StripPortMode:     &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
+		StatPrefix:                   statPrefix,
+		CodecType:                    hcmv3.HttpConnectionManager_AUTO,
+		UseRemoteAddress:             wrapperspb.Bool(true),
+		XffNumTrustedHops:            t.g.TrustedProxyHops,
+		NormalizePath:                wrapperspb.Bool(s.NormalizePath),
+		MergeSlashes:                 s.MergeSlashes,
+		PathWithEscapedSlashesAction: escapedSlashes[s.EscapedSlashes],
+		StripPortMode:                &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
+		CommonHttpProtocolOptions: &corev3.HttpProtocolOptions{
+			IdleTimeout: durationpb.New(s.IdleTimeout),
+		},
+		StreamIdleTimeout:     durationpb.New(s.StreamIdleTimeout),
+		RequestHeadersTimeout: durationpb.New(s.RequestHeadersTimeout),
+		MaxRequestHeadersKb:   wrapperspb.UInt32(s.MaxRequestHeadersKB),
 		Http2ProtocolOptions: &corev3.Http2ProtocolOptions{
-			MaxConcurrentStreams:        wrapperspb.UInt32(100),
-			InitialStreamWindowSize:     wrapperspb.UInt32(64 * 1024),
-			InitialConnectionWindowSize: wrapperspb.UInt32(1024 * 1024),
+			MaxConcurrentStreams:        wrapperspb.UInt32(s.MaxConcurrentStreams),
+			InitialStreamWindowSize:     wrapperspb.UInt32(s.InitialStreamWindow),
+			InitialConnectionWindowSize: wrapperspb.UInt32(s.InitialConnWindow),
 		},
 		HttpFilters: t.httpFilters(table),
 		AccessLog:   t.accessLog(),
+	}
+	if s.RequestTimeout > 0 {
+		hcm.RequestTimeout = durationpb.New(s.RequestTimeout)
+	}
+	if s.MaxConnectionDuration > 0 {
+		hcm.CommonHttpProtocolOptions.MaxConnectionDuration = durationpb.New(s.MaxConnectionDuration)
+	}
+	if h3 {
+		hcm.CodecType = hcmv3.HttpConnectionManager_HTTP3
+		hcm.Http2ProtocolOptions = nil
+		hcm.Http3ProtocolOptions = &corev3.Http3ProtocolOptions{QuicProtocolOptions: &corev3.QuicProtocolOptions{
+			MaxConcurrentStreams: wrapperspb.UInt32(s.MaxConcurrentStreams),
+		}}
 	}
 	forwardClientCert(hcm, clientCerts)
 	requestID(t.g.RequestID, hcm)
@@ -142,6 +305,10 @@ var accessLogFields = map[string]string{
 }
 
 func (t translator) accessLog() []*accesslogv3.AccessLog {
+	return t.fileAccessLog(accessLogFields)
+}
+
+func (t translator) fileAccessLog(base map[string]string) []*accesslogv3.AccessLog {
 	a := t.g.AccessLog
 	if a == nil {
 		return nil
@@ -149,7 +316,7 @@ func (t translator) accessLog() []*accesslogv3.AccessLog {
 	fl := &filev3.FileAccessLog{Path: a.Path}
 	if a.JSON {
 		fields := map[string]*structpb.Value{}
-		for k, v := range accessLogFields {
+		for k, v := range base {
 			fields[k] = structpb.NewStringValue(v)
 		}
 		for _, f := range a.Fields {
@@ -163,4 +330,23 @@ func (t translator) accessLog() []*accesslogv3.AccessLog {
 		Name:       wellknown.FileAccessLog,
 		ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: toAny(fl)},
 	}}
+}
+
+// tcpAccessLogFields are the JSON fields of a TCP proxy's access log lines:
+// a connection has no method, path or status.
+var tcpAccessLogFields = map[string]string{
+	"start_time":        "%START_TIME%",
+	"bytes_received":    "%BYTES_RECEIVED%",
+	"bytes_sent":        "%BYTES_SENT%",
+	"duration_ms":       "%DURATION%",
+	"response_flags":    "%RESPONSE_FLAGS%",
+	"upstream_host":     "%UPSTREAM_HOST%",
+	"upstream_cluster":  "%UPSTREAM_CLUSTER%",
+	"downstream_remote": "%DOWNSTREAM_REMOTE_ADDRESS%",
+	"server_name":       "%REQUESTED_SERVER_NAME%",
+}
+
+// tcpAccessLog is the gateway's access log, for connections.
+func (t translator) tcpAccessLog() []*accesslogv3.AccessLog {
+	return t.fileAccessLog(tcpAccessLogFields)
 }

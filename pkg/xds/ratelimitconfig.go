@@ -74,7 +74,9 @@ func routeTables(g *ir.Gateway) []*ir.RouteTable {
 			out = append(out, l.Routes)
 		}
 		for _, fc := range l.Chains {
-			out = append(out, fc.Routes)
+			if fc.Routes != nil {
+				out = append(out, fc.Routes)
+			}
 		}
 	}
 	return out

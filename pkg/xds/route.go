@@ -15,6 +15,12 @@ import (
 
 func routeConfiguration(t *ir.RouteTable) *routev3.RouteConfiguration {
 	rc := &routev3.RouteConfiguration{Name: t.Name}
+	if t.AltSvc != "" {
+		rc.ResponseHeadersToAdd = []*corev3.HeaderValueOption{{
+			Header:       &corev3.HeaderValue{Key: "alt-svc", Value: t.AltSvc},
+			AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
+		}}
+	}
 	for _, vh := range t.VirtualHosts {
 		rc.VirtualHosts = append(rc.VirtualHosts, virtualHost(vh))
 	}

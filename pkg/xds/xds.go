@@ -84,7 +84,9 @@ func Translate(g *ir.Gateway, modes ...Mode) []*Resources {
 			routes = append(routes, routeConfiguration(l.Routes))
 		}
 		for _, fc := range l.Chains {
-			routes = append(routes, routeConfiguration(fc.Routes))
+			if fc.Routes != nil {
+				routes = append(routes, routeConfiguration(fc.Routes))
+			}
 		}
 	}
 	sortByName(routes)
@@ -94,6 +96,9 @@ func Translate(g *ir.Gateway, modes ...Mode) []*Resources {
 		r := &Resources{Routes: routes}
 		for _, l := range g.Listeners {
 			r.Listeners = append(r.Listeners, t.listener(l, routes))
+			if l.HTTP3 {
+				r.Listeners = append(r.Listeners, t.quicListener(l, routes))
+			}
 		}
 		for _, c := range g.Clusters {
 			r.Clusters = append(r.Clusters, t.cluster(c))

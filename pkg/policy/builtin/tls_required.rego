@@ -16,6 +16,7 @@ public(host) if {
 violation contains {"msg": msg, "path": ["spec", "hostnames", i]} if {
 	input.kind == "VirtualHost"
 	not input.spec.tls
+	not input.spec.passthrough # TLS end to end, terminated by the backend
 	host := input.spec.hostnames[i]
 	public(host)
 	msg := sprintf("%s is public and must be served over TLS: set spec.tls.certificate", [host])
