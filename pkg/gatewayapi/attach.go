@@ -9,6 +9,7 @@ import (
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/edgectl/edgectl/pkg/diag"
 	"github.com/edgectl/edgectl/pkg/ir"
 	"github.com/edgectl/edgectl/pkg/lower"
 )
@@ -118,6 +119,11 @@ func (l *lowerer) parent(ro *routeObj, pr gwv1.ParentReference, ns string, path 
 		return false, "UnsupportedValue", ro.acceptedMsg
 	}
 	for _, a := range attachments {
+		for _, h := range a.hosts {
+			l.own.checkHost(ro.team, h, hostPos(ro, h, path), d.ID(), &l.diags)
+		}
+	}
+	for _, a := range attachments {
 		a.lb.attached[ro] = true
 		for _, h := range a.hosts {
 			vb := a.lb.vhosts[h]
@@ -133,6 +139,18 @@ func (l *lowerer) parent(ro *routeObj, pr gwv1.ParentReference, ns string, path 
 		}
 	}
 	return true, "Accepted", ""
+}
+
+// hostPos is where a route comes to serve a hostname: the route's own
+// hostname that is or covers it, else the parentRef whose listener gives
+// it.
+func hostPos(ro *routeObj, h string, parent []any) diag.Pos {
+	for i, rh := range ro.hostnames {
+		if string(rh) == h || covers(string(rh), h) {
+			return ro.doc.Pos("spec", "hostnames", i)
+		}
+	}
+	return ro.doc.Pos(parent...)
 }
 
 func selector(pr gwv1.ParentReference) string {
@@ -306,7 +324,7 @@ func (e *entry) route() *ir.Route {
 	r.Match = e.match.match
 	r.Name = fmt.Sprintf("%s/%s/%s/%d/%d", strings.ToLower(e.ro.kind), e.ro.doc.Namespace, e.ro.doc.Name, e.rule.index, e.match.index)
 	r.Origin = e.match.origin
-	r.Team = e.ro.doc.Namespace
+	r.Team = e.ro.teamName
 	// Replacing a prefix with one ending in "/" (often just "/") must not
 	// leave a double slash: /api/v1 with /api → / gives /v1, not //v1.
 	if p := r.PrefixRewrite; p != nil && r.Match.PathKind == ir.PathSegment && strings.HasSuffix(*p, "/") {

@@ -99,6 +99,7 @@ func (l *lowerer) backend(ro *routeObj, ref gwv1.BackendObjectReference, path []
 		l.unresolved(ro, path, "RefNotPermitted", "Service %s/%s is in another namespace, and no ReferenceGrant there lets %ss of namespace %q refer to it", ns, ref.Name, ro.kind, ro.doc.Namespace)
 		return nil
 	}
+	l.own.allowed(ro.team, "backends", ns, string(ref.Name), ro.doc.Pos(append(slices.Clone(path), "name")...), ro.doc.ID(), "Service", &l.diags)
 	if ref.Port == nil {
 		l.unresolved(ro, path, "UnsupportedValue", "a backendRef to a Service needs a port")
 		return nil

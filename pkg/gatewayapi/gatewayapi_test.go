@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/edgectl/edgectl/pkg/intent"
 	"github.com/edgectl/edgectl/pkg/ir"
 )
 
@@ -170,6 +171,58 @@ func TestLoadSkipsForeignBrokenYAML(t *testing.T) {
 		}
 		if len(diags) == 0 || diags[0].Rule != tc.wantRule || diags.HasErrors() != tc.wantErr {
 			t.Errorf("%s: got %v, want rule %s and errors %v", tc.name, diags, tc.wantRule, tc.wantErr)
+		}
+	}
+}
+
+// TestRouteTeam: a route's team is its namespace's team in edgectl.yaml,
+// or the namespace itself when no team lists namespaces.
+func TestRouteTeam(t *testing.T) {
+	t.Parallel()
+	fsys := fstest.MapFS{"a.yaml": {Data: []byte(`apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: infra}
+spec:
+  listeners: [{name: http, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: shop-eu}
+spec:
+  parentRefs: [{name: edge, namespace: infra}]
+  hostnames: [shop.example.com]
+  rules: [{backendRefs: [{name: web, port: 80}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop-eu}
+spec: {ports: [{port: 80}]}
+`)}}
+	mapped := &intent.Project{Spec: intent.ProjectSpec{Teams: []intent.Team{
+		{Name: "platform", Platform: true, Namespaces: []string{"infra"}},
+		{Name: "shop", Namespaces: []string{"shop-*"}, Hostnames: []string{"shop.example.com"}, Backends: []string{"shop-eu/web"}},
+	}}}
+	unmapped := &intent.Project{Spec: intent.ProjectSpec{Teams: []intent.Team{{Name: "shop", Paths: []string{"**"}}}}}
+	for _, tc := range []struct {
+		name string
+		proj *intent.Project
+		want string
+	}{
+		{"no project", nil, "shop-eu"},
+		{"teams without namespaces", unmapped, "shop-eu"},
+		{"namespaces mapped", mapped, "shop"},
+	} {
+		set, diags, err := Load(fsys, Options{})
+		if err != nil || len(diags) > 0 {
+			t.Fatalf("Load: %v %v", err, diags)
+		}
+		res, diags := Lower(set, tc.proj)
+		if diags.HasErrors() || len(res.Gateways) != 1 {
+			t.Fatalf("%s: Lower: %v", tc.name, diags)
+		}
+		r := res.Gateways[0].Listeners[0].Routes.VirtualHosts[0].Routes[0]
+		if r.Team != tc.want {
+			t.Errorf("%s: team %q, want %q", tc.name, r.Team, tc.want)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/edgectl/edgectl/pkg/diag"
+	"github.com/edgectl/edgectl/pkg/intent"
 	"github.com/edgectl/edgectl/pkg/ir"
 	"github.com/edgectl/edgectl/pkg/lower"
 )
@@ -49,13 +50,17 @@ type lowerer struct {
 	gateways   []*gatewayBuilder
 	byName     map[nsName]*gatewayBuilder
 	status     *Status
+	own        *owners
 }
 
 // Lower lowers a set of manifests. User problems are diagnostics; each
 // condition a conformant controller would set to False is an error whose
-// rule is the condition's reason.
-func Lower(set *Set) (*Result, diag.List) {
-	l := &lowerer{set: set, services: map[nsName]*Service{}, slices: map[nsName][]*EndpointSlice{},
+// rule is the condition's reason. proj, the edgectl.yaml beside the
+// manifests (nil without one), may map namespaces to teams, whose
+// hostnames, certificates and backends then bind the objects of those
+// namespaces.
+func Lower(set *Set, proj *intent.Project) (*Result, diag.List) {
+	l := &lowerer{set: set, own: newOwners(proj), services: map[nsName]*Service{}, slices: map[nsName][]*EndpointSlice{},
 		nsLabels: map[string]map[string]string{}, clusters: map[string]*ir.Cluster{}, byName: map[nsName]*gatewayBuilder{},
 		status: &Status{Gateways: []GatewayStatus{}, Routes: []RouteStatus{}}}
 	for _, s := range set.Services {
@@ -97,6 +102,7 @@ const discoveryServiceLabel = "kubernetes.io/service-name"
 // gatewayBuilder collects one Gateway's IR while routes attach to it.
 type gatewayBuilder struct {
 	src       *Gateway
+	team      int // index into the project's teams, -1 for none
 	g         *ir.Gateway
 	listeners []*listenerBuilder
 	status    *GatewayStatus
@@ -145,6 +151,10 @@ func (l *lowerer) lowerGateways() {
 		if names[d.Name] > 1 {
 			name = d.Namespace + "." + d.Name
 		}
+		if t := l.own.team(d.Namespace, d, &l.diags); t >= 0 && !l.own.teams[t].Platform {
+			l.diags.Errorf(d.Pos("kind"), "ownership", "%s: team %q may not declare gateways; only a platform team may", d.ID(), l.own.teams[t].Name).
+				Note(l.own.proj.KeyPos("spec", "teams", t, "name"), "team %q is declared here; platform: true makes it a platform team", l.own.teams[t].Name)
+		}
 		if cls := string(gw.Obj.Spec.GatewayClassName); len(classes) > 0 && !classes[cls] {
 			l.diags.Errorf(d.Pos("spec", "gatewayClassName"), "unknown-reference", "GatewayClass %q is not among the manifests (%s)", cls, strings.Join(slices.Sorted(maps.Keys(classes)), ", "))
 		}
@@ -156,7 +166,7 @@ func (l *lowerer) lowerGateways() {
 				g.SDS = sds
 			}
 		}
-		gb := &gatewayBuilder{src: gw, g: g, status: &GatewayStatus{Namespace: d.Namespace, Name: d.Name, Bundle: name}}
+		gb := &gatewayBuilder{src: gw, g: g, team: l.own.team(d.Namespace, d, &l.diags), status: &GatewayStatus{Namespace: d.Namespace, Name: d.Name, Bundle: name}}
 		l.listeners(gb)
 		l.gateways = append(l.gateways, gb)
 		l.byName[key] = gb
@@ -342,6 +352,7 @@ func (l *lowerer) listenerCert(gb *gatewayBuilder, lb *listenerBuilder, path []a
 			fail(false, "RefNotPermitted", refPath[len(path):], "Secret %s/%s is in another namespace, and no ReferenceGrant there lets Gateways of namespace %q refer to it", ns, ref.Name, d.Namespace)
 			return
 		}
+		l.own.allowed(gb.team, "certificates", ns, string(ref.Name), d.Pos(refPath...), d.ID(), "certificate Secret", &l.diags)
 		if j == 0 {
 			name := ns + "/" + string(ref.Name)
 			lb.cert = &ir.CertRef{Name: name, SDS: true, SDSName: name}

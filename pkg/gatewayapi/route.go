@@ -20,6 +20,8 @@ import (
 type routeObj struct {
 	doc       *Doc
 	kind      string
+	team      int    // index into the project's teams, -1 for none
+	teamName  string // its name, or the namespace's
 	created   metav1.Time
 	parents   []gwv1.ParentReference
 	hostnames []gwv1.Hostname
@@ -69,7 +71,8 @@ func (l *lowerer) lowerRoutes() {
 }
 
 func (l *lowerer) newRouteObj(d *Doc, kind string, meta metav1.ObjectMeta, common gwv1.CommonRouteSpec, hostnames []gwv1.Hostname) *routeObj {
-	return &routeObj{doc: d, kind: kind, created: meta.CreationTimestamp, parents: common.ParentRefs, hostnames: hostnames,
+	t := l.own.team(d.Namespace, d, &l.diags)
+	return &routeObj{doc: d, kind: kind, team: t, teamName: l.own.name(d.Namespace), created: meta.CreationTimestamp, parents: common.ParentRefs, hostnames: hostnames,
 		accepted: true, resolved: true, resolvedReason: "ResolvedRefs"}
 }
 
