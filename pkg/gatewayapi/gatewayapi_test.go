@@ -1,6 +1,7 @@
 package gatewayapi
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -223,6 +224,49 @@ spec: {ports: [{port: 80}]}
 		r := res.Gateways[0].Listeners[0].Routes.VirtualHosts[0].Routes[0]
 		if r.Team != tc.want {
 			t.Errorf("%s: team %q, want %q", tc.name, r.Team, tc.want)
+		}
+	}
+}
+
+// TestCORSOrigin: the origins of the spec as matches on the Origin header;
+// a wildcard host stands for one or more labels to its left.
+func TestCORSOrigin(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in      string
+		ok      bool
+		match   []string
+		noMatch []string
+	}{
+		{"*", true, []string{"*"}, nil},
+		{"https://app.example.com", true, []string{"https://app.example.com"}, []string{"http://app.example.com", "https://app.example.com:8443"}},
+		{"https://*.example.com", true, []string{"https://a.example.com", "https://a.b.example.com"}, []string{"https://example.com", "http://a.example.com", "https://a.example.com:8443", "https://evil.com/.example.com"}},
+		{"http://*.example.com:8080", true, []string{"http://a.example.com:8080"}, []string{"http://a.example.com"}},
+		{"https://*", true, []string{"https://a.example.com", "https://x:8443"}, []string{"http://a.example.com"}},
+		{"ftp://files.example.com", false, nil, nil},
+		{"https://a.*.example.com", false, nil, nil},
+		{"https://app.example.com/path", false, nil, nil},
+	} {
+		m, ok := corsOrigin(tc.in)
+		if ok != tc.ok {
+			t.Errorf("corsOrigin(%q) ok = %v", tc.in, ok)
+			continue
+		}
+		matches := func(s string) bool {
+			if m.Kind == ir.MatchRegex {
+				return regexp.MustCompile(m.Value).MatchString(s)
+			}
+			return m.Value == s
+		}
+		for _, s := range tc.match {
+			if !matches(s) {
+				t.Errorf("corsOrigin(%q) = %+v does not match %q", tc.in, m, s)
+			}
+		}
+		for _, s := range tc.noMatch {
+			if matches(s) {
+				t.Errorf("corsOrigin(%q) = %+v matches %q", tc.in, m, s)
+			}
 		}
 	}
 }

@@ -282,6 +282,10 @@ func (l *lowerer) httpFilters(ro *routeObj, ru *ruleObj, path []any, filters []g
 					}
 				}
 			}
+		case gwv1.HTTPRouteFilterCORS:
+			if f.CORS != nil {
+				l.cors(ro, ru, fpath, f.CORS)
+			}
 		case gwv1.HTTPRouteFilterRequestMirror:
 			if ru.action.Mirror != nil {
 				l.unsupported(ro, fpath, "edgectl mirrors a rule's requests to one backend; this is the second RequestMirror")
