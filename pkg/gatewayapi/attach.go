@@ -120,7 +120,7 @@ func (l *lowerer) parent(ro *routeObj, pr gwv1.ParentReference, ns string, path 
 	}
 	for _, a := range attachments {
 		for _, h := range a.hosts {
-			l.own.checkHost(ro.team, h, hostPos(ro, h, path), d.ID(), &l.diags)
+			l.own.checkHost(ro.team, h, func() diag.Pos { return hostPos(ro, h, path) }, d.ID(), &l.diags)
 		}
 	}
 	for _, a := range attachments {

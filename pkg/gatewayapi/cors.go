@@ -21,7 +21,9 @@ func (l *lowerer) cors(ro *routeObj, ru *ruleObj, path []any, f *gwv1.HTTPCORSFi
 	at := func(p ...any) []any { return append(append(slices.Clone(path), "cors"), p...) }
 	creds := f.AllowCredentials != nil && *f.AllowCredentials
 	r := &ir.CORSRule{Credentials: creds,
-		From: ir.Origin{Level: ir.LevelRoute, Name: ro.doc.Namespace + "/" + ro.doc.Name, Pos: ro.doc.Pos(at()...), Team: ro.teamName}}
+		// The rule's first match stands for where the rule was set: its
+		// position is kept, where the filter's would cost a parse.
+		From: ir.Origin{Level: ir.LevelRoute, Name: ro.doc.Namespace + "/" + ro.doc.Name, Pos: ro.doc.origin(ru.index, 0), Team: ro.teamName}}
 	// With credentials, the spec asks for the request's own method or
 	// headers where the filter says "*"; Envoy's cors filter sends its
 	// lists as written, so it cannot. It does echo the request's origin

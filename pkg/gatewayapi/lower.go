@@ -352,7 +352,7 @@ func (l *lowerer) listenerCert(gb *gatewayBuilder, lb *listenerBuilder, path []a
 			fail(false, "RefNotPermitted", refPath[len(path):], "Secret %s/%s is in another namespace, and no ReferenceGrant there lets Gateways of namespace %q refer to it", ns, ref.Name, d.Namespace)
 			return
 		}
-		l.own.allowed(gb.team, "certificates", ns, string(ref.Name), d.Pos(refPath...), d.ID(), "certificate Secret", &l.diags)
+		l.own.allowed(gb.team, "certificates", ns, string(ref.Name), func() diag.Pos { return d.Pos(refPath...) }, d.ID(), "certificate Secret", &l.diags)
 		if j == 0 {
 			name := ns + "/" + string(ref.Name)
 			lb.cert = &ir.CertRef{Name: name, SDS: true, SDSName: name}

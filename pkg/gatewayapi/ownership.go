@@ -130,12 +130,13 @@ func (o *owners) listOf(t int, field string) []string {
 	return nil
 }
 
-// checkHost reports a hostname team t serves without owning it. at is the
-// position of the field that makes the route serve it.
-func (o *owners) checkHost(t int, h string, at diag.Pos, who string, diags *diag.List) bool {
+// checkHost reports a hostname team t serves without owning it. at gives
+// the position of the field that makes the route serve it; it is called
+// only for a finding, as positions cost a parse of the document.
+func (o *owners) checkHost(t int, h string, at func() diag.Pos, who string, diags *diag.List) bool {
 	if t < 0 || h == "*" {
 		if t >= 0 && h == "*" && len(o.exact)+len(o.wildcard) > 0 {
-			diags.Errorf(at, "ownership", "%s: team %q may not serve every hostname; give the route or its listener a hostname", who, o.teams[t].Name).
+			diags.Errorf(at(), "ownership", "%s: team %q may not serve every hostname; give the route or its listener a hostname", who, o.teams[t].Name).
 				Note(o.teamPos(t, "hostnames"), "the hostnames team %q may serve", o.teams[t].Name)
 			return false
 		}
@@ -146,10 +147,10 @@ func (o *owners) checkHost(t int, h string, at diag.Pos, who string, diags *diag
 	case ok && cl.team == t:
 		return true
 	case ok:
-		diags.Errorf(at, "ownership", "%s: team %q may not serve %s: team %q owns it", who, o.teams[t].Name, h, o.teams[cl.team].Name).
+		diags.Errorf(at(), "ownership", "%s: team %q may not serve %s: team %q owns it", who, o.teams[t].Name, h, o.teams[cl.team].Name).
 			Note(o.proj.Pos("spec", "teams", cl.team, "hostnames", cl.index), "team %q claims it here", o.teams[cl.team].Name)
 	default:
-		diags.Errorf(at, "ownership", "%s: team %q may not serve %s: no team claims it", who, o.teams[t].Name, h).
+		diags.Errorf(at(), "ownership", "%s: team %q may not serve %s: no team claims it", who, o.teams[t].Name, h).
 			Note(o.teamPos(t, "hostnames"), "the hostnames team %q may serve; add %q here to allow it", o.teams[t].Name, h)
 	}
 	return false
@@ -158,7 +159,7 @@ func (o *owners) checkHost(t int, h string, at diag.Pos, who string, diags *diag
 // allowed reports whether team t may use a certificate (a Secret) or a
 // backend (a Service) of a namespace; a team without a backends list may
 // use every backend.
-func (o *owners) allowed(t int, field, ns, name string, at diag.Pos, who, what string, diags *diag.List) bool {
+func (o *owners) allowed(t int, field, ns, name string, at func() diag.Pos, who, what string, diags *diag.List) bool {
 	if t < 0 {
 		return true
 	}
@@ -167,7 +168,7 @@ func (o *owners) allowed(t int, field, ns, name string, at diag.Pos, who, what s
 		return true
 	}
 	name = ns + "/" + name
-	diags.Errorf(at, "ownership", "%s: team %q may not use %s %q", who, o.teams[t].Name, what, name).
+	diags.Errorf(at(), "ownership", "%s: team %q may not use %s %q", who, o.teams[t].Name, what, name).
 		Note(o.teamPos(t, field), "the %s team %q may use; add %q here to allow it", field, o.teams[t].Name, name)
 	return false
 }
