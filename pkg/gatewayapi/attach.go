@@ -238,7 +238,7 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 					}
 				}
 			}
-			li.Routes = &ir.RouteTable{Name: li.Name, VirtualHosts: gb.vhosts(merged, clusters)}
+			li.Routes = &ir.RouteTable{Name: li.Name, VirtualHosts: gb.vhosts(l, merged, clusters)}
 			g.Listeners = append(g.Listeners, li)
 			continue
 		}
@@ -272,7 +272,7 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 					continue
 				}
 			}
-			chain.Routes = &ir.RouteTable{Name: li.Name + "." + chain.Name, VirtualHosts: gb.vhosts(lb.vhosts, clusters)}
+			chain.Routes = &ir.RouteTable{Name: li.Name + "." + chain.Name, VirtualHosts: gb.vhosts(l, lb.vhosts, clusters)}
 			li.Chains = append(li.Chains, chain)
 		}
 		if len(li.Chains) == 0 {
@@ -295,7 +295,7 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 
 // vhosts builds the virtual hosts of one route table, each with its
 // routes in precedence order, and notes the clusters they use.
-func (gb *gatewayBuilder) vhosts(byHost map[string]*vhostBuilder, clusters map[string]bool) []*ir.VirtualHost {
+func (gb *gatewayBuilder) vhosts(l *lowerer, byHost map[string]*vhostBuilder, clusters map[string]bool) []*ir.VirtualHost {
 	var out []*ir.VirtualHost
 	for _, h := range slices.Sorted(maps.Keys(byHost)) {
 		vb := byHost[h]
@@ -313,6 +313,7 @@ func (gb *gatewayBuilder) vhosts(byHost map[string]*vhostBuilder, clusters map[s
 			}
 			vh.Routes = append(vh.Routes, r)
 		}
+		l.overlaps(vh)
 		out = append(out, vh)
 	}
 	return out

@@ -51,6 +51,8 @@ type lowerer struct {
 	byName     map[nsName]*gatewayBuilder
 	status     *Status
 	own        *owners
+	re2Limit   int
+	re2Raised  bool // by edgectl.yaml
 }
 
 // Lower lowers a set of manifests. User problems are diagnostics; each
@@ -63,6 +65,7 @@ func Lower(set *Set, proj *intent.Project) (*Result, diag.List) {
 	l := &lowerer{set: set, own: newOwners(proj), services: map[nsName]*Service{}, slices: map[nsName][]*EndpointSlice{},
 		nsLabels: map[string]map[string]string{}, clusters: map[string]*ir.Cluster{}, byName: map[nsName]*gatewayBuilder{},
 		status: &Status{Gateways: []GatewayStatus{}, Routes: []RouteStatus{}}}
+	l.re2Limit, l.re2Raised = re2Limit(proj)
 	for _, s := range set.Services {
 		l.services[nsName{s.Doc.Namespace, s.Doc.Name}] = s
 	}
@@ -159,6 +162,9 @@ func (l *lowerer) lowerGateways() {
 			l.diags.Errorf(d.Pos("spec", "gatewayClassName"), "unknown-reference", "GatewayClass %q is not among the manifests (%s)", cls, strings.Join(slices.Sorted(maps.Keys(classes)), ", "))
 		}
 		g := &ir.Gateway{Name: name, NodeID: name, NodeCluster: name, XDSDir: lower.DefaultXDSDir, SDS: &ir.SDSServer{Pipe: DefaultSDSPipe}}
+		if l.re2Raised {
+			g.RE2MaxProgramSize = uint32(l.re2Limit)
+		}
 		if v, ok := gw.Obj.Annotations[SDSAnnotation]; ok {
 			if sds, err := parseSDS(v); err != nil {
 				l.diags.Errorf(d.Pos("metadata", "annotations", SDSAnnotation), "invalid-value", "annotation %s: %v", SDSAnnotation, err)

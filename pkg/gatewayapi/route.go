@@ -174,6 +174,8 @@ func (l *lowerer) httpMatch(ro *routeObj, path []any, m gwv1.HTTPRouteMatch) (ma
 			if _, err := regexp.Compile(value); err != nil {
 				l.unsupported(ro, ppath, "path %q is not an RE2 regular expression: %v", value, err)
 				ok = false
+			} else if !l.regexSize(ro, append(slices.Clone(ppath), "value"), value) {
+				ok = false
 			}
 			mo.match = ir.Match{PathKind: ir.PathRegex, Path: value}
 			mo.rank = rankRegex
@@ -224,6 +226,9 @@ func (l *lowerer) stringMatch(ro *routeObj, path []any, exact, regex bool, value
 	case regex:
 		if _, err := regexp.Compile(value); err != nil {
 			l.unsupported(ro, path, "%q is not an RE2 regular expression: %v", value, err)
+			return ir.StringMatch{}, false
+		}
+		if !l.regexSize(ro, append(slices.Clone(path), "value"), value) {
 			return ir.StringMatch{}, false
 		}
 		return ir.StringMatch{Kind: ir.MatchRegex, Value: value}, true
@@ -505,6 +510,9 @@ func (l *lowerer) grpcMatch(ro *routeObj, path []any, m gwv1.GRPCRouteMatch) (ma
 			}
 			mo.match = ir.Match{PathKind: ir.PathRegex, Path: "/" + cmp.Or(svc, "[^/]+") + "/" + cmp.Or(method, "[^/]+")}
 			mo.rank = rankRegex
+			if ok && !l.regexSize(ro, append(slices.Clone(path), "method"), mo.match.Path) {
+				ok = false
+			}
 		case method == "":
 			mo.match = ir.Match{PathKind: ir.PathPrefix, Path: "/" + svc + "/"}
 		case svc == "":
