@@ -283,6 +283,9 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 		g.Listeners = append(g.Listeners, li)
 	}
 	slices.SortFunc(g.Listeners, func(a, b *ir.Listener) int { return strings.Compare(a.Name, b.Name) })
+	for _, name := range slices.Sorted(maps.Keys(gb.auth)) {
+		g.AuthServices = append(g.AuthServices, l.authServices[name])
+	}
 	for _, name := range slices.Sorted(maps.Keys(clusters)) {
 		c := l.clusters[name]
 		g.Clusters = append(g.Clusters, c)
@@ -310,6 +313,10 @@ func (gb *gatewayBuilder) vhosts(l *lowerer, byHost map[string]*vhostBuilder, cl
 			}
 			if r.Mirror != nil {
 				clusters[r.Mirror.Cluster] = true
+			}
+			if r.Security != nil && r.Security.ExtAuth != nil {
+				clusters[l.authServices[r.Security.ExtAuth.Service].Cluster] = true
+				gb.auth[r.Security.ExtAuth.Service] = true
 			}
 			vh.Routes = append(vh.Routes, r)
 		}

@@ -54,7 +54,7 @@ func (l *lowerer) cors(ro *routeObj, ru *ruleObj, path []any, f *gwv1.HTTPCORSFi
 		age = time.Duration(f.MaxAge) * time.Second
 	}
 	r.MaxAge = &age
-	ru.action.Security = &ir.Security{CORS: r}
+	ru.security().CORS = r
 }
 
 // corsOrigin turns an allowed origin of the spec into a match on the

@@ -53,6 +53,8 @@ type lowerer struct {
 	own        *owners
 	re2Limit   int
 	re2Raised  bool // by edgectl.yaml
+	// authServices are the AuthServices of ExternalAuth filters, by name.
+	authServices map[string]*ir.AuthService
 }
 
 // Lower lowers a set of manifests. User problems are diagnostics; each
@@ -62,7 +64,7 @@ type lowerer struct {
 // hostnames, certificates and backends then bind the objects of those
 // namespaces.
 func Lower(set *Set, proj *intent.Project) (*Result, diag.List) {
-	l := &lowerer{set: set, own: newOwners(proj), services: map[nsName]*Service{}, slices: map[nsName][]*EndpointSlice{},
+	l := &lowerer{set: set, own: newOwners(proj), authServices: map[string]*ir.AuthService{}, services: map[nsName]*Service{}, slices: map[nsName][]*EndpointSlice{},
 		nsLabels: map[string]map[string]string{}, clusters: map[string]*ir.Cluster{}, byName: map[nsName]*gatewayBuilder{},
 		status: &Status{Gateways: []GatewayStatus{}, Routes: []RouteStatus{}}}
 	l.re2Limit, l.re2Raised = re2Limit(proj)
@@ -105,7 +107,8 @@ const discoveryServiceLabel = "kubernetes.io/service-name"
 // gatewayBuilder collects one Gateway's IR while routes attach to it.
 type gatewayBuilder struct {
 	src       *Gateway
-	team      int // index into the project's teams, -1 for none
+	team      int             // index into the project's teams, -1 for none
+	auth      map[string]bool // AuthServices its routes use
 	g         *ir.Gateway
 	listeners []*listenerBuilder
 	status    *GatewayStatus
@@ -172,7 +175,7 @@ func (l *lowerer) lowerGateways() {
 				g.SDS = sds
 			}
 		}
-		gb := &gatewayBuilder{src: gw, g: g, team: l.own.team(d.Namespace, d, &l.diags), status: &GatewayStatus{Namespace: d.Namespace, Name: d.Name, Bundle: name}}
+		gb := &gatewayBuilder{src: gw, g: g, auth: map[string]bool{}, team: l.own.team(d.Namespace, d, &l.diags), status: &GatewayStatus{Namespace: d.Namespace, Name: d.Name, Bundle: name}}
 		l.listeners(gb)
 		l.gateways = append(l.gateways, gb)
 		l.byName[key] = gb

@@ -287,6 +287,10 @@ func (l *lowerer) httpFilters(ro *routeObj, ru *ruleObj, path []any, filters []g
 					}
 				}
 			}
+		case gwv1.HTTPRouteFilterExternalAuth:
+			if f.ExternalAuth != nil {
+				l.extAuth(ro, ru, fpath, f.ExternalAuth)
+			}
 		case gwv1.HTTPRouteFilterCORS:
 			if f.CORS != nil {
 				l.cors(ro, ru, fpath, f.CORS)
