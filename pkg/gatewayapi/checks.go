@@ -1,6 +1,8 @@
 package gatewayapi
 
 import (
+	"strings"
+
 	"github.com/edgectl/edgectl/pkg/intent"
 	"github.com/edgectl/edgectl/pkg/ir"
 	"github.com/edgectl/edgectl/pkg/lower"
@@ -47,7 +49,20 @@ func quote(s string) string { return `"` + s + `"` }
 // Gateway API routes may match the same requests: the spec's precedence
 // gives them to one (the older route, or the earlier rule), which is its
 // conflict handling and no error; edgectl says which route loses.
+//
+// A virtual host served on several listeners (HTTP and HTTPS) usually
+// holds the same routes on each: it is checked once.
 func (l *lowerer) overlaps(vh *ir.VirtualHost) {
+	var key strings.Builder
+	key.WriteString(vh.Name)
+	for _, r := range vh.Routes {
+		key.WriteByte(0)
+		key.WriteString(r.Name)
+	}
+	if l.checked[key.String()] {
+		return
+	}
+	l.checked[key.String()] = true
 	for _, o := range lower.Overlaps(vh.Routes) {
 		a, b := o.Earlier, o.Later
 		why := "matches every request it does"

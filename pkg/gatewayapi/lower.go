@@ -55,6 +55,9 @@ type lowerer struct {
 	re2Raised  bool // by edgectl.yaml
 	// authServices are the AuthServices of ExternalAuth filters, by name.
 	authServices map[string]*ir.AuthService
+	// checked holds the virtual hosts whose routes were checked for
+	// overlaps: hostname and route names.
+	checked map[string]bool
 }
 
 // Lower lowers a set of manifests. User problems are diagnostics; each
@@ -64,7 +67,7 @@ type lowerer struct {
 // hostnames, certificates and backends then bind the objects of those
 // namespaces.
 func Lower(set *Set, proj *intent.Project) (*Result, diag.List) {
-	l := &lowerer{set: set, own: newOwners(proj), authServices: map[string]*ir.AuthService{}, services: map[nsName]*Service{}, slices: map[nsName][]*EndpointSlice{},
+	l := &lowerer{set: set, own: newOwners(proj), authServices: map[string]*ir.AuthService{}, checked: map[string]bool{}, services: map[nsName]*Service{}, slices: map[nsName][]*EndpointSlice{},
 		nsLabels: map[string]map[string]string{}, clusters: map[string]*ir.Cluster{}, byName: map[nsName]*gatewayBuilder{},
 		status: &Status{Gateways: []GatewayStatus{}, Routes: []RouteStatus{}}}
 	l.re2Limit, l.re2Raised = re2Limit(proj)
