@@ -43,7 +43,7 @@ func compileGatewayAPI(src *source.Source, workers int, opts Options) (*Result, 
 	if diags.HasErrors() {
 		return res, diags.Sorted(), nil
 	}
-	lr, ld := gatewayapi.Lower(set)
+	lr, ld := gatewayapi.Lower(set, nil)
 	set.ReleaseSyntax()
 	diags = append(diags, ld...)
 	res.GatewayStatus = lr.Status
@@ -78,7 +78,7 @@ func withGatewayAPI(src *source.Source, workers int, res *Result, gws []*ir.Gate
 	if err != nil || set.Empty() {
 		return gws, diags, err
 	}
-	lr, ld := gatewayapi.Lower(set)
+	lr, ld := gatewayapi.Lower(set, res.Model.Project)
 	diags = append(diags, ld...)
 	res.GatewayStatus = lr.Status
 	for _, g := range lr.Gateways {

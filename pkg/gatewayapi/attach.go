@@ -9,6 +9,7 @@ import (
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/edgectl/edgectl/pkg/diag"
 	"github.com/edgectl/edgectl/pkg/ir"
 	"github.com/edgectl/edgectl/pkg/lower"
 )
@@ -118,6 +119,11 @@ func (l *lowerer) parent(ro *routeObj, pr gwv1.ParentReference, ns string, path 
 		return false, "UnsupportedValue", ro.acceptedMsg
 	}
 	for _, a := range attachments {
+		for _, h := range a.hosts {
+			l.own.checkHost(ro.team, h, func() diag.Pos { return hostPos(ro, h, path) }, d.ID(), &l.diags)
+		}
+	}
+	for _, a := range attachments {
 		a.lb.attached[ro] = true
 		for _, h := range a.hosts {
 			vb := a.lb.vhosts[h]
@@ -133,6 +139,18 @@ func (l *lowerer) parent(ro *routeObj, pr gwv1.ParentReference, ns string, path 
 		}
 	}
 	return true, "Accepted", ""
+}
+
+// hostPos is where a route comes to serve a hostname: the route's own
+// hostname that is or covers it, else the parentRef whose listener gives
+// it.
+func hostPos(ro *routeObj, h string, parent []any) diag.Pos {
+	for i, rh := range ro.hostnames {
+		if string(rh) == h || covers(string(rh), h) {
+			return ro.doc.Pos("spec", "hostnames", i)
+		}
+	}
+	return ro.doc.Pos(parent...)
 }
 
 func selector(pr gwv1.ParentReference) string {
@@ -220,7 +238,7 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 					}
 				}
 			}
-			li.Routes = &ir.RouteTable{Name: li.Name, VirtualHosts: gb.vhosts(merged, clusters)}
+			li.Routes = &ir.RouteTable{Name: li.Name, VirtualHosts: gb.vhosts(l, merged, clusters)}
 			g.Listeners = append(g.Listeners, li)
 			continue
 		}
@@ -254,7 +272,7 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 					continue
 				}
 			}
-			chain.Routes = &ir.RouteTable{Name: li.Name + "." + chain.Name, VirtualHosts: gb.vhosts(lb.vhosts, clusters)}
+			chain.Routes = &ir.RouteTable{Name: li.Name + "." + chain.Name, VirtualHosts: gb.vhosts(l, lb.vhosts, clusters)}
 			li.Chains = append(li.Chains, chain)
 		}
 		if len(li.Chains) == 0 {
@@ -265,6 +283,9 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 		g.Listeners = append(g.Listeners, li)
 	}
 	slices.SortFunc(g.Listeners, func(a, b *ir.Listener) int { return strings.Compare(a.Name, b.Name) })
+	for _, name := range slices.Sorted(maps.Keys(gb.auth)) {
+		g.AuthServices = append(g.AuthServices, l.authServices[name])
+	}
 	for _, name := range slices.Sorted(maps.Keys(clusters)) {
 		c := l.clusters[name]
 		g.Clusters = append(g.Clusters, c)
@@ -277,7 +298,7 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 
 // vhosts builds the virtual hosts of one route table, each with its
 // routes in precedence order, and notes the clusters they use.
-func (gb *gatewayBuilder) vhosts(byHost map[string]*vhostBuilder, clusters map[string]bool) []*ir.VirtualHost {
+func (gb *gatewayBuilder) vhosts(l *lowerer, byHost map[string]*vhostBuilder, clusters map[string]bool) []*ir.VirtualHost {
 	var out []*ir.VirtualHost
 	for _, h := range slices.Sorted(maps.Keys(byHost)) {
 		vb := byHost[h]
@@ -293,8 +314,13 @@ func (gb *gatewayBuilder) vhosts(byHost map[string]*vhostBuilder, clusters map[s
 			if r.Mirror != nil {
 				clusters[r.Mirror.Cluster] = true
 			}
+			if r.Security != nil && r.Security.ExtAuth != nil {
+				clusters[l.authServices[r.Security.ExtAuth.Service].Cluster] = true
+				gb.auth[r.Security.ExtAuth.Service] = true
+			}
 			vh.Routes = append(vh.Routes, r)
 		}
+		l.overlaps(vh)
 		out = append(out, vh)
 	}
 	return out
@@ -306,7 +332,7 @@ func (e *entry) route() *ir.Route {
 	r.Match = e.match.match
 	r.Name = fmt.Sprintf("%s/%s/%s/%d/%d", strings.ToLower(e.ro.kind), e.ro.doc.Namespace, e.ro.doc.Name, e.rule.index, e.match.index)
 	r.Origin = e.match.origin
-	r.Team = e.ro.doc.Namespace
+	r.Team = e.ro.teamName
 	// Replacing a prefix with one ending in "/" (often just "/") must not
 	// leave a double slash: /api/v1 with /api → / gives /v1, not //v1.
 	if p := r.PrefixRewrite; p != nil && r.Match.PathKind == ir.PathSegment && strings.HasSuffix(*p, "/") {

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/edgectl/edgectl/pkg/diag"
 	"github.com/edgectl/edgectl/pkg/ir"
 	"github.com/edgectl/edgectl/pkg/lower"
 )
@@ -99,6 +100,7 @@ func (l *lowerer) backend(ro *routeObj, ref gwv1.BackendObjectReference, path []
 		l.unresolved(ro, path, "RefNotPermitted", "Service %s/%s is in another namespace, and no ReferenceGrant there lets %ss of namespace %q refer to it", ns, ref.Name, ro.kind, ro.doc.Namespace)
 		return nil
 	}
+	l.own.allowed(ro.team, "backends", ns, string(ref.Name), func() diag.Pos { return ro.doc.Pos(append(slices.Clone(path), "name")...) }, ro.doc.ID(), "Service", &l.diags)
 	if ref.Port == nil {
 		l.unresolved(ro, path, "UnsupportedValue", "a backendRef to a Service needs a port")
 		return nil

@@ -34,7 +34,7 @@ func FuzzLower(f *testing.F) {
 		if err != nil || diags.HasErrors() {
 			return
 		}
-		res, diags := Lower(set)
+		res, diags := Lower(set, nil)
 		if diags.HasErrors() {
 			return
 		}

@@ -1,6 +1,7 @@
 package gatewayapi
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/edgectl/edgectl/pkg/intent"
 	"github.com/edgectl/edgectl/pkg/ir"
 )
 
@@ -170,6 +172,101 @@ func TestLoadSkipsForeignBrokenYAML(t *testing.T) {
 		}
 		if len(diags) == 0 || diags[0].Rule != tc.wantRule || diags.HasErrors() != tc.wantErr {
 			t.Errorf("%s: got %v, want rule %s and errors %v", tc.name, diags, tc.wantRule, tc.wantErr)
+		}
+	}
+}
+
+// TestRouteTeam: a route's team is its namespace's team in edgectl.yaml,
+// or the namespace itself when no team lists namespaces.
+func TestRouteTeam(t *testing.T) {
+	t.Parallel()
+	fsys := fstest.MapFS{"a.yaml": {Data: []byte(`apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: infra}
+spec:
+  listeners: [{name: http, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: shop-eu}
+spec:
+  parentRefs: [{name: edge, namespace: infra}]
+  hostnames: [shop.example.com]
+  rules: [{backendRefs: [{name: web, port: 80}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop-eu}
+spec: {ports: [{port: 80}]}
+`)}}
+	mapped := &intent.Project{Spec: intent.ProjectSpec{Teams: []intent.Team{
+		{Name: "platform", Platform: true, Namespaces: []string{"infra"}},
+		{Name: "shop", Namespaces: []string{"shop-*"}, Hostnames: []string{"shop.example.com"}, Backends: []string{"shop-eu/web"}},
+	}}}
+	unmapped := &intent.Project{Spec: intent.ProjectSpec{Teams: []intent.Team{{Name: "shop", Paths: []string{"**"}}}}}
+	for _, tc := range []struct {
+		name string
+		proj *intent.Project
+		want string
+	}{
+		{"no project", nil, "shop-eu"},
+		{"teams without namespaces", unmapped, "shop-eu"},
+		{"namespaces mapped", mapped, "shop"},
+	} {
+		set, diags, err := Load(fsys, Options{})
+		if err != nil || len(diags) > 0 {
+			t.Fatalf("Load: %v %v", err, diags)
+		}
+		res, diags := Lower(set, tc.proj)
+		if diags.HasErrors() || len(res.Gateways) != 1 {
+			t.Fatalf("%s: Lower: %v", tc.name, diags)
+		}
+		r := res.Gateways[0].Listeners[0].Routes.VirtualHosts[0].Routes[0]
+		if r.Team != tc.want {
+			t.Errorf("%s: team %q, want %q", tc.name, r.Team, tc.want)
+		}
+	}
+}
+
+// TestCORSOrigin: the origins of the spec as matches on the Origin header;
+// a wildcard host stands for one or more labels to its left.
+func TestCORSOrigin(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in      string
+		ok      bool
+		match   []string
+		noMatch []string
+	}{
+		{"*", true, []string{"*"}, nil},
+		{"https://app.example.com", true, []string{"https://app.example.com"}, []string{"http://app.example.com", "https://app.example.com:8443"}},
+		{"https://*.example.com", true, []string{"https://a.example.com", "https://a.b.example.com"}, []string{"https://example.com", "http://a.example.com", "https://a.example.com:8443", "https://evil.com/.example.com"}},
+		{"http://*.example.com:8080", true, []string{"http://a.example.com:8080"}, []string{"http://a.example.com"}},
+		{"https://*", true, []string{"https://a.example.com", "https://x:8443"}, []string{"http://a.example.com"}},
+		{"ftp://files.example.com", false, nil, nil},
+		{"https://a.*.example.com", false, nil, nil},
+		{"https://app.example.com/path", false, nil, nil},
+	} {
+		m, ok := corsOrigin(tc.in)
+		if ok != tc.ok {
+			t.Errorf("corsOrigin(%q) ok = %v", tc.in, ok)
+			continue
+		}
+		matches := func(s string) bool {
+			if m.Kind == ir.MatchRegex {
+				return regexp.MustCompile(m.Value).MatchString(s)
+			}
+			return m.Value == s
+		}
+		for _, s := range tc.match {
+			if !matches(s) {
+				t.Errorf("corsOrigin(%q) = %+v does not match %q", tc.in, m, s)
+			}
+		}
+		for _, s := range tc.noMatch {
+			if matches(s) {
+				t.Errorf("corsOrigin(%q) = %+v matches %q", tc.in, m, s)
+			}
 		}
 	}
 }

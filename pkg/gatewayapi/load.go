@@ -75,20 +75,35 @@ func (d *Doc) syntax() *yaml.Node {
 // which every route's origin needs.
 func (d *Doc) release() {
 	if d.Kind == "HTTPRoute" || d.Kind == "GRPCRoute" {
-		rules := schema.Child(d.node, "spec")
-		rules = schema.Child(rules, "rules")
-		if rules != nil && rules.Kind == yaml.SequenceNode {
+		spec := schema.Child(d.node, "spec")
+		rules := schema.Child(spec, "rules")
+		pos := func(n *yaml.Node) diag.Pos { return diag.Pos{File: d.File, Line: n.Line, Col: n.Column} }
+		switch {
+		case rules != nil && rules.Kind == yaml.SequenceNode && len(rules.Content) > 0:
 			d.origins = make([][]diag.Pos, len(rules.Content))
 			for i := range rules.Content {
 				matches := schema.Child(schema.Child(rules, i), "matches")
-				if matches == nil || matches.Kind != yaml.SequenceNode {
+				if matches == nil || matches.Kind != yaml.SequenceNode || len(matches.Content) == 0 {
+					// A rule without matches is one match, at the rule.
+					d.origins[i] = []diag.Pos{pos(schema.Child(rules, i))}
 					continue
 				}
 				for j := range matches.Content {
 					m := schema.Child(matches, j)
-					d.origins[i] = append(d.origins[i], diag.Pos{File: d.File, Line: m.Line, Col: m.Column})
+					d.origins[i] = append(d.origins[i], pos(m))
 				}
 			}
+		case d.node != nil:
+			// No rules: one rule of one match, at the deepest of spec.rules
+			// that exists, as Pos would find it.
+			at := d.node
+			if spec != nil {
+				at = spec
+			}
+			if rules != nil {
+				at = rules
+			}
+			d.origins = [][]diag.Pos{{pos(at)}}
 		}
 	}
 	d.node = nil

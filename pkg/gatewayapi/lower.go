@@ -13,6 +13,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/edgectl/edgectl/pkg/diag"
+	"github.com/edgectl/edgectl/pkg/intent"
 	"github.com/edgectl/edgectl/pkg/ir"
 	"github.com/edgectl/edgectl/pkg/lower"
 )
@@ -49,15 +50,27 @@ type lowerer struct {
 	gateways   []*gatewayBuilder
 	byName     map[nsName]*gatewayBuilder
 	status     *Status
+	own        *owners
+	re2Limit   int
+	re2Raised  bool // by edgectl.yaml
+	// authServices are the AuthServices of ExternalAuth filters, by name.
+	authServices map[string]*ir.AuthService
+	// checked holds the virtual hosts whose routes were checked for
+	// overlaps: hostname and route names.
+	checked map[string]bool
 }
 
 // Lower lowers a set of manifests. User problems are diagnostics; each
 // condition a conformant controller would set to False is an error whose
-// rule is the condition's reason.
-func Lower(set *Set) (*Result, diag.List) {
-	l := &lowerer{set: set, services: map[nsName]*Service{}, slices: map[nsName][]*EndpointSlice{},
+// rule is the condition's reason. proj, the edgectl.yaml beside the
+// manifests (nil without one), may map namespaces to teams, whose
+// hostnames, certificates and backends then bind the objects of those
+// namespaces.
+func Lower(set *Set, proj *intent.Project) (*Result, diag.List) {
+	l := &lowerer{set: set, own: newOwners(proj), authServices: map[string]*ir.AuthService{}, checked: map[string]bool{}, services: map[nsName]*Service{}, slices: map[nsName][]*EndpointSlice{},
 		nsLabels: map[string]map[string]string{}, clusters: map[string]*ir.Cluster{}, byName: map[nsName]*gatewayBuilder{},
 		status: &Status{Gateways: []GatewayStatus{}, Routes: []RouteStatus{}}}
+	l.re2Limit, l.re2Raised = re2Limit(proj)
 	for _, s := range set.Services {
 		l.services[nsName{s.Doc.Namespace, s.Doc.Name}] = s
 	}
@@ -97,6 +110,8 @@ const discoveryServiceLabel = "kubernetes.io/service-name"
 // gatewayBuilder collects one Gateway's IR while routes attach to it.
 type gatewayBuilder struct {
 	src       *Gateway
+	team      int             // index into the project's teams, -1 for none
+	auth      map[string]bool // AuthServices its routes use
 	g         *ir.Gateway
 	listeners []*listenerBuilder
 	status    *GatewayStatus
@@ -145,10 +160,17 @@ func (l *lowerer) lowerGateways() {
 		if names[d.Name] > 1 {
 			name = d.Namespace + "." + d.Name
 		}
+		if t := l.own.team(d.Namespace, d, &l.diags); t >= 0 && !l.own.teams[t].Platform {
+			l.diags.Errorf(d.Pos("kind"), "ownership", "%s: team %q may not declare gateways; only a platform team may", d.ID(), l.own.teams[t].Name).
+				Note(l.own.proj.KeyPos("spec", "teams", t, "name"), "team %q is declared here; platform: true makes it a platform team", l.own.teams[t].Name)
+		}
 		if cls := string(gw.Obj.Spec.GatewayClassName); len(classes) > 0 && !classes[cls] {
 			l.diags.Errorf(d.Pos("spec", "gatewayClassName"), "unknown-reference", "GatewayClass %q is not among the manifests (%s)", cls, strings.Join(slices.Sorted(maps.Keys(classes)), ", "))
 		}
 		g := &ir.Gateway{Name: name, NodeID: name, NodeCluster: name, XDSDir: lower.DefaultXDSDir, SDS: &ir.SDSServer{Pipe: DefaultSDSPipe}}
+		if l.re2Raised {
+			g.RE2MaxProgramSize = uint32(l.re2Limit)
+		}
 		if v, ok := gw.Obj.Annotations[SDSAnnotation]; ok {
 			if sds, err := parseSDS(v); err != nil {
 				l.diags.Errorf(d.Pos("metadata", "annotations", SDSAnnotation), "invalid-value", "annotation %s: %v", SDSAnnotation, err)
@@ -156,7 +178,7 @@ func (l *lowerer) lowerGateways() {
 				g.SDS = sds
 			}
 		}
-		gb := &gatewayBuilder{src: gw, g: g, status: &GatewayStatus{Namespace: d.Namespace, Name: d.Name, Bundle: name}}
+		gb := &gatewayBuilder{src: gw, g: g, auth: map[string]bool{}, team: l.own.team(d.Namespace, d, &l.diags), status: &GatewayStatus{Namespace: d.Namespace, Name: d.Name, Bundle: name}}
 		l.listeners(gb)
 		l.gateways = append(l.gateways, gb)
 		l.byName[key] = gb
@@ -342,6 +364,7 @@ func (l *lowerer) listenerCert(gb *gatewayBuilder, lb *listenerBuilder, path []a
 			fail(false, "RefNotPermitted", refPath[len(path):], "Secret %s/%s is in another namespace, and no ReferenceGrant there lets Gateways of namespace %q refer to it", ns, ref.Name, d.Namespace)
 			return
 		}
+		l.own.allowed(gb.team, "certificates", ns, string(ref.Name), func() diag.Pos { return d.Pos(refPath...) }, d.ID(), "certificate Secret", &l.diags)
 		if j == 0 {
 			name := ns + "/" + string(ref.Name)
 			lb.cert = &ir.CertRef{Name: name, SDS: true, SDSName: name}

@@ -20,6 +20,8 @@ import (
 type routeObj struct {
 	doc       *Doc
 	kind      string
+	team      int    // index into the project's teams, -1 for none
+	teamName  string // its name, or the namespace's
 	created   metav1.Time
 	parents   []gwv1.ParentReference
 	hostnames []gwv1.Hostname
@@ -69,7 +71,8 @@ func (l *lowerer) lowerRoutes() {
 }
 
 func (l *lowerer) newRouteObj(d *Doc, kind string, meta metav1.ObjectMeta, common gwv1.CommonRouteSpec, hostnames []gwv1.Hostname) *routeObj {
-	return &routeObj{doc: d, kind: kind, created: meta.CreationTimestamp, parents: common.ParentRefs, hostnames: hostnames,
+	t := l.own.team(d.Namespace, d, &l.diags)
+	return &routeObj{doc: d, kind: kind, team: t, teamName: l.own.name(d.Namespace), created: meta.CreationTimestamp, parents: common.ParentRefs, hostnames: hostnames,
 		accepted: true, resolved: true, resolvedReason: "ResolvedRefs"}
 }
 
@@ -171,6 +174,8 @@ func (l *lowerer) httpMatch(ro *routeObj, path []any, m gwv1.HTTPRouteMatch) (ma
 			if _, err := regexp.Compile(value); err != nil {
 				l.unsupported(ro, ppath, "path %q is not an RE2 regular expression: %v", value, err)
 				ok = false
+			} else if !l.regexSize(ro, append(slices.Clone(ppath), "value"), value) {
+				ok = false
 			}
 			mo.match = ir.Match{PathKind: ir.PathRegex, Path: value}
 			mo.rank = rankRegex
@@ -221,6 +226,9 @@ func (l *lowerer) stringMatch(ro *routeObj, path []any, exact, regex bool, value
 	case regex:
 		if _, err := regexp.Compile(value); err != nil {
 			l.unsupported(ro, path, "%q is not an RE2 regular expression: %v", value, err)
+			return ir.StringMatch{}, false
+		}
+		if !l.regexSize(ro, append(slices.Clone(path), "value"), value) {
 			return ir.StringMatch{}, false
 		}
 		return ir.StringMatch{Kind: ir.MatchRegex, Value: value}, true
@@ -278,6 +286,14 @@ func (l *lowerer) httpFilters(ro *routeObj, ru *ruleObj, path []any, filters []g
 						l.unsupported(ro, append(fpath, "urlRewrite", "path"), "path modifier %s needs its value", p.Type)
 					}
 				}
+			}
+		case gwv1.HTTPRouteFilterExternalAuth:
+			if f.ExternalAuth != nil {
+				l.extAuth(ro, ru, fpath, f.ExternalAuth)
+			}
+		case gwv1.HTTPRouteFilterCORS:
+			if f.CORS != nil {
+				l.cors(ro, ru, fpath, f.CORS)
 			}
 		case gwv1.HTTPRouteFilterRequestMirror:
 			if ru.action.Mirror != nil {
@@ -498,6 +514,9 @@ func (l *lowerer) grpcMatch(ro *routeObj, path []any, m gwv1.GRPCRouteMatch) (ma
 			}
 			mo.match = ir.Match{PathKind: ir.PathRegex, Path: "/" + cmp.Or(svc, "[^/]+") + "/" + cmp.Or(method, "[^/]+")}
 			mo.rank = rankRegex
+			if ok && !l.regexSize(ro, append(slices.Clone(path), "method"), mo.match.Path) {
+				ok = false
+			}
 		case method == "":
 			mo.match = ir.Match{PathKind: ir.PathPrefix, Path: "/" + svc + "/"}
 		case svc == "":

@@ -393,11 +393,16 @@ func scanValues(t *text, root *yaml.Node) diag.List {
 		}
 	}
 	walk(root)
+	// Each value is converted once, not once for each material.
+	values := make([][]byte, len(scalars))
+	for i, n := range scalars {
+		values[i] = []byte(n.Value)
+	}
 	var diags diag.List
 	for _, m := range materials {
 		raw, scanned := -1, false
 		for i, n := range scalars {
-			if m.index([]byte(n.Value)) < 0 {
+			if m.index(values[i]) < 0 {
 				continue
 			}
 			if !scanned {

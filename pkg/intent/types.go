@@ -54,6 +54,8 @@ type Team struct {
 	RateLimitServices []string `yaml:"rateLimitServices" json:"rateLimitServices"`
 	Platform          bool     `yaml:"platform" json:"platform"`
 	RequireTLS        bool     `yaml:"requireTLS" json:"requireTLS"`
+	// Namespaces (or globs) of the Gateway API objects the team owns.
+	Namespaces []string `yaml:"namespaces" json:"namespaces"`
 }
 
 // Policies configures policy as code: the repository's Rego files and the

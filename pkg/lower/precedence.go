@@ -3,6 +3,7 @@ package lower
 import (
 	"cmp"
 	"fmt"
+	"regexp"
 	"regexp/syntax"
 	"slices"
 	"strings"
@@ -145,6 +146,11 @@ func subset(xs, ys []string) bool {
 
 // literalPrefix returns the text every match of a regex must start with.
 func literalPrefix(pattern string) string {
+	// A pattern without metacharacters (most paths) is its own prefix,
+	// and is spared a compile.
+	if regexp.QuoteMeta(pattern) == pattern {
+		return pattern
+	}
 	re := anchored(pattern)
 	if re == nil {
 		return ""

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/netip"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -111,9 +112,17 @@ type Suite struct {
 // (rooted at the directory of edgectl.yaml) that the globs under tests in
 // edgectl.yaml match. Problems in the files are the suite's findings; the
 // error is for failures to read.
+//
+// A directory of Gateway API manifests has no edgectl.yaml to list its
+// tests (proj has no Doc): there, every YAML file that holds a document
+// of kind RouteTest is a test file, wherever it lies.
 func Load(fsys fs.FS, proj *intent.Project) (*Suite, error) {
 	suite := &Suite{}
-	if proj == nil || len(proj.Spec.Tests) == 0 {
+	if proj == nil {
+		return suite, nil
+	}
+	discover := proj.Doc == nil && len(proj.Spec.Tests) == 0
+	if !discover && len(proj.Spec.Tests) == 0 {
 		return suite, nil
 	}
 	patterns := proj.Spec.Tests
@@ -136,8 +145,18 @@ func Load(fsys fs.FS, proj *intent.Project) (*Suite, error) {
 			}
 			return nil
 		}
-		if p != intent.ProjectFile && glob.Any(patterns, p) >= 0 && (d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0) {
-			paths = append(paths, p)
+		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 || p == intent.ProjectFile {
+			return nil
+		}
+		switch {
+		case !discover:
+			if glob.Any(patterns, p) >= 0 {
+				paths = append(paths, p)
+			}
+		case path.Ext(p) == ".yaml" || path.Ext(p) == ".yml":
+			if data, err := fs.ReadFile(fsys, p); err == nil && routeTestKind.Match(data) {
+				paths = append(paths, p)
+			}
 		}
 		return nil
 	})
@@ -174,6 +193,9 @@ func Load(fsys fs.FS, proj *intent.Project) (*Suite, error) {
 	suite.Problems = diags.Sorted()
 	return suite, nil
 }
+
+// routeTestKind finds a document of kind RouteTest in a file.
+var routeTestKind = regexp.MustCompile(`(?m)^kind:[ \t]*["']?RouteTest["']?[ \t]*(#.*)?\r?$`)
 
 // decode reads a RouteTest document that passed its schema, and checks
 // what the schema cannot: test names unique, URLs and addresses that

@@ -302,3 +302,42 @@ edgectl.yaml:20:15: note: team "web" claims it here
 		t.Errorf("files: %+v, want one without a team", suite.Files)
 	}
 }
+
+// TestLoadWithoutProjectFile: without edgectl.yaml (a folder of Gateway
+// API manifests), the test files are the YAML files that hold a RouteTest
+// document, wherever they lie; with one, only those it lists.
+func TestLoadWithoutProjectFile(t *testing.T) {
+	t.Parallel()
+	test := header + "metadata: {name: t}\nspec: {tests: [{name: a, request: {url: http://x/}, expect: {noRoute: true}}]}\n"
+	fsys := fstest.MapFS{
+		"routes.yaml":                {Data: []byte("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\n")},
+		"a/tests.yaml":               {Data: []byte(test)},
+		"b/c/more.yml":               {Data: []byte("# tests\n" + strings.Replace(test, "kind: RouteTest", "kind: 'RouteTest'  # quoted", 1))},
+		"notes.txt":                  {Data: []byte(test)},
+		".hidden/t.yaml":             {Data: []byte(test)},
+		"mentions.yaml":              {Data: []byte("# kind: RouteTest is written elsewhere\nkind: ConfigMap\n")},
+		"out/" + source.OutputMarker: {Data: nil},
+		"out/t.yaml":                 {Data: []byte(test)},
+	}
+	for _, tc := range []struct {
+		name string
+		proj *intent.Project
+		want []string
+	}{
+		{"no edgectl.yaml", &intent.Project{}, []string{"a/tests.yaml", "b/c/more.yml"}},
+		{"edgectl.yaml without tests", &intent.Project{Doc: &intent.Doc{}}, nil},
+		{"no project", nil, nil},
+	} {
+		suite, err := Load(fsys, tc.proj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range suite.Files {
+			got = append(got, f.Path)
+		}
+		if !slices.Equal(got, tc.want) || len(suite.Problems) > 0 {
+			t.Errorf("%s: files %v, problems %v; want %v", tc.name, got, suite.Problems, tc.want)
+		}
+	}
+}

@@ -45,17 +45,24 @@ const (
 //	rep, err := routetest.Run(res, suite, routetest.Options{})
 func Run(res *compile.Result, suite *Suite, opts Options) (*Report, error) {
 	r := &runner{res: res, gateways: make([]*gateway, len(res.Gateways)), backends: map[string]bool{}}
+	native := map[string]bool{}
 	if res.Model != nil {
 		for _, b := range res.Model.Backends {
 			r.backends[b.Doc.Name] = true
 		}
-	} else {
-		// A result without its model (read back from a cache): the
-		// clusters are the backends routes use.
-		for _, g := range res.Gateways {
-			for _, c := range g.Clusters {
-				r.backends[c.Name] = true
-			}
+		for _, g := range res.Model.Gateways {
+			native[g.Doc.Name] = true
+		}
+	}
+	// A result without its model (read back from a cache), and the
+	// gateways of Gateway API manifests, which have no Backends: the
+	// clusters are the backends routes use.
+	for _, g := range res.Gateways {
+		if res.Model != nil && native[g.Name] {
+			continue
+		}
+		for _, c := range g.Clusters {
+			r.backends[c.Name] = true
 		}
 	}
 	rep := &Report{Files: []*FileResult{}, Problems: slices.Clone(suite.Problems)}
