@@ -37,6 +37,7 @@ fuzz:
 	$(GO) test ./pkg/routesim -run '^$$' -fuzz '^FuzzCompiledRoutes$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/routecheck -run '^$$' -fuzz '^FuzzParseTests$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/routecheck -run '^$$' -fuzz '^FuzzLoadRoutes$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/gatewayapi -run '^$$' -fuzz '^FuzzLower$$'   -fuzztime $(FUZZTIME)
 
 # Wall time, peak memory and allocations of compiles of generated
 # repositories: 1k and 10k routes (plain and governed), one virtual host of
