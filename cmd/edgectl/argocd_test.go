@@ -76,6 +76,8 @@ func TestArgoCDPlugin(t *testing.T) {
 	t.Setenv("ARGOCD_APP_NAME", "edge")
 	t.Setenv("ARGOCD_APP_NAMESPACE", "edge-prod")
 	t.Setenv("ARGOCD_APP_REVISION", "0123456789abcdef0123456789abcdef01234567")
+	// acme has two gateways; the Application (deploy/argocd) renders edge.
+	t.Setenv("PARAM_GATEWAY", "edge")
 	t.Setenv("PARAM_ENVOY", "true")
 	t.Setenv("PARAM_REPLICAS", "3")
 	var stdout, stderr bytes.Buffer
@@ -86,6 +88,14 @@ func TestArgoCDPlugin(t *testing.T) {
 	if len(cms) == 0 || deploy.Spec.Replicas != 3 || deploy.Metadata.Namespace != "edge-prod" {
 		t.Errorf("generate printed %d ConfigMaps and a Deployment of %d replicas in %q",
 			len(cms), deploy.Spec.Replicas, deploy.Metadata.Namespace)
+	}
+	if deploy.Metadata.Name != "envoy-edge" {
+		t.Errorf("generate rendered the Deployment %q, want envoy-edge", deploy.Metadata.Name)
+	}
+	for _, cm := range cms {
+		if !strings.HasPrefix(cm.Metadata.Name, "envoy-edge") {
+			t.Errorf("generate rendered the ConfigMap %q of another gateway than edge", cm.Metadata.Name)
+		}
 	}
 	if got := cms[0].Metadata.Annotations[annRevision]; got != "0123456789abcdef0123456789abcdef01234567" {
 		t.Errorf("revision annotation %q", got)

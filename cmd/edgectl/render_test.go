@@ -29,11 +29,15 @@ func TestRenderMatchesFilePush(t *testing.T) {
 	if _, err := genrepo.Write(generated, genrepo.Options{Routes: 3000}); err != nil {
 		t.Fatal(err)
 	}
-	for name, src := range map[string]string{"acme": "../../examples/acme", "generated": generated} {
+	// acme has two gateways (edge and internal): render and push its edge.
+	for name, args := range map[string][]string{
+		"acme":      {"../../examples/acme", "--gateway", "edge"},
+		"generated": {generated},
+	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			var stdout, stderr bytes.Buffer
-			if code := run([]string{"render", src, "--envoy", "--namespace", "edge"}, &stdout, &stderr); code != 0 {
+			if code := run(append([]string{"render", "--envoy", "--namespace", "edge"}, args...), &stdout, &stderr); code != 0 {
 				t.Fatalf("render: exit %d\n%s", code, stderr.String())
 			}
 			cms, deploy := decodeRendered(t, stdout.Bytes())
@@ -44,7 +48,7 @@ func TestRenderMatchesFilePush(t *testing.T) {
 			mounted := t.TempDir()
 			kubeletMount(t, mounted, cms)
 			pushed := t.TempDir()
-			if code := run([]string{"push", src, "--to", "file://" + pushed}, io.Discard, &stderr); code != 0 {
+			if code := run(append([]string{"push", "--to", "file://" + pushed}, args...), io.Discard, &stderr); code != 0 {
 				t.Fatalf("push: exit %d\n%s", code, stderr.String())
 			}
 			a, b := visible(t, mounted), visible(t, pushed)

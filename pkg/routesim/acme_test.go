@@ -2,6 +2,7 @@ package routesim_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,17 +29,30 @@ func TestAcmeExample(t *testing.T) {
 	if err != nil || diags.HasErrors() {
 		t.Fatalf("compile: %v\n%v", err, diags)
 	}
-	if len(res.Resources) != 1 {
-		t.Fatalf("%d gateways, want edge only", len(res.Resources))
+	// acme has two gateways: the public edge, and the internal one in front
+	// of the orders database.
+	byName := map[string]*routesim.Gateway{}
+	var names []string
+	edge := -1
+	for i, gw := range res.Gateways {
+		names = append(names, gw.Name)
+		if gw.Name == "edge" {
+			edge = i
+		}
+		sim, err := routesim.NewGateway(res.Resources[i])
+		if err != nil {
+			t.Fatalf("gateway %s: %v", gw.Name, err)
+		}
+		byName[gw.Name] = sim
 	}
-	g, err := routesim.NewGateway(res.Resources[0])
-	if err != nil {
-		t.Fatal(err)
+	if diff := cmp.Diff([]string{"edge", "internal"}, names); diff != "" {
+		t.Fatalf("gateways (-want +got)\n%s", diff)
 	}
+	g := byName["edge"]
 	// Every route configuration has an entrance: the plain one on the HTTP
 	// listener, those of the certificates' filter chains on TLS.
 	entrances := g.Entrances()
-	for _, rc := range res.Resources[0].Routes {
+	for _, rc := range res.Resources[edge].Routes {
 		want := routesim.Entrance{Port: 8443, TLS: true}
 		if rc.Name == "http" {
 			want = routesim.Entrance{Port: 8080}
@@ -133,6 +147,12 @@ func TestAcmeExample(t *testing.T) {
 			method: "POST", url: "https://auth.acme.io:8443/acme.auth.v1.Auth/Login",
 			headers: []routesim.Header{{Name: "content-type", Value: "application/grpc"}},
 			want:    want{FilterChain: "auth-acme", Route: "grpc", Cluster: "auth-grpc", Timeout: 30 * time.Second}},
+		{name: "vault's server name is passed through, not routed",
+			method: "GET", url: "https://vault.acme.io:8443/v1/sys/health",
+			want: want{Listener: "https", FilterChain: "passthrough.vault", Cluster: "vault"}},
+		{name: "vault is not served in clear",
+			method: "GET", url: "http://vault.acme.io:8080/v1/sys/health",
+			want: want{Listener: "http", Action: routesim.NoRoute, Status: 404}},
 		{name: "an unknown SNI finds no filter chain",
 			method: "GET", url: "https://unknown.acme.io:8443/",
 			want: want{Listener: "https", Action: routesim.NoListener}},
@@ -182,6 +202,31 @@ func TestAcmeExample(t *testing.T) {
 		}
 		if diff := cmp.Diff(w, got); diff != "" {
 			t.Errorf("%s: %s %s (-want +got)\n%s", tc.name, tc.method, tc.url, diff)
+		}
+	}
+
+	// The internal gateway forwards whatever arrives on the Postgres port
+	// to the orders database, and has nothing on any other port.
+	internal := byName["internal"]
+	for _, tc := range []struct {
+		url                             string
+		action                          routesim.Action
+		listener, cluster, noteContains string
+	}{
+		{"http://db.acme.internal:5432/", routesim.Forward, "postgres", "orders-db", "TCP proxy"},
+		{"http://db.acme.internal:5433/", routesim.NoListener, "", "", "no listener on port 5433"},
+	} {
+		req, err := routesim.ParseURL("GET", tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := internal.Route(req)
+		if r.Action != tc.action || r.Listener != tc.listener || r.Cluster != tc.cluster {
+			t.Errorf("internal %s: action %v, listener %q, cluster %q; want %v, %q, %q",
+				tc.url, r.Action, r.Listener, r.Cluster, tc.action, tc.listener, tc.cluster)
+		}
+		if !strings.Contains(strings.Join(r.Notes, "; "), tc.noteContains) {
+			t.Errorf("internal %s: notes %q, want one containing %q", tc.url, r.Notes, tc.noteContains)
 		}
 	}
 }

@@ -26,20 +26,20 @@ func TestADSForm(t *testing.T) {
 	tests := []struct {
 		name string
 		repo func(t *testing.T) *compile.Result
-		// sdsServer: the repository has certificates from an SDS server,
-		// whose config sources must survive.
-		sdsServer bool
+		// sdsGateway: the gateway with certificates from an SDS server,
+		// whose config sources must survive; "" when there is none.
+		sdsGateway string
 	}{
-		{"acme", func(t *testing.T) *compile.Result { return compileDir(t, "../../examples/acme") }, true},
+		{"acme", func(t *testing.T) *compile.Result { return compileDir(t, "../../examples/acme") }, "edge"},
 		{"generated", func(t *testing.T) *compile.Result {
 			dir := t.TempDir()
 			if _, err := genrepo.Write(dir, genrepo.Options{Routes: 300, Seed: 7, Governed: true}); err != nil {
 				t.Fatal(err)
 			}
 			return compileDir(t, dir)
-		}, false},
-		{"http only", func(t *testing.T) *compile.Result { return compileFiles(t, grpcRepo(1, 2, "alpha")) }, false},
-		{"kubernetes", func(t *testing.T) *compile.Result { return compileFiles(t, kubeRepo("shop")) }, false},
+		}, ""},
+		{"http only", func(t *testing.T) *compile.Result { return compileFiles(t, grpcRepo(1, 2, "alpha")) }, ""},
+		{"kubernetes", func(t *testing.T) *compile.Result { return compileFiles(t, kubeRepo("shop")) }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,10 +48,14 @@ func TestADSForm(t *testing.T) {
 			if len(res.Gateways) == 0 {
 				t.Fatal("no gateways")
 			}
+			rewritten, sdsSeen := 0, false
 			for _, g := range res.Gateways {
 				rs := xds.Translate(g, xds.Files, xds.ADS)
 				files, want := rs[0], rs[1]
 				before := cloneResources(files)
+				// A gateway with only TCP listeners and no TLS (acme's
+				// internal one) has no config source to rewrite.
+				fileSources := strings.Contains(resourcesJSON(t, files), "pathConfigSource")
 				got, err := xds.ADSForm(files)
 				if err != nil {
 					t.Fatal(err)
@@ -72,12 +76,24 @@ func TestADSForm(t *testing.T) {
 				if strings.Contains(js, "pathConfigSource") {
 					t.Errorf("gateway %s: a file config source is left", g.Name)
 				}
-				if !strings.Contains(js, `"ads":{}`) {
-					t.Errorf("gateway %s: no ADS config source", g.Name)
+				if ads := strings.Contains(js, `"ads":{}`); ads != fileSources {
+					t.Errorf("gateway %s: ADS config sources: %v; file config sources in the file form: %v", g.Name, ads, fileSources)
 				}
-				if tt.sdsServer && !strings.Contains(js, `"clusterName":"edgectl-sds"`) {
-					t.Errorf("gateway %s: the config sources of the SDS server are gone", g.Name)
+				if fileSources {
+					rewritten++
 				}
+				if g.Name == tt.sdsGateway {
+					sdsSeen = true
+					if !strings.Contains(js, `"clusterName":"edgectl-sds"`) {
+						t.Errorf("gateway %s: the config sources of the SDS server are gone", g.Name)
+					}
+				}
+			}
+			if rewritten == 0 {
+				t.Error("no gateway has a file config source to rewrite")
+			}
+			if tt.sdsGateway != "" && !sdsSeen {
+				t.Errorf("no gateway %s", tt.sdsGateway)
 			}
 		})
 	}

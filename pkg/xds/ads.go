@@ -112,6 +112,11 @@ func holdsRewritable(m protoreflect.Message) bool {
 func rewriteADS(m protoreflect.Message) error {
 	switch x := m.Interface().(type) {
 	case *anypb.Any:
+		if x.GetTypeUrl() == "" && len(x.GetValue()) == 0 {
+			// The empty config of a route.v3.FilterConfig, which enables
+			// its filter as it is: nothing to open.
+			return nil
+		}
 		inner, err := x.UnmarshalNew()
 		if err != nil {
 			return fmt.Errorf("open %s: %w", x.GetTypeUrl(), err)
