@@ -33,7 +33,7 @@ func FaultInjection(proj *intent.Project, gws []*ir.Gateway) diag.List {
 	if proj.Doc != nil {
 		p.at = proj.Doc.KeyPos("spec", "policies", "builtin", "faultInjection")
 	}
-	var diags diag.List
+	diags := unknownGateways(proj, "faultInjection", params.Gateways, gws)
 	for _, g := range gws {
 		if slices.Contains(params.Gateways, g.Name) {
 			continue
@@ -48,6 +48,32 @@ func FaultInjection(proj *intent.Project, gws []*ir.Gateway) diag.List {
 				p.report(&diags, r.Origin, "%s injects faults on gateway %q, which the faultInjection policy does not allow (allowed: %s)", routeLabel(r), g.Name, gatewayList(params.Gateways))
 			}
 		}
+	}
+	return diags
+}
+
+// unknownGateways warns about each gateway a built-in lists that the
+// repository does not declare: a misspelt name would otherwise silently
+// allow nothing where it was meant to allow something.
+func unknownGateways(proj *intent.Project, builtin string, listed []string, gws []*ir.Gateway) diag.List {
+	names := make([]string, len(gws))
+	for i, g := range gws {
+		names[i] = g.Name
+	}
+	var diags diag.List
+	for i, name := range listed {
+		if slices.Contains(names, name) {
+			continue
+		}
+		var pos diag.Pos
+		if proj.Doc != nil {
+			pos = proj.Doc.Pos("spec", "policies", "builtin", builtin, "gateways", i)
+		}
+		msg := "the " + builtin + " policy lists gateway \"" + name + "\", which the repository does not declare"
+		if s := diag.Suggest(name, names); s != "" {
+			msg += " (did you mean \"" + s + "\"?)"
+		}
+		diags.Warnf(pos, "invalid-value", "%s", msg)
 	}
 	return diags
 }

@@ -28,7 +28,7 @@ func EnvoyPatches(proj *intent.Project, gws []*ir.Gateway) diag.List {
 		sp.at = proj.Doc.KeyPos("spec", "policies", "builtin", "envoyPatches")
 	}
 	forbidden := pol.Allowed != nil && !*pol.Allowed
-	var diags diag.List
+	diags := unknownGateways(proj, "envoyPatches", pol.Gateways, gws)
 	for _, g := range gws {
 		for _, p := range g.Patches {
 			switch {

@@ -2,7 +2,9 @@ package policy
 
 import (
 	"slices"
+	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/edgectl/edgectl/pkg/intent"
 	"github.com/edgectl/edgectl/pkg/ir"
@@ -62,5 +64,36 @@ func TestEnvoyPatches(t *testing.T) {
 	}
 	if got := EnvoyPatches(nil, gws); len(got) != 0 {
 		t.Errorf("no project: %v", got)
+	}
+}
+
+// TestUnknownGateways: a gateway the faultInjection or envoyPatches
+// built-in lists but the repository does not declare is a warning at the
+// name, with the closest declared gateway; declared names pass.
+func TestUnknownGateways(t *testing.T) {
+	t.Parallel()
+	proj := `apiVersion: edgectl.dev/v1alpha1
+kind: Project
+metadata: {name: p}
+spec:
+  policies:
+    builtin:
+      faultInjection:
+        gateways: [staging, stagin]
+      envoyPatches:
+        gateways: [edge, interal]
+`
+	m, ds, err := intent.Load(fstest.MapFS{"edgectl.yaml": {Data: []byte(proj)}}, intent.Options{})
+	if err != nil || ds.HasErrors() {
+		t.Fatalf("load: %v %v", err, ds)
+	}
+	gws := []*ir.Gateway{{Name: "edge"}, {Name: "internal"}, {Name: "staging"}}
+	got := append(lines(FaultInjection(m.Project, gws)), lines(EnvoyPatches(m.Project, gws))...)
+	want := []string{
+		`edgectl.yaml:8:29: warning: the faultInjection policy lists gateway "stagin", which the repository does not declare (did you mean "staging"?) [invalid-value]`,
+		`edgectl.yaml:10:26: warning: the envoyPatches policy lists gateway "interal", which the repository does not declare (did you mean "internal"?) [invalid-value]`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
