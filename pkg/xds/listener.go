@@ -2,6 +2,7 @@ package xds
 
 import (
 	"slices"
+	"strings"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -305,10 +306,14 @@ var accessLogFields = map[string]string{
 }
 
 func (t translator) accessLog() []*accesslogv3.AccessLog {
-	return t.fileAccessLog(accessLogFields)
+	return t.fileAccessLog(accessLogFields, false)
 }
 
-func (t translator) fileAccessLog(base map[string]string) []*accesslogv3.AccessLog {
+// fileAccessLog is the gateway's file access log with the base fields and
+// the gateway's own. On a connection (tcp) the gateway's fields that read
+// a request's or a response's headers are left out: a raw connection has
+// neither, and they would log "-" on every line.
+func (t translator) fileAccessLog(base map[string]string, tcp bool) []*accesslogv3.AccessLog {
 	a := t.g.AccessLog
 	if a == nil {
 		return nil
@@ -320,6 +325,9 @@ func (t translator) fileAccessLog(base map[string]string) []*accesslogv3.AccessL
 			fields[k] = structpb.NewStringValue(v)
 		}
 		for _, f := range a.Fields {
+			if tcp && readsHeaders(f.Value) {
+				continue
+			}
 			fields[f.Name] = structpb.NewStringValue(f.Value)
 		}
 		fl.AccessLogFormat = &filev3.FileAccessLog_LogFormat{LogFormat: &corev3.SubstitutionFormatString{
@@ -348,5 +356,16 @@ var tcpAccessLogFields = map[string]string{
 
 // tcpAccessLog is the gateway's access log, for connections.
 func (t translator) tcpAccessLog() []*accesslogv3.AccessLog {
-	return t.fileAccessLog(tcpAccessLogFields)
+	return t.fileAccessLog(tcpAccessLogFields, true)
+}
+
+// readsHeaders reports whether an access log format reads HTTP headers or
+// trailers.
+func readsHeaders(format string) bool {
+	for _, op := range []string{"%REQ(", "%RESP(", "%TRAILER(", "%REQ_WITHOUT_QUERY("} {
+		if strings.Contains(format, op) {
+			return true
+		}
+	}
+	return false
 }

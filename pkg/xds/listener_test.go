@@ -5,8 +5,10 @@ import (
 	"testing"
 	"time"
 
+	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	filev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/file/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 
@@ -144,5 +146,41 @@ func TestListenerShapes(t *testing.T) {
 			t.Parallel()
 			tc.check(t)
 		})
+	}
+}
+
+// TestTCPAccessLogLeavesOutHeaders: the gateway's own access log fields
+// reach a connection's log lines, except those reading HTTP headers, which
+// a raw connection does not have; HTTP log lines keep them all.
+func TestTCPAccessLogLeavesOutHeaders(t *testing.T) {
+	t.Parallel()
+	g := listenerGateway()
+	g.AccessLog = &ir.AccessLog{Path: "/dev/stdout", JSON: true, Fields: []ir.Header{
+		{Name: "tenant", Value: "%REQ(X-TENANT)%"},
+		{Name: "upstream_ms", Value: "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%"},
+		{Name: "zone", Value: "eu-1"},
+	}}
+	tr := translator{g: g, mode: Files}
+	fieldsOf := func(logs []*accesslogv3.AccessLog) []string {
+		fl := &filev3.FileAccessLog{}
+		if err := logs[0].GetTypedConfig().UnmarshalTo(fl); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for k := range fl.GetLogFormat().GetJsonFormat().GetFields() {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		return names
+	}
+	tcp := fieldsOf(tr.tcpAccessLog())
+	if slices.Contains(tcp, "tenant") || slices.Contains(tcp, "upstream_ms") || !slices.Contains(tcp, "zone") {
+		t.Errorf("connection log fields %v: want zone and none that read headers", tcp)
+	}
+	http := fieldsOf(tr.accessLog())
+	for _, want := range []string{"tenant", "upstream_ms", "zone"} {
+		if !slices.Contains(http, want) {
+			t.Errorf("HTTP log fields %v: want %s", http, want)
+		}
 	}
 }
