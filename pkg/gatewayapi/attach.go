@@ -106,7 +106,9 @@ func (l *lowerer) parent(ro *routeObj, pr gwv1.ParentReference, ns string, path 
 	}
 	var attachments []attachment
 	for _, lb := range allowed {
-		if hosts := intersect(hostnameOf(lb.spec.Hostname), ro.hostnames); len(hosts) > 0 {
+		if ro.kind == "TCPRoute" {
+			attachments = append(attachments, attachment{lb, nil})
+		} else if hosts := intersect(hostnameOf(lb.spec.Hostname), ro.hostnames); len(hosts) > 0 {
 			attachments = append(attachments, attachment{lb, hosts})
 		}
 	}
@@ -119,12 +121,19 @@ func (l *lowerer) parent(ro *routeObj, pr gwv1.ParentReference, ns string, path 
 		return false, "UnsupportedValue", ro.acceptedMsg
 	}
 	for _, a := range attachments {
+		if ro.kind == "TCPRoute" {
+			break // a TCP listener serves no hostname
+		}
 		for _, h := range a.hosts {
 			l.own.checkHost(ro.team, h, func() diag.Pos { return hostPos(ro, h, path) }, d.ID(), &l.diags)
 		}
 	}
 	for _, a := range attachments {
 		a.lb.attached[ro] = true
+		if l4(ro.kind) {
+			a.lb.l4 = append(a.lb.l4, l4Attachment{ro: ro, hosts: a.hosts, parent: path})
+			continue
+		}
 		for _, h := range a.hosts {
 			vb := a.lb.vhosts[h]
 			if vb == nil {
@@ -227,6 +236,23 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 		lbs := byPort[p]
 		first := lbs[0]
 		li := &ir.Listener{Name: string(first.spec.Name), Address: "0.0.0.0", Port: uint32(p), Protocol: first.proto}
+		switch {
+		case first.proto == ir.TCP:
+			if li.TCP = gb.tcpProxy(l, first, clusters); li.TCP == nil {
+				l.diags.Warnf(gb.src.Doc.Pos("spec", "listeners", first.index, "name"), "empty-listener", "TCP listener %q forwards to no route, so it is left out of the bundle", first.spec.Name)
+				continue
+			}
+			g.Listeners = append(g.Listeners, li)
+			continue
+		case first.passthrough:
+			li.TLS = &ir.ListenerTLS{MinVersion: lower.DefaultMinTLS}
+			if li.Chains = gb.passthroughChains(l, lbs, clusters); len(li.Chains) == 0 {
+				l.diags.Warnf(gb.src.Doc.Pos("spec", "listeners", first.index, "name"), "empty-listener", "TLS listener %q passes no route through, so it is left out of the bundle", first.spec.Name)
+				continue
+			}
+			g.Listeners = append(g.Listeners, li)
+			continue
+		}
 		if first.proto == ir.HTTP {
 			merged := map[string]*vhostBuilder{}
 			for _, lb := range lbs {

@@ -123,6 +123,12 @@ type listenerBuilder struct {
 	index    int
 	ok       bool // accepted, resolved and not conflicted
 	proto    ir.Protocol
+	// passthrough: a TLS listener in Passthrough mode, whose TLSRoutes
+	// become SNI-selected chains that forward the connection untouched.
+	passthrough bool
+	// l4 are the TLSRoutes or TCPRoutes attached, with the hostnames each
+	// is served under (none for a TCPRoute).
+	l4       []l4Attachment
 	cert     *ir.CertRef
 	kinds    []string // route kinds allowed
 	attached map[*routeObj]bool
@@ -243,8 +249,22 @@ func (l *lowerer) listeners(gb *gatewayBuilder) {
 		case gwv1.HTTPSProtocolType:
 			lb.proto = ir.HTTPS
 			l.listenerCert(gb, lb, path, fail)
+		case gwv1.TLSProtocolType:
+			switch {
+			case ls.TLS == nil || ls.TLS.Mode == nil || *ls.TLS.Mode != gwv1.TLSModePassthrough:
+				fail(true, "UnsupportedValue", []any{"tls"}, "a TLS listener needs tls.mode Passthrough; edgectl terminates TLS on HTTPS listeners only")
+			case len(ls.TLS.CertificateRefs) > 0:
+				fail(true, "UnsupportedValue", []any{"tls", "certificateRefs"}, "a Passthrough listener takes no certificateRefs")
+			default:
+				lb.proto, lb.passthrough = ir.HTTPS, true
+			}
+		case gwv1.TCPProtocolType:
+			lb.proto = ir.TCP
+			if ls.TLS != nil {
+				fail(true, "UnsupportedValue", []any{"tls"}, "a TCP listener takes no tls")
+			}
 		default:
-			fail(true, "UnsupportedProtocol", []any{"protocol"}, "protocol %s is not supported by edgectl (HTTP and HTTPS are)", ls.Protocol)
+			fail(true, "UnsupportedProtocol", []any{"protocol"}, "protocol %s is not supported by edgectl (HTTP, HTTPS, TLS with Passthrough and TCP are)", ls.Protocol)
 		}
 		lb.kinds = l.routeKinds(lb, path, fail)
 		if ar := ls.AllowedRoutes; ar != nil && ar.Namespaces != nil && ar.Namespaces.From != nil && *ar.Namespaces.From == gwv1.NamespacesFromSelector {
@@ -387,8 +407,15 @@ func (l *lowerer) routeKinds(lb *listenerBuilder, path []any, fail func(bool, st
 	if lb.proto == "" {
 		return nil
 	}
+	admits := []string{"GRPCRoute", "HTTPRoute"}
+	switch {
+	case lb.passthrough:
+		admits = []string{"TLSRoute"}
+	case lb.proto == ir.TCP:
+		admits = []string{"TCPRoute"}
+	}
 	if lb.spec.AllowedRoutes == nil || len(lb.spec.AllowedRoutes.Kinds) == 0 {
-		return []string{"GRPCRoute", "HTTPRoute"}
+		return admits
 	}
 	var out []string
 	for i, k := range lb.spec.AllowedRoutes.Kinds {
@@ -396,7 +423,7 @@ func (l *lowerer) routeKinds(lb *listenerBuilder, path []any, fail func(bool, st
 		if k.Group != nil {
 			group = string(*k.Group)
 		}
-		if group == Group && (k.Kind == "HTTPRoute" || k.Kind == "GRPCRoute") {
+		if group == Group && slices.Contains(admits, string(k.Kind)) {
 			out = append(out, string(k.Kind))
 			continue
 		}
