@@ -112,6 +112,9 @@ func (l *lowerer) parent(ro *routeObj, pr gwv1.ParentReference, ns string, path 
 			attachments = append(attachments, attachment{lb, hosts})
 		}
 	}
+	if ro.kind == "TLSRoute" && slices.ContainsFunc(attachments, func(a attachment) bool { return slices.Contains(a.hosts, "*") }) {
+		return fail(nil, "UnsupportedValue", "neither the route nor the listener of Gateway %s/%s has a hostname; a Passthrough listener tells connections apart by server name only", ns, pr.Name)
+	}
 	if len(attachments) == 0 {
 		l.diags.Errorf(d.Pos("spec", "hostnames"), "NoMatchingListenerHostname", "%s: no hostname of the route matches a listener of Gateway %s/%s it may attach to", d.ID(), ns, pr.Name).
 			Note(gb.src.Doc.Pos("spec", "listeners", allowed[0].index, "hostname"), "listener %q serves %q", allowed[0].spec.Name, hostnameOf(allowed[0].spec.Hostname))

@@ -110,8 +110,7 @@ func (gb *gatewayBuilder) passthroughChains(l *lowerer, lbs []*listenerBuilder, 
 		}
 		for _, h := range a.hosts {
 			if h == "*" {
-				l.diags.Errorf(a.ro.doc.Pos(a.parent...), "UnsupportedValue", "%s: neither the route nor its listener has a hostname; a Passthrough listener tells connections apart by server name only", a.ro.doc.ID())
-				continue
+				continue // refused when it attached
 			}
 			if winner := claimed[h]; winner != nil {
 				if winner != a.ro {

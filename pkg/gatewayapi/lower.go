@@ -119,10 +119,10 @@ type gatewayBuilder struct {
 }
 
 type listenerBuilder struct {
-	spec     gwv1.Listener
-	index    int
-	ok       bool // accepted, resolved and not conflicted
-	proto    ir.Protocol
+	spec  gwv1.Listener
+	index int
+	ok    bool // accepted, resolved and not conflicted
+	proto ir.Protocol
 	// passthrough: a TLS listener in Passthrough mode, whose TLSRoutes
 	// become SNI-selected chains that forward the connection untouched.
 	passthrough bool
@@ -427,7 +427,7 @@ func (l *lowerer) routeKinds(lb *listenerBuilder, path []any, fail func(bool, st
 			out = append(out, string(k.Kind))
 			continue
 		}
-		fail(false, "InvalidRouteKinds", []any{"allowedRoutes", "kinds", i}, "allowedRoutes.kinds: %s cannot attach to an %s listener", groupKind(group, string(k.Kind)), lb.spec.Protocol)
+		fail(false, "InvalidRouteKinds", []any{"allowedRoutes", "kinds", i}, "allowedRoutes.kinds: %s cannot attach to %s %s listener", groupKind(group, string(k.Kind)), ternary(lb.proto == ir.HTTP || lb.proto == ir.HTTPS && !lb.passthrough, "an", "a"), lb.spec.Protocol)
 	}
 	return out
 }
