@@ -71,6 +71,16 @@ func (l *lowerer) l4Rules(ro *routeObj, rules [][]gwv1.BackendRef) {
 			weight = *b.Weight
 		}
 		c := l.backend(ro, b.BackendObjectReference, path, false)
+		if c != nil && c.TLS != nil && ro.kind == "TLSRoute" {
+			// The client's TLS goes through untouched: Envoy cannot wrap
+			// it in a second session of its own.
+			ns := ro.doc.Namespace
+			if b.Namespace != nil {
+				ns = string(*b.Namespace)
+			}
+			l.unsupported(ro, path, "Service %s/%s has a BackendTLSPolicy, but a TLSRoute passes the client's TLS through, so Envoy originates none", ns, b.Name)
+			continue
+		}
 		if c == nil || weight <= 0 {
 			continue
 		}
