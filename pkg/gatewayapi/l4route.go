@@ -1,7 +1,6 @@
 package gatewayapi
 
 import (
-	"cmp"
 	"slices"
 	"strings"
 
@@ -95,11 +94,9 @@ func (l *lowerer) l4Rules(ro *routeObj, rules [][]gwv1.BackendRef) {
 	}
 }
 
-// older orders attachments by the spec's tie-break: the oldest route by
-// creationTimestamp, then by namespace/name.
-func older(a, b l4Attachment) int {
-	return cmp.Or(a.ro.created.Time.Compare(b.ro.created.Time), strings.Compare(a.ro.doc.Namespace, b.ro.doc.Namespace), strings.Compare(a.ro.doc.Name, b.ro.doc.Name))
-}
+// older orders attachments oldest route first, as the spec resolves
+// conflicts (see compareAge).
+func older(a, b l4Attachment) int { return compareAge(a.ro, b.ro) }
 
 // passthroughChains builds the chains of the Passthrough listeners of one
 // port: one per TLSRoute, selected by the server names it was given. A
