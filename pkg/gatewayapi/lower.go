@@ -281,7 +281,9 @@ func (l *lowerer) listeners(gb *gatewayBuilder) {
 				continue
 			}
 			switch {
-			case other.spec.Protocol != ls.Protocol:
+			case other.spec.Protocol != ls.Protocol || ls.Protocol == gwv1.TCPProtocolType:
+				// A TCP listener has no hostname to tell connections
+				// apart by: its port is its own.
 				conflicted, conflictReason = true, "ProtocolConflict"
 				other.conflict(conflictReason)
 				l.diags.Errorf(d.Pos(append(slices.Clone(path), "protocol")...), "ProtocolConflict", "listener %q: port %d is already %s on listener %q", ls.Name, ls.Port, other.spec.Protocol, other.spec.Name).
