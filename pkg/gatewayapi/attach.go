@@ -247,14 +247,6 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 			}
 			g.Listeners = append(g.Listeners, li)
 			continue
-		case first.passthrough:
-			li.TLS = &ir.ListenerTLS{MinVersion: lower.DefaultMinTLS}
-			if li.Chains = gb.passthroughChains(l, lbs, clusters); len(li.Chains) == 0 {
-				l.diags.Warnf(gb.src.Doc.Pos("spec", "listeners", first.index, "name"), "empty-listener", "TLS listener %q passes no route through, so it is left out of the bundle", first.spec.Name)
-				continue
-			}
-			g.Listeners = append(g.Listeners, li)
-			continue
 		}
 		if first.proto == ir.HTTP {
 			merged := map[string]*vhostBuilder{}
@@ -271,14 +263,22 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 			g.Listeners = append(g.Listeners, li)
 			continue
 		}
-		li.TLS = &ir.ListenerTLS{MinVersion: lower.DefaultMinTLS, ALPN: slices.Clone(lower.DefaultALPN)}
+		li.TLS = &ir.ListenerTLS{MinVersion: lower.DefaultMinTLS}
+		if slices.ContainsFunc(lbs, func(lb *listenerBuilder) bool { return !lb.passthrough }) {
+			li.TLS.ALPN = slices.Clone(lower.DefaultALPN)
+		}
 		claimed := map[string]bool{}
 		for _, lb := range lbs {
 			if h := hostnameOf(lb.spec.Hostname); h != "" {
 				claimed[h] = true
 			}
 		}
+		var passLBs []*listenerBuilder
 		for _, lb := range lbs {
+			if lb.passthrough {
+				passLBs = append(passLBs, lb)
+				continue
+			}
 			if len(lb.vhosts) == 0 {
 				continue
 			}
@@ -304,8 +304,21 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 			chain.Routes = &ir.RouteTable{Name: li.Name + "." + chain.Name, VirtualHosts: gb.vhosts(l, lb.vhosts, clusters)}
 			li.Chains = append(li.Chains, chain)
 		}
+		if len(passLBs) > 0 {
+			terminated := map[string]string{}
+			for _, c := range li.Chains {
+				for _, sn := range c.ServerNames {
+					terminated[sn] = c.Name
+				}
+			}
+			li.Chains = append(li.Chains, gb.passthroughChains(l, passLBs, terminated, clusters)...)
+		}
 		if len(li.Chains) == 0 {
-			l.diags.Warnf(gb.src.Doc.Pos("spec", "listeners", first.index, "name"), "empty-listener", "HTTPS listener %q serves no route, so it is left out of the bundle", first.spec.Name)
+			what := "HTTPS listener %q serves no route"
+			if first.passthrough {
+				what = "TLS listener %q passes no route through"
+			}
+			l.diags.Warnf(gb.src.Doc.Pos("spec", "listeners", first.index, "name"), "empty-listener", what+", so it is left out of the bundle", first.spec.Name)
 			continue
 		}
 		slices.SortFunc(li.Chains, func(a, b *ir.FilterChain) int { return strings.Compare(a.Name, b.Name) })

@@ -101,8 +101,9 @@ func older(a, b l4Attachment) int { return compareAge(a.ro, b.ro) }
 // passthroughChains builds the chains of the Passthrough listeners of one
 // port: one per TLSRoute, selected by the server names it was given. A
 // server name two routes share goes to the older route; the newer is
-// warned about.
-func (gb *gatewayBuilder) passthroughChains(l *lowerer, lbs []*listenerBuilder, clusters map[string]bool) []*ir.FilterChain {
+// warned about. A server name an HTTPS listener of the port terminates
+// (terminated: server name to chain) stays with it.
+func (gb *gatewayBuilder) passthroughChains(l *lowerer, lbs []*listenerBuilder, terminated map[string]string, clusters map[string]bool) []*ir.FilterChain {
 	var all []l4Attachment
 	for _, lb := range lbs {
 		all = append(all, lb.l4...)
@@ -118,6 +119,10 @@ func (gb *gatewayBuilder) passthroughChains(l *lowerer, lbs []*listenerBuilder, 
 		for _, h := range a.hosts {
 			if h == "*" {
 				continue // refused when it attached
+			}
+			if listener, ok := terminated[h]; ok {
+				l.diags.Warnf(hostPos(a.ro, h, a.parent), "Conflicted", "%s: server name %q is terminated by HTTPS listener %q on the same port, which keeps it; this route gets no connections for it", a.ro.doc.ID(), h, listener)
+				continue
 			}
 			if winner := claimed[h]; winner != nil {
 				if winner != a.ro {

@@ -281,7 +281,7 @@ func (l *lowerer) listeners(gb *gatewayBuilder) {
 				continue
 			}
 			switch {
-			case other.spec.Protocol != ls.Protocol || ls.Protocol == gwv1.TCPProtocolType:
+			case other.spec.Protocol != ls.Protocol && !(tlsFamily(other.spec.Protocol) && tlsFamily(ls.Protocol)) || ls.Protocol == gwv1.TCPProtocolType:
 				// A TCP listener has no hostname to tell connections
 				// apart by: its port is its own.
 				conflicted, conflictReason = true, "ProtocolConflict"
@@ -320,6 +320,13 @@ func (l *lowerer) listeners(gb *gatewayBuilder) {
 		gb.status.Conditions = append(gb.status.Conditions, cond("Accepted", true, "Accepted", ""))
 	}
 	gb.status.Conditions = append(gb.status.Conditions, cond("Programmed", gb.valid, ternary(gb.valid, "Programmed", "Invalid"), ""))
+}
+
+// tlsFamily reports whether listeners of a protocol select connections by
+// SNI: HTTPS and TLS listeners share a port as chains of one Envoy
+// listener.
+func tlsFamily(p gwv1.ProtocolType) bool {
+	return p == gwv1.HTTPSProtocolType || p == gwv1.TLSProtocolType
 }
 
 // conflict marks an earlier listener as conflicting with a later one: both
