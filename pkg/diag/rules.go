@@ -92,7 +92,7 @@ var Rules = []Rule{
 	{"BackendNotFound", "a backendRef names a Service, or a port of it, that is not among the manifests"},
 	{"InvalidCACertificateRef", "a BackendTLSPolicy's CA certificate is missing or not a ConfigMap"},
 	{"TargetNotFound", "a BackendTLSPolicy targets something other than a Service among the manifests"},
-	{"Conflicted", "a BackendTLSPolicy targets a Service port an older policy already covers"},
+	{"Conflicted", "a BackendTLSPolicy targets a Service port an older policy already covers, or a TLSRoute or TCPRoute loses its server name or listener to an older route"},
 	// Listeners and connections (docs/listeners.md).
 	{"passthrough", "a TLS passthrough virtual host sets what only a terminating one can use, or has no HTTPS listener"},
 	{"fallback-certificate", "two virtual hosts ask to be the fallback for clients without SNI on one listener"},

@@ -106,9 +106,14 @@ func (l *lowerer) parent(ro *routeObj, pr gwv1.ParentReference, ns string, path 
 	}
 	var attachments []attachment
 	for _, lb := range allowed {
-		if hosts := intersect(hostnameOf(lb.spec.Hostname), ro.hostnames); len(hosts) > 0 {
+		if ro.kind == "TCPRoute" {
+			attachments = append(attachments, attachment{lb, nil})
+		} else if hosts := intersect(hostnameOf(lb.spec.Hostname), ro.hostnames); len(hosts) > 0 {
 			attachments = append(attachments, attachment{lb, hosts})
 		}
+	}
+	if ro.kind == "TLSRoute" && slices.ContainsFunc(attachments, func(a attachment) bool { return slices.Contains(a.hosts, "*") }) {
+		return fail(nil, "UnsupportedValue", "neither the route nor the listener of Gateway %s/%s has a hostname; a Passthrough listener tells connections apart by server name only", ns, pr.Name)
 	}
 	if len(attachments) == 0 {
 		l.diags.Errorf(d.Pos("spec", "hostnames"), "NoMatchingListenerHostname", "%s: no hostname of the route matches a listener of Gateway %s/%s it may attach to", d.ID(), ns, pr.Name).
@@ -119,12 +124,19 @@ func (l *lowerer) parent(ro *routeObj, pr gwv1.ParentReference, ns string, path 
 		return false, "UnsupportedValue", ro.acceptedMsg
 	}
 	for _, a := range attachments {
+		if ro.kind == "TCPRoute" {
+			break // a TCP listener serves no hostname
+		}
 		for _, h := range a.hosts {
 			l.own.checkHost(ro.team, h, func() diag.Pos { return hostPos(ro, h, path) }, d.ID(), &l.diags)
 		}
 	}
 	for _, a := range attachments {
 		a.lb.attached[ro] = true
+		if l4(ro.kind) {
+			a.lb.l4 = append(a.lb.l4, l4Attachment{ro: ro, hosts: a.hosts, parent: path})
+			continue
+		}
 		for _, h := range a.hosts {
 			vb := a.lb.vhosts[h]
 			if vb == nil {
@@ -227,6 +239,15 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 		lbs := byPort[p]
 		first := lbs[0]
 		li := &ir.Listener{Name: string(first.spec.Name), Address: "0.0.0.0", Port: uint32(p), Protocol: first.proto}
+		switch {
+		case first.proto == ir.TCP:
+			if li.TCP = gb.tcpProxy(l, first, clusters); li.TCP == nil {
+				l.diags.Warnf(gb.src.Doc.Pos("spec", "listeners", first.index, "name"), "empty-listener", "TCP listener %q forwards to no route, so it is left out of the bundle", first.spec.Name)
+				continue
+			}
+			g.Listeners = append(g.Listeners, li)
+			continue
+		}
 		if first.proto == ir.HTTP {
 			merged := map[string]*vhostBuilder{}
 			for _, lb := range lbs {
@@ -242,14 +263,22 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 			g.Listeners = append(g.Listeners, li)
 			continue
 		}
-		li.TLS = &ir.ListenerTLS{MinVersion: lower.DefaultMinTLS, ALPN: slices.Clone(lower.DefaultALPN)}
+		li.TLS = &ir.ListenerTLS{MinVersion: lower.DefaultMinTLS}
+		if slices.ContainsFunc(lbs, func(lb *listenerBuilder) bool { return !lb.passthrough }) {
+			li.TLS.ALPN = slices.Clone(lower.DefaultALPN)
+		}
 		claimed := map[string]bool{}
 		for _, lb := range lbs {
 			if h := hostnameOf(lb.spec.Hostname); h != "" {
 				claimed[h] = true
 			}
 		}
+		var passLBs []*listenerBuilder
 		for _, lb := range lbs {
+			if lb.passthrough {
+				passLBs = append(passLBs, lb)
+				continue
+			}
 			if len(lb.vhosts) == 0 {
 				continue
 			}
@@ -275,8 +304,21 @@ func (gb *gatewayBuilder) finish(l *lowerer) *ir.Gateway {
 			chain.Routes = &ir.RouteTable{Name: li.Name + "." + chain.Name, VirtualHosts: gb.vhosts(l, lb.vhosts, clusters)}
 			li.Chains = append(li.Chains, chain)
 		}
+		if len(passLBs) > 0 {
+			terminated := map[string]string{}
+			for _, c := range li.Chains {
+				for _, sn := range c.ServerNames {
+					terminated[sn] = c.Name
+				}
+			}
+			li.Chains = append(li.Chains, gb.passthroughChains(l, passLBs, terminated, clusters)...)
+		}
 		if len(li.Chains) == 0 {
-			l.diags.Warnf(gb.src.Doc.Pos("spec", "listeners", first.index, "name"), "empty-listener", "HTTPS listener %q serves no route, so it is left out of the bundle", first.spec.Name)
+			what := "HTTPS listener %q serves no route"
+			if first.passthrough {
+				what = "TLS listener %q passes no route through"
+			}
+			l.diags.Warnf(gb.src.Doc.Pos("spec", "listeners", first.index, "name"), "empty-listener", what+", so it is left out of the bundle", first.spec.Name)
 			continue
 		}
 		slices.SortFunc(li.Chains, func(a, b *ir.FilterChain) int { return strings.Compare(a.Name, b.Name) })

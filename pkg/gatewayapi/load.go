@@ -1,8 +1,8 @@
 // Package gatewayapi is the Kubernetes Gateway API dialect: it loads
-// GatewayClass, Gateway, HTTPRoute, GRPCRoute and ReferenceGrant manifests
-// with the Services, EndpointSlices and Namespaces they refer to, and lowers
-// them into the same IR as edgectl's own intents, with the status a
-// conformant controller would give each object.
+// GatewayClass, Gateway, HTTPRoute, GRPCRoute, TLSRoute, TCPRoute and
+// ReferenceGrant manifests with the Services, EndpointSlices and Namespaces
+// they refer to, and lowers them into the same IR as edgectl's own
+// intents, with the status a conformant controller would give each object.
 package gatewayapi
 
 import (
@@ -156,6 +156,14 @@ type (
 		Doc *Doc
 		Obj *gwv1.GRPCRoute
 	}
+	TLSRoute struct {
+		Doc *Doc
+		Obj *gwv1.TLSRoute
+	}
+	TCPRoute struct {
+		Doc *Doc
+		Obj *gwv1.TCPRoute
+	}
 	ReferenceGrant struct {
 		Doc *Doc
 		Obj *gwv1.ReferenceGrant
@@ -184,6 +192,8 @@ type Set struct {
 	Gateways       []*Gateway
 	HTTPRoutes     []*HTTPRoute
 	GRPCRoutes     []*GRPCRoute
+	TLSRoutes      []*TLSRoute
+	TCPRoutes      []*TCPRoute
 	Grants         []*ReferenceGrant
 	TLSPolicies    []*BackendTLSPolicy
 	Services       []*Service
@@ -209,6 +219,12 @@ func (s *Set) ReleaseSyntax() {
 	for _, v := range s.GRPCRoutes {
 		release(v.Doc)
 	}
+	for _, v := range s.TLSRoutes {
+		release(v.Doc)
+	}
+	for _, v := range s.TCPRoutes {
+		release(v.Doc)
+	}
 	for _, v := range s.Grants {
 		release(v.Doc)
 	}
@@ -228,12 +244,12 @@ func (s *Set) ReleaseSyntax() {
 
 // Empty reports whether the set holds no Gateway API object at all.
 func (s *Set) Empty() bool {
-	return len(s.Classes)+len(s.Gateways)+len(s.HTTPRoutes)+len(s.GRPCRoutes)+len(s.Grants)+len(s.TLSPolicies) == 0
+	return len(s.Classes)+len(s.Gateways)+len(s.HTTPRoutes)+len(s.GRPCRoutes)+len(s.TLSRoutes)+len(s.TCPRoutes)+len(s.Grants)+len(s.TLSPolicies) == 0
 }
 
 // unsupportedKinds are Gateway API kinds edgectl reads but cannot compile
 // yet: a warning says so rather than a silent skip.
-var unsupportedKinds = []string{"BackendLBPolicy", "ListenerSet", "TCPRoute", "TLSRoute", "UDPRoute", "XBackendTrafficPolicy", "XListenerSet"}
+var unsupportedKinds = []string{"BackendLBPolicy", "ListenerSet", "UDPRoute", "XBackendTrafficPolicy", "XListenerSet"}
 
 // Options tune Load. The zero value is ready to use.
 type Options struct {
@@ -408,6 +424,12 @@ func decodeDoc(d *Doc) (decoded, bool, diag.List) {
 		case kind == "GRPCRoute" && version == "v1":
 			v := &GRPCRoute{Doc: d, Obj: &gwv1.GRPCRoute{}}
 			wrapper, obj = v, v.Obj
+		case kind == "TLSRoute" && (version == "v1" || version == "v1alpha3" || version == "v1alpha2"):
+			v := &TLSRoute{Doc: d, Obj: &gwv1.TLSRoute{}}
+			wrapper, obj = v, v.Obj
+		case kind == "TCPRoute" && (version == "v1" || version == "v1alpha2"):
+			v := &TCPRoute{Doc: d, Obj: &gwv1.TCPRoute{}}
+			wrapper, obj = v, v.Obj
 		case kind == "ReferenceGrant" && (version == "v1" || version == "v1beta1"):
 			v := &ReferenceGrant{Doc: d, Obj: &gwv1.ReferenceGrant{}}
 			wrapper, obj = v, v.Obj
@@ -461,6 +483,10 @@ func (s *Set) addDecoded(d decoded) {
 		s.HTTPRoutes = append(s.HTTPRoutes, v)
 	case *GRPCRoute:
 		s.GRPCRoutes = append(s.GRPCRoutes, v)
+	case *TLSRoute:
+		s.TLSRoutes = append(s.TLSRoutes, v)
+	case *TCPRoute:
+		s.TCPRoutes = append(s.TCPRoutes, v)
 	case *ReferenceGrant:
 		s.Grants = append(s.Grants, v)
 	case *BackendTLSPolicy:

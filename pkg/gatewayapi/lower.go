@@ -119,10 +119,16 @@ type gatewayBuilder struct {
 }
 
 type listenerBuilder struct {
-	spec     gwv1.Listener
-	index    int
-	ok       bool // accepted, resolved and not conflicted
-	proto    ir.Protocol
+	spec  gwv1.Listener
+	index int
+	ok    bool // accepted, resolved and not conflicted
+	proto ir.Protocol
+	// passthrough: a TLS listener in Passthrough mode, whose TLSRoutes
+	// become SNI-selected chains that forward the connection untouched.
+	passthrough bool
+	// l4 are the TLSRoutes or TCPRoutes attached, with the hostnames each
+	// is served under (none for a TCPRoute).
+	l4       []l4Attachment
 	cert     *ir.CertRef
 	kinds    []string // route kinds allowed
 	attached map[*routeObj]bool
@@ -243,8 +249,22 @@ func (l *lowerer) listeners(gb *gatewayBuilder) {
 		case gwv1.HTTPSProtocolType:
 			lb.proto = ir.HTTPS
 			l.listenerCert(gb, lb, path, fail)
+		case gwv1.TLSProtocolType:
+			switch {
+			case ls.TLS == nil || ls.TLS.Mode == nil || *ls.TLS.Mode != gwv1.TLSModePassthrough:
+				fail(true, "UnsupportedValue", []any{"tls"}, "a TLS listener needs tls.mode Passthrough; edgectl terminates TLS on HTTPS listeners only")
+			case len(ls.TLS.CertificateRefs) > 0:
+				fail(true, "UnsupportedValue", []any{"tls", "certificateRefs"}, "a Passthrough listener takes no certificateRefs")
+			default:
+				lb.proto, lb.passthrough = ir.HTTPS, true
+			}
+		case gwv1.TCPProtocolType:
+			lb.proto = ir.TCP
+			if ls.TLS != nil {
+				fail(true, "UnsupportedValue", []any{"tls"}, "a TCP listener takes no tls")
+			}
 		default:
-			fail(true, "UnsupportedProtocol", []any{"protocol"}, "protocol %s is not supported by edgectl (HTTP and HTTPS are)", ls.Protocol)
+			fail(true, "UnsupportedProtocol", []any{"protocol"}, "protocol %s is not supported by edgectl (HTTP, HTTPS, TLS with Passthrough and TCP are)", ls.Protocol)
 		}
 		lb.kinds = l.routeKinds(lb, path, fail)
 		if ar := ls.AllowedRoutes; ar != nil && ar.Namespaces != nil && ar.Namespaces.From != nil && *ar.Namespaces.From == gwv1.NamespacesFromSelector {
@@ -261,7 +281,9 @@ func (l *lowerer) listeners(gb *gatewayBuilder) {
 				continue
 			}
 			switch {
-			case other.spec.Protocol != ls.Protocol:
+			case other.spec.Protocol != ls.Protocol && !(tlsFamily(other.spec.Protocol) && tlsFamily(ls.Protocol)) || ls.Protocol == gwv1.TCPProtocolType:
+				// A TCP listener has no hostname to tell connections
+				// apart by: its port is its own.
 				conflicted, conflictReason = true, "ProtocolConflict"
 				other.conflict(conflictReason)
 				l.diags.Errorf(d.Pos(append(slices.Clone(path), "protocol")...), "ProtocolConflict", "listener %q: port %d is already %s on listener %q", ls.Name, ls.Port, other.spec.Protocol, other.spec.Name).
@@ -298,6 +320,13 @@ func (l *lowerer) listeners(gb *gatewayBuilder) {
 		gb.status.Conditions = append(gb.status.Conditions, cond("Accepted", true, "Accepted", ""))
 	}
 	gb.status.Conditions = append(gb.status.Conditions, cond("Programmed", gb.valid, ternary(gb.valid, "Programmed", "Invalid"), ""))
+}
+
+// tlsFamily reports whether listeners of a protocol select connections by
+// SNI: HTTPS and TLS listeners share a port as chains of one Envoy
+// listener.
+func tlsFamily(p gwv1.ProtocolType) bool {
+	return p == gwv1.HTTPSProtocolType || p == gwv1.TLSProtocolType
 }
 
 // conflict marks an earlier listener as conflicting with a later one: both
@@ -387,8 +416,15 @@ func (l *lowerer) routeKinds(lb *listenerBuilder, path []any, fail func(bool, st
 	if lb.proto == "" {
 		return nil
 	}
+	admits := []string{"GRPCRoute", "HTTPRoute"}
+	switch {
+	case lb.passthrough:
+		admits = []string{"TLSRoute"}
+	case lb.proto == ir.TCP:
+		admits = []string{"TCPRoute"}
+	}
 	if lb.spec.AllowedRoutes == nil || len(lb.spec.AllowedRoutes.Kinds) == 0 {
-		return []string{"GRPCRoute", "HTTPRoute"}
+		return admits
 	}
 	var out []string
 	for i, k := range lb.spec.AllowedRoutes.Kinds {
@@ -396,11 +432,11 @@ func (l *lowerer) routeKinds(lb *listenerBuilder, path []any, fail func(bool, st
 		if k.Group != nil {
 			group = string(*k.Group)
 		}
-		if group == Group && (k.Kind == "HTTPRoute" || k.Kind == "GRPCRoute") {
+		if group == Group && slices.Contains(admits, string(k.Kind)) {
 			out = append(out, string(k.Kind))
 			continue
 		}
-		fail(false, "InvalidRouteKinds", []any{"allowedRoutes", "kinds", i}, "allowedRoutes.kinds: %s cannot attach to an %s listener", groupKind(group, string(k.Kind)), lb.spec.Protocol)
+		fail(false, "InvalidRouteKinds", []any{"allowedRoutes", "kinds", i}, "allowedRoutes.kinds: %s cannot attach to %s %s listener", groupKind(group, string(k.Kind)), ternary(lb.proto == ir.HTTP || lb.proto == ir.HTTPS && !lb.passthrough, "an", "a"), lb.spec.Protocol)
 	}
 	return out
 }

@@ -26,6 +26,9 @@ type routeObj struct {
 	parents   []gwv1.ParentReference
 	hostnames []gwv1.Hostname
 	rules     []*ruleObj
+	// proxy is where a TLSRoute or TCPRoute forwards its connections; nil
+	// when no backend resolved.
+	proxy *ir.TCPProxy
 
 	accepted               bool // false: a value edgectl cannot honour
 	acceptedMsg            string
@@ -64,6 +67,12 @@ func (l *lowerer) lowerRoutes() {
 	}
 	for _, r := range l.set.GRPCRoutes {
 		objs = append(objs, l.grpcRoute(r))
+	}
+	for _, r := range l.set.TLSRoutes {
+		objs = append(objs, l.tlsRoute(r))
+	}
+	for _, r := range l.set.TCPRoutes {
+		objs = append(objs, l.tcpRoute(r))
 	}
 	for _, ro := range objs {
 		l.attachRoute(ro)
