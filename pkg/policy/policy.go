@@ -57,8 +57,9 @@ type ruleRef struct {
 	kinds []string // the input kinds the rule can report on; nil: any
 }
 
-// inputKinds are the kinds an input can have.
-var inputKinds = []string{"Gateway", "VirtualHost", "RouteSet", "Backend", "Certificate", "AuthProvider", "AuthService", "RateLimitService", "EnvoyPatch", "EnvoyBundle"}
+// inputKinds are the kinds an input can have: every kind of intent
+// document, and the compiled bundle.
+var inputKinds = append(intent.KindNames(), "EnvoyBundle")
 
 // Module is a parsed policy file.
 type Module struct {
