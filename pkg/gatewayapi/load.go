@@ -201,44 +201,15 @@ type Set struct {
 	Namespaces     []*Namespace
 	// Files lists the files that held at least one manifest, by path.
 	Files []intent.File
+	// docs are the documents of every object above.
+	docs []*Doc
 }
 
 // ReleaseSyntax lets the YAML syntax trees go once nothing needs positions
 // any more; they are most of the memory a large input takes.
 func (s *Set) ReleaseSyntax() {
-	release := func(d *Doc) { d.release() }
-	for _, v := range s.Classes {
-		release(v.Doc)
-	}
-	for _, v := range s.Gateways {
-		release(v.Doc)
-	}
-	for _, v := range s.HTTPRoutes {
-		release(v.Doc)
-	}
-	for _, v := range s.GRPCRoutes {
-		release(v.Doc)
-	}
-	for _, v := range s.TLSRoutes {
-		release(v.Doc)
-	}
-	for _, v := range s.TCPRoutes {
-		release(v.Doc)
-	}
-	for _, v := range s.Grants {
-		release(v.Doc)
-	}
-	for _, v := range s.TLSPolicies {
-		release(v.Doc)
-	}
-	for _, v := range s.Services {
-		release(v.Doc)
-	}
-	for _, v := range s.EndpointSlices {
-		release(v.Doc)
-	}
-	for _, v := range s.Namespaces {
-		release(v.Doc)
+	for _, d := range s.docs {
+		d.release()
 	}
 }
 
@@ -474,6 +445,7 @@ func decodeDoc(d *Doc) (decoded, bool, diag.List) {
 
 // addDecoded adds a decoded document to the set.
 func (s *Set) addDecoded(d decoded) {
+	s.docs = append(s.docs, d.doc)
 	switch v := d.target.(type) {
 	case *GatewayClass:
 		s.Classes = append(s.Classes, v)
