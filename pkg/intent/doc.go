@@ -4,7 +4,6 @@
 package intent
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 
@@ -44,16 +43,7 @@ func (d *Doc) syntax() *yaml.Node {
 	if d.node != nil {
 		return d.node
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(d.src))
-	for i := 0; i <= d.Index; i++ {
-		var root yaml.Node
-		if err := dec.Decode(&root); err != nil {
-			return nil
-		}
-		if i == d.Index && len(root.Content) > 0 {
-			d.node = schema.Resolve(root.Content[0])
-		}
-	}
+	d.node = schema.DocumentAt(d.src, d.Index)
 	return d.node
 }
 

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/big"
@@ -321,6 +322,23 @@ func keyCheck(n *node, name string) string {
 
 // Pair is one key and value of a mapping, after YAML merge keys are applied.
 type Pair struct{ Key, Value *yaml.Node }
+
+// DocumentAt parses src, a YAML stream, and returns the root of its
+// document at index (counting from 0), or nil when there is none: how a
+// document whose syntax tree was let go gets it back.
+func DocumentAt(src []byte, index int) *yaml.Node {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	for i := 0; i <= index; i++ {
+		var root yaml.Node
+		if err := dec.Decode(&root); err != nil {
+			return nil
+		}
+		if i == index && len(root.Content) > 0 {
+			return Resolve(root.Content[0])
+		}
+	}
+	return nil
+}
 
 // Child steps from n into a field (string) or a list element (int),
 // through aliases; nil when there is no such field or element.
