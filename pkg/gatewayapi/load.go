@@ -230,10 +230,7 @@ func Load(fsys fs.FS, opts Options) (*Set, diag.List, error) {
 			return err
 		}
 		if d.IsDir() {
-			if p != "." && strings.HasPrefix(d.Name(), ".") {
-				return fs.SkipDir
-			}
-			if _, err := fs.Stat(fsys, path.Join(p, source.OutputMarker)); err == nil {
+			if source.LeftOut(fsys, p) {
 				return fs.SkipDir
 			}
 			return nil

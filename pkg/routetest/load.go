@@ -137,10 +137,7 @@ func Load(fsys fs.FS, proj *intent.Project) (*Suite, error) {
 			return err
 		}
 		if d.IsDir() {
-			if p != "." && strings.HasPrefix(d.Name(), ".") {
-				return fs.SkipDir
-			}
-			if _, err := fs.Stat(fsys, path.Join(p, source.OutputMarker)); err == nil {
+			if source.LeftOut(fsys, p) {
 				return fs.SkipDir
 			}
 			return nil

@@ -28,10 +28,7 @@ func HasGatewayAPI(fsys fs.FS) bool {
 			return fs.SkipDir
 		}
 		if d.IsDir() {
-			if p != "." && strings.HasPrefix(d.Name(), ".") {
-				return fs.SkipDir
-			}
-			if _, err := fs.Stat(fsys, path.Join(p, OutputMarker)); err == nil {
+			if LeftOut(fsys, p) {
 				return fs.SkipDir
 			}
 			return nil
@@ -81,4 +78,15 @@ func hiddenPath(p string) bool {
 func gatewayAPIDir(dir string) bool {
 	fi, err := os.Stat(dir)
 	return err == nil && fi.IsDir() && HasGatewayAPI(os.DirFS(dir))
+}
+
+// LeftOut reports whether a walk over a repository for manifests leaves
+// out the directory at p: a hidden one (.git among them), or one edgectl
+// wrote.
+func LeftOut(fsys fs.FS, p string) bool {
+	if p != "." && strings.HasPrefix(path.Base(p), ".") {
+		return true
+	}
+	_, err := fs.Stat(fsys, path.Join(p, OutputMarker))
+	return err == nil
 }
