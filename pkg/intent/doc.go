@@ -6,6 +6,7 @@ package intent
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -30,6 +31,9 @@ type Doc struct {
 
 	src  []byte     // the whole file
 	node *yaml.Node // the document's syntax tree; nil once released
+	// mu guards node: the lowering stage asks for positions from several
+	// goroutines, and a released tree is parsed again by the first.
+	mu sync.Mutex
 }
 
 // Syntax returns the document's YAML syntax tree (aliases unresolved; see
@@ -40,11 +44,20 @@ func (d *Doc) Syntax() *yaml.Node { return d.syntax() }
 // tree was released (see Model.ReleaseSyntax). Positions are asked for
 // rarely, so re-parsing beats keeping every tree of a large repository.
 func (d *Doc) syntax() *yaml.Node {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.node != nil {
 		return d.node
 	}
 	d.node = schema.DocumentAt(d.src, d.Index)
 	return d.node
+}
+
+// release lets the document's syntax tree go.
+func (d *Doc) release() {
+	d.mu.Lock()
+	d.node = nil
+	d.mu.Unlock()
 }
 
 // ID names the document for messages: `VirtualHost "shop"`.

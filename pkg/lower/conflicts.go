@@ -235,8 +235,13 @@ func findConflicts(infos []*matchInfo) []conflict {
 // (an error, see crossTeam). rs is in precedence order.
 func (l *lowerer) conflicts(d *intent.Doc, rs []*ir.Route, by map[*ir.Route]inclusion) {
 	infos := make([]*matchInfo, len(rs))
-	for j, r := range rs {
-		infos[j] = newMatchInfo(r, j)
+	info := func(_ *lowerer, j int) { infos[j] = newMatchInfo(rs[j], j) }
+	if len(rs) >= parallelRoutes {
+		l.inParallel(len(rs), info)
+	} else {
+		for j := range rs {
+			info(l, j)
+		}
 	}
 	takers := map[*ir.Route]bool{}
 	for _, c := range findConflicts(infos) {

@@ -182,6 +182,7 @@ func (gb *gatewayBuilder) listener(name string) *listenerBuilder {
 // virtualHosts lowers each virtual host and attaches it to the listeners of
 // its gateway.
 func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
+	pre := l.routesAhead(gws)
 	for _, vh := range l.m.VirtualHosts {
 		d, s := vh.Doc, vh.Spec
 		if other := l.firstVirtualHost(d.Name); other != vh {
@@ -224,7 +225,13 @@ func (l *lowerer) lowerVirtualHosts(gws map[string]*gatewayBuilder) {
 			// routes would be open to every client.
 			l.diags.Errorf(d.KeyPos("spec", "tls", "clientCertificates"), "tls", "spec.tls.clientCertificates: this virtual host also serves its routes over plain HTTP, where no client certificate is asked for; serve it on HTTPS listeners only, or let plain HTTP redirect (httpsRedirect)")
 		}
-		routes := l.routes(vh, gb, plain)
+		var routes []*ir.Route
+		if a := pre[vh]; a != nil && a.plain == plain {
+			routes = a.routes
+			l.join(a.fork)
+		} else {
+			routes = l.routes(vh, gb, plain)
+		}
 		if l.vhostCompression == nil {
 			l.vhostCompression = map[*intent.VirtualHost]*ir.Compression{}
 		}

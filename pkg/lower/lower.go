@@ -6,6 +6,7 @@ package lower
 import (
 	"fmt"
 	"net"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -29,7 +30,12 @@ var DefaultALPN = []string{"h2", "http/1.1"}
 // Lower builds the IR of every gateway, sorted by name. When the returned
 // list has errors, the gateways must not be used.
 func Lower(m *intent.Model) ([]*ir.Gateway, diag.List) {
-	l := &lowerer{m: m}
+	return lower(m, runtime.GOMAXPROCS(0))
+}
+
+// lower is Lower with at most workers goroutines lowering routes.
+func lower(m *intent.Model, workers int) ([]*ir.Gateway, diag.List) {
+	l := &lowerer{m: m, workers: workers}
 	l.index()
 	l.lowerCertificates()
 	l.lowerBackends()
@@ -47,8 +53,9 @@ func Lower(m *intent.Model) ([]*ir.Gateway, diag.List) {
 }
 
 type lowerer struct {
-	m     *intent.Model
-	diags diag.List
+	m       *intent.Model
+	diags   diag.List
+	workers int // goroutines that may lower routes at once (parallel.go)
 
 	gateways     map[string]*intent.Gateway
 	backends     map[string]*intent.Backend

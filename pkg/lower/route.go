@@ -29,8 +29,19 @@ func (l *lowerer) routes(vh *intent.VirtualHost, gb *gatewayBuilder, plain bool)
 	var out []*ir.Route
 	by := map[*ir.Route]inclusion{}
 	teams := []string{vh.Doc.Team}
-	for i := range vh.Spec.Routes {
-		if r := l.route(vh.Doc, gb, []any{"spec", "routes", i}, &vh.Spec.Routes[i]); r != nil {
+	own := make([]*ir.Route, len(vh.Spec.Routes))
+	lowerOne := func(l *lowerer, i int) {
+		own[i] = l.route(vh.Doc, gb, []any{"spec", "routes", i}, &vh.Spec.Routes[i])
+	}
+	if len(own) >= parallelRoutes {
+		l.inParallel(len(own), lowerOne)
+	} else {
+		for i := range own {
+			lowerOne(l, i)
+		}
+	}
+	for _, r := range own {
+		if r != nil {
 			out = append(out, r)
 			by[r] = inclusion{teams: teams}
 		}
