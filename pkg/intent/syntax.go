@@ -484,25 +484,34 @@ func checkNodes(t *text, root *yaml.Node) diag.List {
 			}
 			return 1 // an alias to a node being walked: a cycle the parser refused
 		}
-		if s, ok := size[n]; ok {
-			return s
+		// Only an anchored node can be reached twice (through an alias),
+		// so only its size is kept.
+		if n.Anchor != "" {
+			if s, ok := size[n]; ok {
+				return s
+			}
+			size[n] = 1
 		}
-		size[n] = 1
 		total := 1
 		if n.Kind == yaml.MappingNode {
-			seen := map[string]*yaml.Node{}
+			var seen map[string]*yaml.Node // for a large mapping; a small one is searched
+			if len(n.Content) > 2*smallMapping {
+				seen = make(map[string]*yaml.Node, len(n.Content)/2)
+			}
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				k := n.Content[i]
 				if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
 					continue
 				}
-				if first, ok := seen[k.Value]; ok {
+				if first := earlierKey(n, i, seen); first != nil {
 					d := yamlDiag(diag.Pos{File: t.file, Line: k.Line, Col: k.Column}, fmt.Sprintf("key %q is given twice in this mapping", k.Value))
 					d.Note(diag.Pos{File: t.file, Line: first.Line, Col: first.Column}, "first given here")
 					diags.Add(d)
 					continue
 				}
-				seen[k.Value] = k
+				if seen != nil {
+					seen[k.Value] = k
+				}
 				// The parser places an empty value ("name:" or "{name}") at
 				// the next token, often on another line; its key is where it
 				// is missing.
@@ -519,7 +528,9 @@ func checkNodes(t *text, root *yaml.Node) diag.List {
 				over = c
 			}
 		}
-		size[n] = total
+		if n.Anchor != "" {
+			size[n] = total
+		}
 		if over != nil && !reported(diags, "aliases") {
 			diags.Add(yamlDiag(diag.Pos{File: t.file, Line: over.Line, Col: over.Column},
 				fmt.Sprintf("aliases here expand to more than %d values (an alias bomb); edgectl refuses documents that large", maxExpansion)))
@@ -528,6 +539,26 @@ func checkNodes(t *text, root *yaml.Node) diag.List {
 	}
 	walk(root)
 	return diags
+}
+
+// smallMapping is the number of keys up to which a mapping's keys are
+// compared with each other rather than indexed.
+const smallMapping = 16
+
+// earlierKey returns the key before n.Content[i] that is the same scalar, the
+// first of those checkNodes kept: from seen when the mapping is large,
+// otherwise by comparing with each earlier one.
+func earlierKey(n *yaml.Node, i int, seen map[string]*yaml.Node) *yaml.Node {
+	k := n.Content[i]
+	if seen != nil {
+		return seen[k.Value]
+	}
+	for j := 0; j < i; j += 2 {
+		if e := n.Content[j]; e.Kind == yaml.ScalarNode && e.Tag != "!!merge" && e.Value == k.Value {
+			return e
+		}
+	}
+	return nil
 }
 
 func reported(l diag.List, word string) bool {
