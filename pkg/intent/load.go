@@ -239,10 +239,10 @@ func Load(fsys fs.FS, opts Options) (*Model, diag.List, error) {
 // again when one is asked for.
 func (m *Model) ReleaseSyntax() {
 	for _, d := range m.Docs {
-		d.node = nil
+		d.release()
 	}
 	if m.Project != nil {
-		m.Project.Doc.node = nil
+		m.Project.Doc.release()
 	}
 }
 
@@ -393,6 +393,21 @@ func scanValues(t *text, root *yaml.Node) diag.List {
 		}
 	}
 	walk(root)
+	// Most documents hold no material: one scan of all their values says
+	// so. A zero byte between values ends a word or a base64 run as the
+	// end of a value does, so whatever a value holds is found in them all;
+	// a hit, or one that spans values, is placed by the scan of each.
+	size := 0
+	for _, n := range scalars {
+		size += len(n.Value) + 1
+	}
+	all := make([]byte, 0, size)
+	for _, n := range scalars {
+		all = joinValue(all, n.Value)
+	}
+	if !slices.ContainsFunc(materials, func(m material) bool { return m.index(all) >= 0 }) {
+		return nil
+	}
 	// Each value is converted once, not once for each material.
 	values := make([][]byte, len(scalars))
 	for i, n := range scalars {
@@ -424,6 +439,9 @@ func scanValues(t *text, root *yaml.Node) diag.List {
 	}
 	return diags
 }
+
+// joinValue adds a value to the values scanValues scans at once.
+func joinValue(all []byte, v string) []byte { return append(append(all, v...), 0) }
 
 // fileKind says what a file may hold.
 type fileKind int
