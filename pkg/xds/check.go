@@ -114,25 +114,52 @@ func eachAny(m protoreflect.Message, fn func(*anypb.Any)) {
 		fn(a)
 		return
 	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+	for _, fd := range anyFields(m.Descriptor()) {
+		if !m.Has(fd) {
+			continue
+		}
+		v := m.Get(fd)
 		switch {
-		case fd.Message() != nil && !fd.IsMap() && !mayHoldAny(fd.Message()):
-		case fd.IsMap() && fd.MapValue().Message() != nil && !mayHoldAny(fd.MapValue().Message()):
-		case fd.IsList() && fd.Message() != nil:
+		case fd.IsList():
 			l := v.List()
 			for i := range l.Len() {
 				eachAny(l.Get(i).Message(), fn)
 			}
-		case fd.IsMap() && fd.MapValue().Message() != nil:
+		case fd.IsMap():
 			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
 				eachAny(mv.Message(), fn)
 				return true
 			})
-		case fd.Message() != nil && !fd.IsList() && !fd.IsMap():
+		default:
 			eachAny(v.Message(), fn)
 		}
-		return true
-	})
+	}
+}
+
+var anyFieldsOf sync.Map // protoreflect.MessageDescriptor → []protoreflect.FieldDescriptor
+
+// anyFields returns the fields of a message type through which an Any can
+// be reached: messages, lists of messages and maps to messages of a type
+// that may hold one. They are found once per type, so the walk of a large
+// resource looks up its type once per message and reads only those fields.
+func anyFields(md protoreflect.MessageDescriptor) []protoreflect.FieldDescriptor {
+	if v, ok := anyFieldsOf.Load(md); ok {
+		return v.([]protoreflect.FieldDescriptor)
+	}
+	var out []protoreflect.FieldDescriptor
+	fields := md.Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		next := fd.Message()
+		if fd.IsMap() {
+			next = fd.MapValue().Message()
+		}
+		if next != nil && mayHoldAny(next) {
+			out = append(out, fd)
+		}
+	}
+	anyFieldsOf.Store(md, out)
+	return out
 }
 
 var anyReach sync.Map // protoreflect.FullName → bool
