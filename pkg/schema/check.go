@@ -352,6 +352,20 @@ func Child(n *yaml.Node, step any) *yaml.Node {
 		if n.Kind != yaml.MappingNode {
 			return nil
 		}
+		// A mapping's own keys come before merged ones and win over
+		// them, so only a key it does not have is looked for in Pairs.
+		merges := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Tag == "!!merge" {
+				merges = true
+			} else if Resolve(k).Value == s {
+				return Resolve(n.Content[i+1])
+			}
+		}
+		if !merges {
+			return nil
+		}
 		pairs, _ := Pairs(n)
 		for _, p := range pairs {
 			if Resolve(p.Key).Value == s {
@@ -369,7 +383,8 @@ func Child(n *yaml.Node, step any) *yaml.Node {
 // Pairs lists a mapping's entries. Entries merged in with "<<" come after the
 // mapping's own and never override them, as YAML specifies.
 func Pairs(m *yaml.Node) ([]Pair, error) {
-	var own, merged []Pair
+	own := make([]Pair, 0, len(m.Content)/2)
+	var merged []Pair
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Tag == "!!merge" {
