@@ -31,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -309,8 +310,9 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 	entries := make([]ResourceEntry, len(items))
 	for i, it := range items {
 		it.file.items = append(it.file.items, jsons[i])
-		entries[i] = ResourceEntry{Type: it.typ, Name: it.name, File: it.file.path, SHA256: sum(jsons[i])}
+		entries[i] = ResourceEntry{Type: it.typ, Name: it.name, File: it.file.path}
 	}
+	inParallel(len(items), func(i int) { entries[i].SHA256 = sum(jsons[i]) })
 	// The xDS files' bodies and the static bootstrap render at once; the
 	// files' first line, which carries the digest, comes after.
 	bodies := make([][]byte, len(files))
@@ -359,8 +361,12 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
+	whole := make([][]byte, len(files))
+	inParallel(len(files), func(i int) {
+		whole[i] = append(append(make([]byte, 0, len(head)+len(bodies[i])), head...), bodies[i]...)
+	})
 	for i, f := range files {
-		out[f.path] = append(append(make([]byte, 0, len(head)+len(bodies[i])), head...), bodies[i]...)
+		out[f.path] = whole[i]
 	}
 
 	m := &Manifest{
@@ -379,8 +385,9 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 	b := &Bundle{Gateway: in.Gateway, Digest: digest, Manifest: m}
 	for path, data := range out {
 		b.Files = append(b.Files, File{Path: path, Data: data})
-		m.Files = append(m.Files, FileEntry{Path: path, SHA256: sum(data), Size: len(data)})
+		m.Files = append(m.Files, FileEntry{Path: path, Size: len(data)})
 	}
+	inParallel(len(b.Files), func(i int) { m.Files[i].SHA256 = sum(b.Files[i].Data) })
 	slices.SortFunc(m.Files, func(a, b FileEntry) int { return strings.Compare(a.Path, b.Path) })
 	mj, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -476,12 +483,30 @@ func assembledBody(typeURL string, yamls [][]byte) ([]byte, error) {
 // The repository scan refuses all three in the input, so one found here is
 // edgectl's own failure, and the bundle must go nowhere.
 func checkNoKeys(b *Bundle) error {
-	for _, f := range b.Files {
-		if what := secretIn(f.Data); what != "" {
+	found := make([]string, len(b.Files))
+	inParallel(len(b.Files), func(i int) { found[i] = secretIn(b.Files[i].Data) })
+	for i, f := range b.Files {
+		if what := found[i]; what != "" {
 			return fmt.Errorf("internal error: %s of gateway %q holds %s; refusing to write or deliver it", f.Path, b.Gateway, what)
 		}
 	}
 	return nil
+}
+
+// inParallel calls do(i) for i in [0, n), on as many goroutines as there
+// are cores, each taking the next i: the files of a bundle range from a
+// few bytes to most of it.
+func inParallel(n int, do func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				do(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // secretIn names the secret material data holds, or is empty.
