@@ -430,9 +430,9 @@ func staticBootstrap(b *bootstrapv3.Bootstrap, items []item, ownYAML [][]byte) (
 				sameClusters[quote(stand)] = ownYAML[i]
 			}
 		}
-		res := shallowWithout(sr, "clusters").(*bootstrapv3.Bootstrap_StaticResources)
+		res := xds.ShallowWithout(sr, "clusters").(*bootstrapv3.Bootstrap_StaticResources)
 		res.Clusters = stands
-		b = shallowWithout(b, "static_resources").(*bootstrapv3.Bootstrap)
+		b = xds.ShallowWithout(b, "static_resources").(*bootstrapv3.Bootstrap)
 		b.StaticResources = res
 	}
 	js, err := canonicalJSON(b)

@@ -9,7 +9,8 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/edgectl/edgectl/pkg/xds"
 )
 
 // A large route configuration (one virtual host of thousands of routes, or
@@ -124,7 +125,7 @@ func splitRouteConfig(rc *routev3.RouteConfiguration, parts int) (*routev3.Route
 		return nil, nil
 	}
 	size := max(total/parts, 64)
-	skeleton := shallowWithout(rc, "virtual_hosts").(*routev3.RouteConfiguration)
+	skeleton := xds.ShallowWithout(rc, "virtual_hosts").(*routev3.RouteConfiguration)
 	var pieces [][]proto.Message
 	stand := func() string { return pieceMark + strconv.Itoa(len(pieces)) }
 	var run []proto.Message
@@ -145,7 +146,7 @@ func splitRouteConfig(rc *routev3.RouteConfiguration, parts int) (*routev3.Route
 			continue
 		}
 		flush()
-		v := shallowWithout(vh, "routes").(*routev3.VirtualHost)
+		v := xds.ShallowWithout(vh, "routes").(*routev3.VirtualHost)
 		for start := 0; start < len(vh.Routes); start += size {
 			rs := vh.Routes[start:min(start+size, len(vh.Routes))]
 			v.Routes = append(v.Routes, &routev3.Route{Name: stand()})
@@ -159,20 +160,6 @@ func splitRouteConfig(rc *routev3.RouteConfiguration, parts int) (*routev3.Route
 	}
 	flush()
 	return skeleton, pieces
-}
-
-// shallowWithout copies m's fields but one; the copy shares their values,
-// so neither may be changed while the other is in use.
-func shallowWithout(m proto.Message, field protoreflect.Name) proto.Message {
-	src := m.ProtoReflect()
-	dst := src.New()
-	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Name() != field {
-			dst.Set(fd, v)
-		}
-		return true
-	})
-	return dst.Interface()
 }
 
 // standIn is the JSON of stand-in k.

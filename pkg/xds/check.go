@@ -46,7 +46,26 @@ func Check(r *Resources, mode Mode) error {
 		jobs = append(jobs, job{l, "listener " + l.Name})
 	}
 	for _, rc := range r.Routes {
-		jobs = append(jobs, job{rc, "route configuration " + rc.Name})
+		// A large route configuration in pieces, so it is not one
+		// goroutine's work; the generated validation has no rule on
+		// the lists of virtual hosts and routes themselves.
+		where := "route configuration " + rc.Name
+		if countRoutes(rc) < checkPiece {
+			jobs = append(jobs, job{rc, where})
+			continue
+		}
+		jobs = append(jobs, job{ShallowWithout(rc, "virtual_hosts"), where})
+		for _, vh := range rc.VirtualHosts {
+			at := where + " virtual host " + vh.Name
+			if len(vh.Routes) < checkPiece {
+				jobs = append(jobs, job{vh, at})
+				continue
+			}
+			jobs = append(jobs, job{ShallowWithout(vh, "routes"), at})
+			for _, rt := range vh.Routes {
+				jobs = append(jobs, job{rt, at + " route " + rt.Name})
+			}
+		}
 	}
 	for _, c := range r.Clusters {
 		jobs = append(jobs, job{c, "cluster " + c.Name})
@@ -77,6 +96,32 @@ func CheckBootstrap(b *bootstrapv3.Bootstrap, name string) error {
 		errs = append(errs, fmt.Errorf("%s: %w", name, err))
 	}
 	return errors.Join(errs...)
+}
+
+// checkPiece is the number of routes from which a route configuration or
+// virtual host is validated in pieces.
+const checkPiece = 512
+
+func countRoutes(rc *routev3.RouteConfiguration) int {
+	n := 0
+	for _, vh := range rc.VirtualHosts {
+		n += len(vh.Routes)
+	}
+	return n
+}
+
+// ShallowWithout copies m's fields but one; the copy shares their values,
+// so neither may be changed while the other is in use.
+func ShallowWithout(m proto.Message, field protoreflect.Name) proto.Message {
+	src := m.ProtoReflect()
+	dst := src.New()
+	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Name() != field {
+			dst.Set(fd, v)
+		}
+		return true
+	})
+	return dst.Interface()
 }
 
 type validatorAll interface{ ValidateAll() error }

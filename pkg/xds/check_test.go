@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -101,6 +102,22 @@ func TestCheckCatchesBrokenResources(t *testing.T) {
 		{"invalid message inside an Any", Files, func(t *testing.T, r *Resources) {
 			hcm(t, r.Listeners[0], func(m *hcmv3.HttpConnectionManager) { m.StatPrefix = "" })
 		}, "HttpConnectionManager.StatPrefix: value length must be at least 1 runes"},
+		{"invalid route deep in a large virtual host", Files, func(t *testing.T, r *Resources) {
+			vh := r.Routes[0].VirtualHosts[0]
+			for i := range 2 * checkPiece {
+				rt := proto.Clone(vh.Routes[0]).(*routev3.Route)
+				rt.Name = fmt.Sprintf("copy%d", i)
+				vh.Routes = append(vh.Routes, rt)
+			}
+			vh.Routes[checkPiece+7].Match = nil
+		}, "route copy518: invalid Route.Match: value is required"},
+		{"invalid field of a large virtual host", Files, func(t *testing.T, r *Resources) {
+			vh := r.Routes[0].VirtualHosts[0]
+			for range 2 * checkPiece {
+				vh.Routes = append(vh.Routes, proto.Clone(vh.Routes[0]).(*routev3.Route))
+			}
+			vh.Domains = nil
+		}, "VirtualHost.Domains: value must contain at least 1 item(s)"},
 		{"invalid top-level field", Files, func(t *testing.T, r *Resources) {
 			r.Clusters[0].LbPolicy = 99
 		}, "invalid Cluster.LbPolicy: value must be one of the defined enum values"},
