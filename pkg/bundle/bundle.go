@@ -424,7 +424,9 @@ func staticBootstrap(b *bootstrapv3.Bootstrap, items []item, ownYAML [][]byte) (
 		stands := make([]*clusterv3.Cluster, len(sr.Clusters))
 		for k, c := range sr.Clusters {
 			stands[k] = c
-			if i, ok := clusters[c.GetName()]; ok && proto.Equal(c, items[i].msg) {
+			// xds.Translate shares a cluster that is the same in every
+			// form; one that is not may still be.
+			if i, ok := clusters[c.GetName()]; ok && (c == items[i].msg || proto.Equal(c, items[i].msg)) {
 				stand := clusterMark + c.GetName()
 				stands[k] = &clusterv3.Cluster{Name: stand}
 				sameClusters[quote(stand)] = ownYAML[i]

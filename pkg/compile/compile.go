@@ -328,8 +328,9 @@ func checkResources(files, static *xds.Resources) error {
 	}
 	// The route configurations are shared by both modes and were checked
 	// above; the static listeners hold stand-ins for them, which the
-	// encoder replaces with the same checked route configurations.
-	return xds.Check(&xds.Resources{Listeners: static.Listeners, Clusters: static.Clusters, Secrets: static.Secrets}, xds.StaticSpliced)
+	// encoder replaces with the same checked route configurations. So are
+	// the clusters that are the same in both.
+	return xds.CheckAfter(&xds.Resources{Listeners: static.Listeners, Clusters: static.Clusters, Secrets: static.Secrets}, xds.StaticSpliced, files)
 }
 
 // Stats counts what a gateway serves. A virtual host served on several

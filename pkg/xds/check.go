@@ -36,7 +36,19 @@ import (
 // its generated validation, including messages packed in Any (which the
 // generated code never opens), and every reference between resources
 // resolves. A failure is a bug in edgectl.
-func Check(r *Resources, mode Mode) error {
+func Check(r *Resources, mode Mode) error { return CheckAfter(r, mode, nil) }
+
+// CheckAfter is Check of another form of resources already checked (done):
+// the clusters both share, which Translate makes once when they are the
+// same in every form, are not validated again. Names and references are.
+func CheckAfter(r *Resources, mode Mode, done *Resources) error {
+	var checked map[*clusterv3.Cluster]bool
+	if done != nil {
+		checked = make(map[*clusterv3.Cluster]bool, len(done.Clusters))
+		for _, c := range done.Clusters {
+			checked[c] = true
+		}
+	}
 	type job struct {
 		m     proto.Message
 		where string
@@ -68,7 +80,9 @@ func Check(r *Resources, mode Mode) error {
 		}
 	}
 	for _, c := range r.Clusters {
-		jobs = append(jobs, job{c, "cluster " + c.Name})
+		if !checked[c] {
+			jobs = append(jobs, job{c, "cluster " + c.Name})
+		}
 	}
 	for _, s := range r.Secrets {
 		jobs = append(jobs, job{s, "secret " + s.Name})

@@ -100,7 +100,13 @@ func Translate(g *ir.Gateway, modes ...Mode) []*Resources {
 				r.Listeners = append(r.Listeners, t.quicListener(l, routes))
 			}
 		}
-		for _, c := range g.Clusters {
+		for k, c := range g.Clusters {
+			if i > 0 && !modal(c) {
+				// The same in every form: shared, so it is encoded and
+				// checked once (see CheckAfter).
+				r.Clusters = append(r.Clusters, out[0].Clusters[k])
+				continue
+			}
 			r.Clusters = append(r.Clusters, t.cluster(c))
 		}
 		for _, s := range g.Secrets {
@@ -112,6 +118,13 @@ func Translate(g *ir.Gateway, modes ...Mode) []*Resources {
 		out[i] = r
 	}
 	return out
+}
+
+// modal reports whether a cluster's translation depends on the form:
+// endpoints from Kubernetes, and certificates, are found differently in
+// each.
+func modal(c *ir.Cluster) bool {
+	return c.Discovery == ir.Kubernetes || c.TLS != nil && (c.TLS.ClientCertificate != nil || c.TLS.CA != nil)
 }
 
 type translator struct {
