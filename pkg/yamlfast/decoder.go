@@ -37,29 +37,17 @@ func NewDecoder(data []byte) *Decoder {
 	return &Decoder{data: data}
 }
 
-// Decode stores the next document of the stream in n: its DocumentNode,
-// whose one child is the document's root. At the end of the stream it
-// returns io.EOF.
+// Decode stores the next document of the stream in n, which must not be
+// nil: its DocumentNode, whose one child is the document's root. At the
+// end of the stream it returns io.EOF.
 func (d *Decoder) Decode(n *yaml.Node) error {
 	if !d.parsed {
 		d.parsed = true
 		if docs, ok := parseFast(d.data); ok {
-			d.docs = docs
+			d.docs, d.data = docs, nil
 		} else {
 			d.slow = yaml.NewDecoder(bytes.NewReader(d.data))
 		}
-	}
-	if d.slow == nil && n == nil {
-		// What yaml.v3 does with a nil node is its own business: hand
-		// it the rest of the stream, past the documents already given.
-		d.slow = yaml.NewDecoder(bytes.NewReader(d.data))
-		for range d.next {
-			var skip yaml.Node
-			if err := d.slow.Decode(&skip); err != nil {
-				return err
-			}
-		}
-		d.docs = nil
 	}
 	if d.slow != nil {
 		return d.slow.Decode(n)

@@ -548,10 +548,11 @@ scan:
 			}
 			continue // trailing spaces are not part of the value
 		case ':':
-			if blankz(p.at(i + 1)) {
+			c := p.at(i + 1)
+			if blankz(c) {
 				break scan
 			}
-			if flow {
+			if flow && strings.IndexByte(",[]{}", c) >= 0 {
 				p.fail()
 			}
 		case ',', '[', ']', '{', '}':
