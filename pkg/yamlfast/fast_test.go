@@ -161,7 +161,9 @@ func TestContentAppend(t *testing.T) {
 }
 
 // FuzzAgreesWithYAMLv3 decodes arbitrary streams with a Decoder and with
-// yaml.v3 and wants the same documents and errors.
+// yaml.v3 and wants the same documents and errors; and the same for the
+// stream the generator writes with the input as its choices, which is
+// more often deep inside the fast parser's subset.
 func FuzzAgreesWithYAMLv3(f *testing.F) {
 	for _, tt := range cases {
 		f.Add([]byte(tt.src))
@@ -174,6 +176,10 @@ func FuzzAgreesWithYAMLv3(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if d := agree(data); d != "" {
 			t.Errorf("yamlfast and yaml.v3 differ on %q: %s", data, d)
+		}
+		src := generate(data)
+		if d := agree([]byte(src)); d != "" {
+			t.Errorf("yamlfast and yaml.v3 differ on the generated %q: %s", src, d)
 		}
 	})
 }

@@ -45,10 +45,11 @@ const (
 	// maxKeyLen bounds the distance from a key's start to its ':'; yaml.v3
 	// looks no further than 1,024 characters.
 	maxKeyLen = 1000
-	// maxSlab is the most nodes allocated at once.
-	maxSlab = 1024
-	// arenaChunk is the least number of Content pointers allocated at once.
-	arenaChunk = 1024
+	// Nodes and Content pointers are allocated minChunk at a time at
+	// the start of a document, twice as many each time after, up to
+	// maxChunk.
+	minChunk = 16
+	maxChunk = 1024
 	// maxTags bounds the memory of resolved tags.
 	maxTags = 4096
 )
@@ -195,7 +196,7 @@ func (p *parser) enter() {
 
 func (p *parser) node(kind yaml.Kind, tag string, line, col int) *yaml.Node {
 	if len(p.slab) == cap(p.slab) {
-		p.slab = make([]yaml.Node, 0, min(max(16, 2*cap(p.slab)), maxSlab))
+		p.slab = make([]yaml.Node, 0, min(max(minChunk, 2*cap(p.slab)), maxChunk))
 	}
 	p.slab = p.slab[:len(p.slab)+1]
 	n := &p.slab[len(p.slab)-1]
@@ -217,7 +218,7 @@ func (p *parser) collect(base int) []*yaml.Node {
 		return nil
 	}
 	if cap(p.arena)-len(p.arena) < k {
-		p.arena = make([]*yaml.Node, 0, max(k, arenaChunk))
+		p.arena = make([]*yaml.Node, 0, max(k, min(max(minChunk, 2*cap(p.arena)), maxChunk)))
 	}
 	a := len(p.arena)
 	p.arena = append(p.arena, p.stack[base:]...)
@@ -231,6 +232,10 @@ func (p *parser) stream() []*yaml.Node {
 	var docs []*yaml.Node
 	ind := p.nextLine()
 	for p.pos < len(p.src) {
+		// A document's nodes and Content slices share no array with
+		// another's: a caller who keeps one document does not keep
+		// the rest of the stream alive.
+		p.slab, p.arena = nil, nil
 		doc := p.node(yaml.DocumentNode, "", p.line, p.pos-p.bol)
 		var root *yaml.Node
 		switch {
