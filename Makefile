@@ -38,6 +38,7 @@ fuzz:
 	$(GO) test ./pkg/routecheck -run '^$$' -fuzz '^FuzzParseTests$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/routecheck -run '^$$' -fuzz '^FuzzLoadRoutes$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/gatewayapi -run '^$$' -fuzz '^FuzzLower$$'   -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/yamlfast -run '^$$' -fuzz '^FuzzAgreesWithYAMLv3$$' -fuzztime $(FUZZTIME)
 
 # Wall time, peak memory and allocations of compiles of generated
 # repositories: 1k and 10k routes (plain and governed), one virtual host of

@@ -1,7 +1,6 @@
 package intent
 
 import (
-	"bytes"
 	"errors"
 	"io"
 
@@ -9,6 +8,7 @@ import (
 
 	"github.com/edgectl/edgectl/pkg/diag"
 	"github.com/edgectl/edgectl/pkg/schema"
+	"github.com/edgectl/edgectl/pkg/yamlfast"
 )
 
 // Document is one YAML document of a file, checked like an intent's
@@ -30,7 +30,7 @@ func Documents(p string, data []byte) ([]Document, diag.List) {
 		return nil, diags
 	}
 	var out []Document
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec := yamlfast.NewDecoder(data)
 	for index := 0; ; index++ {
 		var root yaml.Node
 		err := dec.Decode(&root)

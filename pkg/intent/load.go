@@ -1,7 +1,6 @@
 package intent
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +20,7 @@ import (
 	"github.com/edgectl/edgectl/pkg/privkey"
 	"github.com/edgectl/edgectl/pkg/schema"
 	"github.com/edgectl/edgectl/pkg/source"
+	"github.com/edgectl/edgectl/pkg/yamlfast"
 	"github.com/edgectl/edgectl/schemas"
 )
 
@@ -467,7 +467,7 @@ func parse(sch *schema.Schema, p string, data []byte, fk fileKind, large bool) (
 		diags.Add(d)
 		return nil, diags
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec := yamlfast.NewDecoder(data)
 	for index := 0; ; index++ {
 		var root yaml.Node
 		err := dec.Decode(&root)

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/edgectl/edgectl/pkg/diag"
+	"github.com/edgectl/edgectl/pkg/yamlfast"
 )
 
 // The YAML parser names a line only, often the wrong one (the start of the
@@ -448,7 +449,7 @@ func failingLine(t *text, from int, msg string) int {
 
 // firstError parses every document of data and returns the first error.
 func firstError(data []byte) (error, string) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec := yamlfast.NewDecoder(data)
 	for {
 		var n yaml.Node
 		err := dec.Decode(&n)

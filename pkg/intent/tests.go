@@ -1,7 +1,6 @@
 package intent
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/edgectl/edgectl/pkg/diag"
+	"github.com/edgectl/edgectl/pkg/yamlfast"
 )
 
 // TestKind is the kind of the documents of route test files.
@@ -43,7 +43,7 @@ func ReadYAML(p string, data []byte) ([]*yaml.Node, diag.List) {
 	if d, ok := checkEncoding(t); ok {
 		return nil, diag.List{d}
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec := yamlfast.NewDecoder(data)
 	var out []*yaml.Node
 	for {
 		var root yaml.Node

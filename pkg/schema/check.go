@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"math/big"
@@ -15,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/edgectl/edgectl/pkg/diag"
+	"github.com/edgectl/edgectl/pkg/yamlfast"
 )
 
 // Violation is one way a document fails its definition.
@@ -327,7 +327,7 @@ type Pair struct{ Key, Value *yaml.Node }
 // document at index (counting from 0), or nil when there is none: how a
 // document whose syntax tree was let go gets it back.
 func DocumentAt(src []byte, index int) *yaml.Node {
-	dec := yaml.NewDecoder(bytes.NewReader(src))
+	dec := yamlfast.NewDecoder(src)
 	for i := 0; i <= index; i++ {
 		var root yaml.Node
 		if err := dec.Decode(&root); err != nil {
