@@ -21,7 +21,6 @@
 package bundle
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -169,18 +168,14 @@ type Meta struct {
 
 var marshal = protojson.MarshalOptions{UseProtoNames: true}
 
-// canonicalJSON marshals m to compact JSON with protojson's randomised
-// whitespace removed.
+// canonicalJSON marshals m to compact JSON: protojson's encoding with its
+// randomised whitespace removed (see appendJSON).
 func canonicalJSON(m proto.Message) ([]byte, error) {
-	js, err := marshal.Marshal(m)
+	js, err := appendJSON(nil, m)
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s: %w", m.ProtoReflect().Descriptor().FullName(), err)
 	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, js); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return js, nil
 }
 
 // YAML renders a message as the bundle's files are written: its protojson
