@@ -1,0 +1,5 @@
+package bundle
+
+// AppendJSON is appendJSON, for the external tests that compile
+// repositories to get real resources (pkg/compile imports this package).
+var AppendJSON = appendJSON
