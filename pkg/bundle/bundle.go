@@ -21,6 +21,7 @@
 package bundle
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -171,12 +172,27 @@ var marshal = protojson.MarshalOptions{UseProtoNames: true}
 // canonicalJSON marshals m to compact JSON: protojson's encoding with its
 // randomised whitespace removed (see appendJSON).
 func canonicalJSON(m proto.Message) ([]byte, error) {
-	js, err := appendJSON(nil, m)
+	// The JSON is written into a reused buffer and copied out once, at its
+	// size: growing a fresh slice to the size of a large message would
+	// allocate and copy it several times over.
+	buf := jsonBuffers.Get().(*[]byte)
+	js, err := appendJSON((*buf)[:0], m)
 	if err != nil {
+		jsonBuffers.Put(buf)
 		return nil, fmt.Errorf("marshal %s: %w", m.ProtoReflect().Descriptor().FullName(), err)
 	}
-	return js, nil
+	out := bytes.Clone(js)
+	if cap(js) <= maxJSONBuffer {
+		*buf = js
+		jsonBuffers.Put(buf)
+	}
+	return out, nil
 }
+
+// maxJSONBuffer is the largest buffer kept for reuse by canonicalJSON.
+const maxJSONBuffer = 16 << 20
+
+var jsonBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // YAML renders a message as the bundle's files are written: its protojson
 // form, field names as in the proto, as YAML.

@@ -140,17 +140,46 @@ type messageInfo struct {
 	kind          protoreflect.OneofDescriptor
 }
 
-// fieldInfo is one field: its JSON name and how its values are written.
+// fieldInfo is one field: its JSON name, how to tell whether it is
+// populated, and how its values are written.
 type fieldInfo struct {
-	fd    protoreflect.FieldDescriptor
-	name  []byte // `"text_name":`
-	list  bool
-	isMap bool
-	key   protoreflect.Kind // the key kind of a map
+	fd       protoreflect.FieldDescriptor
+	name     []byte // `"text_name":`
+	presence presence
+	// oneof is the field's oneof, and slot the place of its member that is
+	// set in fields' table of them, for presence oneofMember.
+	oneof      protoreflect.OneofDescriptor
+	slot       int
+	firstOfOne bool // the first member of its oneof in declaration order
+	list       bool
+	isMap      bool
+	key        protoreflect.Kind // the key kind of a map
 	// value describes the field's values: the field's own, a list's
 	// elements, or a map's values.
 	value valueInfo
 }
+
+// presence says how to find out whether a field is populated at the
+// least cost. Has and Get each cost a reflection of the field in generated
+// messages; a populated field is read with Get anyway.
+type presence uint8
+
+const (
+	// hasThenGet: Has, then Get (lists and maps, whose empty Get
+	// allocates; fields with explicit presence, which Get cannot tell).
+	hasThenGet presence = iota
+	// nonZero: a scalar without presence is populated when not zero.
+	nonZero
+	// validMessage: a message field is populated when Get gives a valid
+	// message (an unpopulated one gives an empty read-only one).
+	validMessage
+	// oneofMember: one WhichOneof for all the members of a oneof.
+	oneofMember
+)
+
+// maxOneofSlots is how many oneofs of a message get one WhichOneof; the
+// members of the rest are asked Has one by one.
+const maxOneofSlots = 8
 
 type valueInfo struct {
 	fd   protoreflect.FieldDescriptor
@@ -186,6 +215,7 @@ func newMessageInfo(md protoreflect.MessageDescriptor) *messageInfo {
 	mi := &messageInfo{desc: md, shape: shapeOf(md), extensible: md.ExtensionRanges().Len() > 0}
 	fds := md.Fields()
 	mi.fields = make([]fieldInfo, fds.Len())
+	slots := map[protoreflect.OneofDescriptor]int{}
 	for i := range fds.Len() {
 		fd := fds.Get(i)
 		f := &mi.fields[i]
@@ -194,6 +224,24 @@ func newMessageInfo(md protoreflect.MessageDescriptor) *messageInfo {
 		f.name = append(f.name, ':')
 		f.list = fd.IsList()
 		f.isMap = fd.IsMap()
+		od := fd.ContainingOneof()
+		switch {
+		case od != nil && !od.IsSynthetic() && !fd.IsExtension():
+			slot, seen := slots[od]
+			if !seen {
+				slot = len(slots)
+				slots[od] = slot
+			}
+			if slot < maxOneofSlots {
+				f.presence, f.oneof, f.slot, f.firstOfOne = oneofMember, od, slot, !seen
+			}
+		case f.list || f.isMap || fd.HasPresence() && fd.Message() == nil:
+			f.presence = hasThenGet
+		case fd.Message() != nil:
+			f.presence = validMessage
+		default:
+			f.presence = nonZero
+		}
 		vd := fd
 		if f.isMap {
 			f.key = fd.MapKey().Kind()
@@ -315,17 +363,43 @@ func (e *jsonEncoder) fields(b []byte, m protoreflect.Message, mi *messageInfo, 
 		return b, errHandOver
 	}
 	var err error
+	// set holds the member of each oneof that is set, from its first
+	// member on.
+	var set [maxOneofSlots]protoreflect.FieldNumber
 	for i := range mi.fields {
 		f := &mi.fields[i]
-		if !m.Has(f.fd) {
-			continue
+		var v protoreflect.Value
+		switch f.presence {
+		case nonZero:
+			if v = m.Get(f.fd); isZero(v, f.value.kind) {
+				continue
+			}
+		case validMessage:
+			if v = m.Get(f.fd); !v.Message().IsValid() {
+				continue
+			}
+		case oneofMember:
+			if f.firstOfOne {
+				set[f.slot] = 0
+				if fd := m.WhichOneof(f.oneof); fd != nil {
+					set[f.slot] = fd.Number()
+				}
+			}
+			if set[f.slot] != f.fd.Number() {
+				continue
+			}
+			v = m.Get(f.fd)
+		default:
+			if !m.Has(f.fd) {
+				continue
+			}
+			v = m.Get(f.fd)
 		}
 		if !first {
 			b = append(b, ',')
 		}
 		first = false
 		b = append(b, f.name...)
-		v := m.Get(f.fd)
 		switch {
 		case f.list:
 			b, err = e.list(b, v.List(), &f.value)
@@ -339,6 +413,29 @@ func (e *jsonEncoder) fields(b []byte, m protoreflect.Message, mi *messageInfo, 
 		}
 	}
 	return b, nil
+}
+
+// isZero reports whether v, of a field without presence, is its zero
+// value, as generated messages tell: -0 is not zero.
+func isZero(v protoreflect.Value, kind protoreflect.Kind) bool {
+	switch kind {
+	case protoreflect.BoolKind:
+		return !v.Bool()
+	case protoreflect.EnumKind:
+		return v.Enum() == 0
+	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind,
+		protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
+		return v.Int() == 0
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind, protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		return v.Uint() == 0
+	case protoreflect.FloatKind, protoreflect.DoubleKind:
+		return math.Float64bits(v.Float()) == 0
+	case protoreflect.StringKind:
+		return len(v.String()) == 0
+	case protoreflect.BytesKind:
+		return len(v.Bytes()) == 0
+	}
+	return false
 }
 
 func hasExtension(m protoreflect.Message) bool {

@@ -61,6 +61,15 @@ func BenchmarkCanonicalJSON(b *testing.B) {
 			}
 		}
 	})
+	b.Run("canonicalJSON", func(b *testing.B) {
+		b.SetBytes(int64(len(want)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := bundle.CanonicalJSON(rc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("appendJSON", func(b *testing.B) {
 		b.SetBytes(int64(len(want)))
 		b.ReportAllocs()
