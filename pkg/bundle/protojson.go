@@ -138,6 +138,8 @@ type messageInfo struct {
 	// seconds and nanos, a wrapper's value...); kind is Value's oneof.
 	first, second *fieldInfo
 	kind          protoreflect.OneofDescriptor
+	// layout is where the generated Go type keeps the fields, once seen.
+	layout atomic.Pointer[goLayout]
 }
 
 // fieldInfo is one field: its JSON name, how to tell whether it is
@@ -328,7 +330,7 @@ func (e *jsonEncoder) messageOf(b []byte, m protoreflect.Message, mi *messageInf
 	switch mi.shape {
 	case plainShape:
 		b = append(b, '{')
-		b, err := e.fields(b, m, mi, true)
+		b, err := e.plainFields(b, m, mi, true)
 		if err != nil {
 			return b, err
 		}
@@ -357,7 +359,7 @@ func (e *jsonEncoder) messageOf(b []byte, m protoreflect.Message, mi *messageInf
 }
 
 // fields appends m's populated fields, each preceded by a comma unless it
-// is the first.
+// is the first, reading them through protoreflect.
 func (e *jsonEncoder) fields(b []byte, m protoreflect.Message, mi *messageInfo, first bool) ([]byte, error) {
 	if mi.extensible && hasExtension(m) {
 		return b, errHandOver
@@ -369,16 +371,7 @@ func (e *jsonEncoder) fields(b []byte, m protoreflect.Message, mi *messageInfo, 
 	for i := range mi.fields {
 		f := &mi.fields[i]
 		var v protoreflect.Value
-		switch f.presence {
-		case nonZero:
-			if v = m.Get(f.fd); isZero(v, f.value.kind) {
-				continue
-			}
-		case validMessage:
-			if v = m.Get(f.fd); !v.Message().IsValid() {
-				continue
-			}
-		case oneofMember:
+		if f.presence == oneofMember {
 			if f.firstOfOne {
 				set[f.slot] = 0
 				if fd := m.WhichOneof(f.oneof); fd != nil {
@@ -389,30 +382,50 @@ func (e *jsonEncoder) fields(b []byte, m protoreflect.Message, mi *messageInfo, 
 				continue
 			}
 			v = m.Get(f.fd)
-		default:
-			if !m.Has(f.fd) {
-				continue
-			}
-			v = m.Get(f.fd)
+		} else if v = reflectValue(m, f); !v.IsValid() {
+			continue
 		}
 		if !first {
 			b = append(b, ',')
 		}
 		first = false
 		b = append(b, f.name...)
-		switch {
-		case f.list:
-			b, err = e.list(b, v.List(), &f.value)
-		case f.isMap:
-			b, err = e.mapValue(b, v.Map(), f)
-		default:
-			b, err = e.singular(b, v, &f.value)
-		}
-		if err != nil {
+		if b, err = e.fieldValue(b, v, f); err != nil {
 			return b, err
 		}
 	}
 	return b, nil
+}
+
+// reflectValue is the value of f, a field outside any oneof, in m; the
+// invalid Value when f is not populated.
+func reflectValue(m protoreflect.Message, f *fieldInfo) protoreflect.Value {
+	switch f.presence {
+	case nonZero:
+		if v := m.Get(f.fd); !isZero(v, f.value.kind) {
+			return v
+		}
+	case validMessage:
+		if v := m.Get(f.fd); v.Message().IsValid() {
+			return v
+		}
+	default:
+		if m.Has(f.fd) {
+			return m.Get(f.fd)
+		}
+	}
+	return protoreflect.Value{}
+}
+
+// fieldValue appends the value of field f: a list, a map or one value.
+func (e *jsonEncoder) fieldValue(b []byte, v protoreflect.Value, f *fieldInfo) ([]byte, error) {
+	switch {
+	case f.list:
+		return e.list(b, v.List(), &f.value)
+	case f.isMap:
+		return e.mapValue(b, v.Map(), f)
+	}
+	return e.singular(b, v, &f.value)
 }
 
 // isZero reports whether v, of a field without presence, is its zero
@@ -456,11 +469,7 @@ func (e *jsonEncoder) singular(b []byte, v protoreflect.Value, vi *valueInfo) ([
 		}
 		return append(b, "false"...), nil
 	case protoreflect.StringKind:
-		b, err := appendString(b, v.String())
-		if err != nil {
-			return b, fmt.Errorf("encode %s: %w", vi.fd.FullName(), err)
-		}
-		return b, nil
+		return appendFieldString(b, v.String(), vi)
 	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
 		return strconv.AppendInt(b, v.Int(), 10), nil
 	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
@@ -493,6 +502,15 @@ func (e *jsonEncoder) singular(b []byte, v protoreflect.Value, vi *valueInfo) ([
 		return e.messageOf(b, m, mi)
 	}
 	return b, fmt.Errorf("encode %s: unknown kind %v", vi.fd.FullName(), vi.kind)
+}
+
+// appendFieldString appends a string value of a field.
+func appendFieldString(b []byte, s string, vi *valueInfo) ([]byte, error) {
+	b, err := appendString(b, s)
+	if err != nil {
+		return b, fmt.Errorf("encode %s: %w", vi.fd.FullName(), err)
+	}
+	return b, nil
 }
 
 func (ei *enumInfo) append(b []byte, n protoreflect.EnumNumber) []byte {
@@ -593,21 +611,24 @@ func b2i(v bool) int {
 // anyMessage appends an Any as its message's own JSON with "@type" first,
 // or, for a message with a JSON form of its own, {"@type":…,"value":…}.
 func (e *jsonEncoder) anyMessage(b []byte, m protoreflect.Message, mi *messageInfo) ([]byte, error) {
-	typeURL, value := mi.first.fd, mi.second.fd
-	if !m.Has(typeURL) {
-		if m.Has(value) {
+	return e.appendAnyOf(b, m.Get(mi.first.fd).String(), m.Get(mi.second.fd).Bytes())
+}
+
+// appendAnyOf appends the Any of a type URL and a value.
+func (e *jsonEncoder) appendAnyOf(b []byte, url string, value []byte) ([]byte, error) {
+	if url == "" {
+		if len(value) > 0 {
 			return b, errors.New("encode google.protobuf.Any: value without a type_url")
 		}
 		return append(b, "{}"...), nil
 	}
-	url := m.Get(typeURL).String()
 	mt, err := protoregistry.GlobalTypes.FindMessageByURL(url)
 	if err != nil {
 		return b, fmt.Errorf("resolve %q: %w", url, err)
 	}
 	em := mt.New()
 	opts := proto.UnmarshalOptions{AllowPartial: true, Resolver: protoregistry.GlobalTypes}
-	if err := opts.Unmarshal(m.Get(value).Bytes(), em.Interface()); err != nil {
+	if err := opts.Unmarshal(value, em.Interface()); err != nil {
 		return b, fmt.Errorf("unmarshal %q: %w", url, err)
 	}
 	emi := infoOf(em.Descriptor())
@@ -619,7 +640,7 @@ func (e *jsonEncoder) anyMessage(b []byte, m protoreflect.Message, mi *messageIn
 	case handOverShape:
 		return b, errHandOver
 	case plainShape:
-		b, err = e.fields(b, em, emi, false)
+		b, err = e.plainFields(b, em, emi, false)
 	default:
 		b = append(b, `,"value":`...)
 		b, err = e.messageOf(b, em, emi)
@@ -641,8 +662,10 @@ const (
 // appendDuration appends a Duration as seconds with 0, 3, 6 or 9 decimals
 // and the suffix "s".
 func appendDuration(b []byte, m protoreflect.Message, mi *messageInfo) ([]byte, error) {
-	secs := m.Get(mi.first.fd).Int()
-	nanos := m.Get(mi.second.fd).Int()
+	return appendDurationOf(b, m.Get(mi.first.fd).Int(), m.Get(mi.second.fd).Int())
+}
+
+func appendDurationOf(b []byte, secs, nanos int64) ([]byte, error) {
 	switch {
 	case secs < -maxDurationSeconds || secs > maxDurationSeconds:
 		return b, fmt.Errorf("encode google.protobuf.Duration: seconds out of range %d", secs)
@@ -687,8 +710,10 @@ func appendNanos(b []byte, nanos int64) []byte {
 // appendTimestamp appends a Timestamp in RFC 3339, in UTC, with 0, 3, 6 or
 // 9 decimals.
 func appendTimestamp(b []byte, m protoreflect.Message, mi *messageInfo) ([]byte, error) {
-	secs := m.Get(mi.first.fd).Int()
-	nanos := m.Get(mi.second.fd).Int()
+	return appendTimestampOf(b, m.Get(mi.first.fd).Int(), m.Get(mi.second.fd).Int())
+}
+
+func appendTimestampOf(b []byte, secs, nanos int64) ([]byte, error) {
 	switch {
 	case secs < minTimestampSecs || secs > maxTimestampSecs:
 		return b, fmt.Errorf("encode google.protobuf.Timestamp: seconds out of range %d", secs)

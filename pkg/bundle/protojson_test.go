@@ -26,7 +26,10 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	faultv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/common/fault/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 )
 
 // reference is the encoding appendJSON must equal: protojson's, compacted.
@@ -166,6 +169,18 @@ func TestAppendJSONExamples(t *testing.T) {
 		{"enum by name", &routev3.RedirectAction{ResponseCode: routev3.RedirectAction_FOUND}, `{"response_code":"FOUND"}`},
 		{"unknown enum number", &routev3.RedirectAction{ResponseCode: 99}, `{"response_code":99}`},
 		{"negative enum number", &routev3.RedirectAction{ResponseCode: -2}, `{"response_code":-2}`},
+		{"nil in a list", &routev3.Route{RequestHeadersToAdd: []*corev3.HeaderValueOption{nil, {AppendAction: 1}}},
+			`{"request_headers_to_add":[{},{"append_action":"ADD_IF_ABSENT"}]}`},
+		{"nil Any in a list", &discoveryv3.DiscoveryResponse{Resources: []*anypb.Any{nil, anyOf(&emptypb.Empty{})}},
+			`{"resources":[{},{"@type":"type.googleapis.com/google.protobuf.Empty"}]}`},
+		{"nil message in a oneof", &routev3.Route{Action: &routev3.Route_Route{}}, `{"route":{}}`},
+		{"nil Duration in a oneof", &faultv3.FaultDelay{FaultDelaySecifier: &faultv3.FaultDelay_FixedDelay{}}, `{"fixed_delay":"0s"}`},
+		{"nil wrapper in a oneof", &routev3.RouteAction{HostRewriteSpecifier: &routev3.RouteAction_AutoHostRewrite{}}, `{"auto_host_rewrite":false}`},
+		{"nil oneof case", &routev3.RouteMatch{PathSpecifier: (*routev3.RouteMatch_Prefix)(nil)}, `{}`},
+		{"nil in a map", &routev3.Route{TypedPerFilterConfig: map[string]*anypb.Any{"a": nil}}, `{"typed_per_filter_config":{"a":{}}}`},
+		{"nil Struct in a map", &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{"a": nil}}, `{"filter_metadata":{"a":{}}}`},
+		{"nil Value in a Struct", &structpb.Struct{Fields: map[string]*structpb.Value{"a": nil}}, ""},
+		{"nil Value in a list", &structpb.ListValue{Values: []*structpb.Value{nil}}, ""},
 		{"map keys sorted", &routev3.Route{TypedPerFilterConfig: map[string]*anypb.Any{
 			"b": anyOf(&emptypb.Empty{}), "B": {}, "a": anyOf(dbl(1)),
 		}}, `{"typed_per_filter_config":{"B":{},"a":{"@type":"type.googleapis.com/google.protobuf.DoubleValue","value":1},"b":{"@type":"type.googleapis.com/google.protobuf.Empty"}}}`},
@@ -185,6 +200,32 @@ func TestAppendJSONExamples(t *testing.T) {
 				t.Error(diff)
 			}
 		})
+	}
+}
+
+// TestAppendWrapper holds the wrappers as read from a struct field to
+// protojson: few Envoy messages have fields of each wrapper type.
+func TestAppendWrapper(t *testing.T) {
+	t.Parallel()
+	for _, w := range []proto.Message{
+		wrapperspb.Bool(true), wrapperspb.Bool(false),
+		wrapperspb.Int32(math.MinInt32), wrapperspb.UInt32(math.MaxUint32),
+		wrapperspb.Int64(math.MinInt64), wrapperspb.UInt64(math.MaxUint64), wrapperspb.Int64(0),
+		wrapperspb.Float(float32(math.Inf(-1))), wrapperspb.Float(1e-7), wrapperspb.Float(3.4e38),
+		wrapperspb.Double(math.NaN()), wrapperspb.Double(1e21), wrapperspb.Double(math.Copysign(0, -1)),
+		wrapperspb.String("\u2028<\x00>"), wrapperspb.String(""), wrapperspb.String("\xff"),
+		wrapperspb.Bytes(nil), wrapperspb.Bytes([]byte("\xff\x00ab")),
+	} {
+		want, werr := reference(w)
+		got, ok, gerr := appendWrapper([]byte("x"), w)
+		switch {
+		case !ok:
+			t.Errorf("%T not written", w)
+		case (werr == nil) != (gerr == nil):
+			t.Errorf("%v: error %v, protojson's %v", w, gerr, werr)
+		case werr == nil && string(got) != "x"+string(want):
+			t.Errorf("%v: got %s, want x%s", w, got, want)
+		}
 	}
 }
 
@@ -338,9 +379,9 @@ func TestAppendJSONExtensions(t *testing.T) {
 // TestAppendJSONRandomMessages encodes random Envoy resources both ways.
 func TestAppendJSONRandomMessages(t *testing.T) {
 	t.Parallel()
-	count := 8000
+	count := 12000
 	if testing.Short() {
-		count = 800
+		count = 2000
 	}
 	ok := 0
 	for seed := range uint64(count) {
@@ -351,6 +392,15 @@ func TestAppendJSONRandomMessages(t *testing.T) {
 		}
 		if encoded {
 			ok++
+		}
+		// The same message as a dynamic one, read through protoreflect
+		// only.
+		if seed%4 == 0 {
+			dm := dynamicpb.NewMessage(m.ProtoReflect().Descriptor())
+			proto.Merge(dm, m)
+			if diff, _ := agree(dm); diff != "" {
+				t.Fatalf("seed %d, dynamic %s: %s", seed, m.ProtoReflect().Descriptor().FullName(), diff)
+			}
 		}
 	}
 	// Both ways must be exercised: messages that encode and messages that
@@ -368,6 +418,11 @@ func FuzzCanonicalJSON(f *testing.F) {
 		m := newGenerator(seed).message()
 		if diff, _ := agree(m); diff != "" {
 			t.Fatalf("%s: %s", m.ProtoReflect().Descriptor().FullName(), diff)
+		}
+		dm := dynamicpb.NewMessage(m.ProtoReflect().Descriptor())
+		proto.Merge(dm, m)
+		if diff, _ := agree(dm); diff != "" {
+			t.Fatalf("dynamic %s: %s", m.ProtoReflect().Descriptor().FullName(), diff)
 		}
 	})
 }
