@@ -30,6 +30,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	faultv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/common/fault/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 )
 
 // reference is the encoding appendJSON must equal: protojson's, compacted.
@@ -85,11 +86,24 @@ func TestAppendJSONExamples(t *testing.T) {
 		}
 		return x
 	}
+	// dyn is m as a dynamic message, which appendJSON reads through
+	// protoreflect.
+	dyn := func(m proto.Message) proto.Message {
+		d := dynamicpb.NewMessage(m.ProtoReflect().Descriptor())
+		proto.Merge(d, m)
+		return d
+	}
 	for _, c := range []struct {
 		name string
 		m    proto.Message
 		want string // "" when encoding fails
 	}{
+		{"-0 present", &typev3.Percent{Value: math.Copysign(0, -1)}, `{"value":-0}`},
+		{"-0 present, dynamic", dyn(&typev3.Percent{Value: math.Copysign(0, -1)}), `{"value":-0}`},
+		{"0 absent, dynamic", dyn(&typev3.Percent{}), `{}`},
+		{"oneof member at zero, dynamic", dyn(&routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{}}), `{"prefix":""}`},
+		{"declaration order, dynamic", dyn(&routev3.Route{Name: "r", Match: &routev3.RouteMatch{}}), `{"name":"r","match":{}}`},
+		{"unknown enum number, dynamic", dyn(&routev3.RedirectAction{ResponseCode: 99}), `{"response_code":99}`},
 		{"nil", nil, `{}`},
 		{"empty", &routev3.Route{}, `{}`},
 		{"typed nil", (*routev3.Route)(nil), `{}`},
