@@ -40,6 +40,7 @@ const maxOneofs = 16
 // goLayout is where a generated message type keeps each field.
 type goLayout struct {
 	goType reflect.Type // *T
+	ok     bool         // goType is laid out as expected
 	fields []goField    // as messageInfo.fields
 	oneofs []*goOneof
 }
@@ -75,29 +76,31 @@ type oneofCase struct {
 	number  protoreflect.FieldNumber
 }
 
-// noLayout marks a message type read through protoreflect only.
-var noLayout = &goLayout{}
-
 // layoutOf returns the layout of Go type t (*T) of message mi, nil when t
-// is not laid out as protoc-gen-go lays out open structs.
+// is not laid out as protoc-gen-go lays out open structs. A message type
+// has one layout: a dynamic message of a generated type is read through
+// protoreflect.
 func (mi *messageInfo) layoutOf(t reflect.Type) *goLayout {
 	l := mi.layout.Load()
-	if l == nil {
-		if l = newLayout(mi, t); l == nil {
-			l = noLayout
+	if l == nil || l.goType != t && !l.ok {
+		n := newLayout(mi, t)
+		if !mi.layout.CompareAndSwap(l, n) {
+			n = mi.layout.Load()
 		}
-		mi.layout.CompareAndSwap(nil, l)
-		l = mi.layout.Load()
+		l = n
 	}
-	if l.goType != t {
+	if l.goType != t || !l.ok {
 		return nil
 	}
 	return l
 }
 
+// newLayout works out the layout of t, one that is not ok when t is not
+// what protoc-gen-go makes of mi.
 func newLayout(mi *messageInfo, t reflect.Type) *goLayout {
+	failed := &goLayout{goType: t}
 	if t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct || mi.extensible {
-		return nil
+		return failed
 	}
 	st := t.Elem()
 	byNumber := map[protoreflect.FieldNumber]int{}
@@ -108,26 +111,26 @@ func newLayout(mi *messageInfo, t reflect.Type) *goLayout {
 		case sf.Tag.Get("protobuf") != "":
 			n, ok := tagNumber(sf.Tag.Get("protobuf"))
 			if !ok || !sf.IsExported() {
-				return nil
+				return failed
 			}
 			byNumber[n] = i
 		case sf.Tag.Get("protobuf_oneof") != "":
 			if sf.Type.Kind() != reflect.Interface || !sf.IsExported() {
-				return nil
+				return failed
 			}
 			byOneof[sf.Tag.Get("protobuf_oneof")] = i
 		case sf.Name == "state":
 			// Only the open struct API keeps fields where they can be
 			// read; the opaque and hybrid ones may decode lazily.
 			if api := sf.Tag.Get("protogen"); api != "" && api != "open.v1" {
-				return nil
+				return failed
 			}
 		case sf.Name == "sizeCache" || sf.Name == "unknownFields":
 		default:
-			return nil
+			return failed
 		}
 	}
-	l := &goLayout{goType: t, fields: make([]goField, len(mi.fields))}
+	l := &goLayout{goType: t, ok: true, fields: make([]goField, len(mi.fields))}
 	slots := map[protoreflect.OneofDescriptor]int{}
 	for i := range mi.fields {
 		fd := mi.fields[i].fd
@@ -135,7 +138,7 @@ func newLayout(mi *messageInfo, t reflect.Type) *goLayout {
 		if od := fd.ContainingOneof(); od != nil && !od.IsSynthetic() {
 			index, ok := byOneof[string(od.Name())]
 			if !ok {
-				return nil
+				return failed
 			}
 			slot, seen := slots[od]
 			if !seen {
@@ -148,7 +151,7 @@ func newLayout(mi *messageInfo, t reflect.Type) *goLayout {
 		}
 		index, ok := byNumber[fd.Number()]
 		if !ok {
-			return nil
+			return failed
 		}
 		g.index = index
 		ft := st.Field(index).Type
@@ -169,7 +172,7 @@ func newLayout(mi *messageInfo, t reflect.Type) *goLayout {
 		}
 	}
 	if len(l.oneofs) > maxOneofs {
-		return nil
+		return failed
 	}
 	return l
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -240,6 +241,30 @@ func TestAppendWrapper(t *testing.T) {
 		case werr == nil && string(got) != "x"+string(want):
 			t.Errorf("%v: got %s, want x%s", w, got, want)
 		}
+	}
+}
+
+// TestStructLayouts: every generated message type linked in, but those
+// with extensions, is read through its struct (the fast path); a dynamic
+// message of the same type through protoreflect.
+func TestStructLayouts(t *testing.T) {
+	t.Parallel()
+	n := 0
+	for _, mt := range registeredTypes() {
+		mi := infoOf(mt.Descriptor())
+		if mi.shape != plainShape || mi.extensible {
+			continue
+		}
+		n++
+		if mi.layoutOf(reflect.TypeOf(mt.Zero().Interface())) == nil {
+			t.Errorf("%s is not read through its struct", mt.Descriptor().FullName())
+		}
+		if mi.layoutOf(reflect.TypeOf(dynamicpb.NewMessage(mt.Descriptor()))) != nil {
+			t.Errorf("a dynamic %s is read as a struct", mt.Descriptor().FullName())
+		}
+	}
+	if n < 500 {
+		t.Errorf("only %d message types", n)
 	}
 }
 
