@@ -26,10 +26,12 @@ import (
 // every message protojson collects and sorts the populated fields, and the
 // compaction copies everything again. appendJSON writes the same bytes
 // directly: fields in declaration order (the order protojson sorts them
-// into), values as protojson formats them, no whitespace. What it does not
-// write itself (extensions, MessageSets) it hands to protojson whole, so
-// its output is protojson's compacted output for every message, and it
-// fails wherever protojson fails.
+// into), values as protojson formats them, no whitespace, reading
+// generated messages through their Go structs (protojson_struct.go). What
+// it does not write itself (extensions, MessageSets) it hands to protojson
+// whole, so its output is protojson's compacted output for every message,
+// and it fails wherever protojson fails. The tests hold it to protojson on
+// compiled bundles and on random messages of every Envoy resource type.
 
 // errHandOver stops appendJSON's own encoding of a message that protojson
 // is to encode instead.
