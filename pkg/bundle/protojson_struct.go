@@ -412,9 +412,10 @@ func (e *jsonEncoder) goValue(b []byte, v reflect.Value, vi *valueInfo) ([]byte,
 
 // goMessageValue appends the message pv (*T) points to.
 func (e *jsonEncoder) goMessageValue(b []byte, pv reflect.Value, vi *valueInfo) ([]byte, error) {
+	md := vi.fd.Message()
 	mi := vi.child.Load()
-	if mi == nil {
-		mi = infoOf(vi.fd.Message())
+	if mi == nil || mi.desc != md {
+		mi = infoOf(md)
 		vi.child.Store(mi)
 	}
 	if !pv.IsNil() {
