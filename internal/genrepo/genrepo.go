@@ -85,8 +85,10 @@ spec:
 		}
 	}
 	files["edgectl.yaml"] = []byte(project)
+	security := ""
 	if opts.Security {
 		files["gateways/security.yaml"] = []byte(securityDefinitions)
+		security = vhostSecurity(opts.Governed)
 	}
 	files["gateways/edge.yaml"] = []byte(`apiVersion: edgectl.dev/v1alpha1
 kind: Gateway
@@ -141,7 +143,7 @@ spec:
 				if i > 0 {
 					sb.WriteString("---\n")
 				}
-				writeVHost(&sb, r, t, v, first, n, nil, teamBackends[t], opts.Security)
+				writeVHost(&sb, r, t, v, first, n, nil, teamBackends[t], security)
 				first += n
 			}
 			files[fmt.Sprintf("teams/t%03d/vh%05d.yaml", t, firstVH)] = []byte(sb.String())
@@ -160,7 +162,7 @@ spec:
 					if i > 0 {
 						sb.WriteString("---\n")
 					}
-					writeVHost(&sb, r, t, v, first, n, nil, teamBackends[t], opts.Security)
+					writeVHost(&sb, r, t, v, first, n, nil, teamBackends[t], security)
 					first += n
 					v++
 				}
@@ -184,7 +186,7 @@ spec:
 					files[fmt.Sprintf("teams/t%03d/f%05d.yaml", t, f+p)] = []byte(sb.String())
 				}
 				var sb strings.Builder
-				writeVHost(&sb, r, t, v, first, share(n, parts, 0), sets, teamBackends[t], opts.Security)
+				writeVHost(&sb, r, t, v, first, share(n, parts, 0), sets, teamBackends[t], security)
 				files[fmt.Sprintf("teams/t%03d/f%05d.yaml", t, f)] = []byte(sb.String())
 				first += n
 				f += parts
@@ -204,17 +206,15 @@ func btoi(b bool) int {
 }
 
 // writeVHost writes virtual host v with routes first..first+n-1 and
-// includes of the named route sets; with security, the virtual host's
-// security block.
-func writeVHost(sb *strings.Builder, r *rand.Rand, team, v, first, n int, sets []string, backends []string, security bool) {
+// includes of the named route sets, and security, the virtual host's
+// security block (vhostSecurity) or nothing.
+func writeVHost(sb *strings.Builder, r *rand.Rand, team, v, first, n int, sets []string, backends []string, security string) {
 	fmt.Fprintf(sb, "apiVersion: edgectl.dev/v1alpha1\nkind: VirtualHost\nmetadata: {name: vh%05d}\nspec:\n  gateway: edge\n", v)
 	fmt.Fprintf(sb, "  hostnames: [svc%05d.t%03d.example.com]\n", v, team)
 	if v%2 == 0 {
 		fmt.Fprintf(sb, "  tls: {certificate: t%03d-wildcard}\n", team)
 	}
-	if security {
-		sb.WriteString(vhostSecurity)
-	}
+	sb.WriteString(security)
 	writeRoutes(sb, r, first, n, backends)
 	if len(sets) > 0 {
 		sb.WriteString("  includes:\n")
@@ -326,8 +326,14 @@ spec:
 `
 
 // vhostSecurity is the security block of every virtual host for
-// Options.Security.
-const vhostSecurity = `  security:
+// Options.Security. The hourly limit counts by team where there are teams,
+// and one count for all where there are none.
+func vhostSecurity(governed bool) string {
+	by := "{genericKey: all}"
+	if governed {
+		by = "{team: true}"
+	}
+	return `  security:
     jwt: {providers: [idp]}
     extAuth: {service: authz}
     localRateLimit: {requests: 100, per: 1s, by: {clientIP: true}}
@@ -335,8 +341,9 @@ const vhostSecurity = `  security:
       service: global
       limits:
       - {requests: 1000, unit: minute, by: [{clientIP: true}]}
-      - {requests: 100000, unit: hour, by: [{team: true}]}
+      - {requests: 100000, unit: hour, by: [` + by + `]}
 `
+}
 
 // governance is the part of edgectl.yaml a governed repository adds.
 func governance(teams int) string {

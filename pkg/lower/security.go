@@ -250,6 +250,10 @@ func (l *lowerer) rateLimit(d *intent.Doc, path []any, r *intent.RateLimit, from
 				rl.By = append(rl.By, ir.RateKey{Kind: ir.KeyPath})
 			case k.GenericKey != "":
 				rl.By = append(rl.By, ir.RateKey{Kind: ir.KeyGeneric, Value: k.GenericKey})
+			case l.m.Project == nil || len(l.m.Project.Spec.Teams) == 0:
+				// Without teams every route's team is the same nobody.
+				l.diags.Errorf(d.Pos(append(kp, "team")...), "invalid-value", "%s: counting by team needs teams, and %s declares none; count by genericKey to share one count", intent.Path(append(kp, "team")...), intent.ProjectFile)
+				ok = false
 			default:
 				rl.By = append(rl.By, ir.RateKey{Kind: ir.KeyTeam})
 			}

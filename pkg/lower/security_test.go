@@ -195,7 +195,9 @@ func chainVHost(g *ir.Gateway, listener, vhost string) (*ir.FilterChain, *ir.Vir
 // disabled is kept as a rule of its own.
 func TestSecurityInheritance(t *testing.T) {
 	t.Parallel()
-	gws, diags := lowerRepo(t, map[string]string{"base.yaml": secBase, "api.yaml": secAPI})
+	// One team, so limits may count by team.
+	project := "apiVersion: edgectl.dev/v1alpha1\nkind: Project\nmetadata: {name: t}\nspec:\n  teams: [{name: web, platform: true, paths: [\"**\"]}]\n"
+	gws, diags := lowerRepo(t, map[string]string{"edgectl.yaml": project, "base.yaml": secBase, "api.yaml": secAPI})
 	if diags.HasErrors() {
 		t.Fatalf("unexpected findings: %v", diags)
 	}
