@@ -263,3 +263,52 @@ func TestCommentsDropped(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecodeCommented decodes the files of the example repository,
+// comments and all, with yaml.v3 and with yamlfast.
+func BenchmarkDecodeCommented(b *testing.B) {
+	var files [][]byte
+	size := 0
+	err := filepath.WalkDir("../../examples/acme", func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !isYAML(p) {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if _, ok := parseFast(data); !ok {
+			b.Fatalf("the fast parser gave up on %s", p)
+		}
+		files = append(files, data)
+		size += len(data)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	decoders := []struct {
+		name   string
+		decode func([]byte) func(*yaml.Node) error
+	}{
+		{"yaml.v3", func(data []byte) func(*yaml.Node) error {
+			dec := yaml.NewDecoder(bytes.NewReader(data))
+			return func(n *yaml.Node) error { return dec.Decode(n) }
+		}},
+		{"yamlfast", func(data []byte) func(*yaml.Node) error { return NewDecoder(data).Decode }},
+	}
+	for _, d := range decoders {
+		b.Run(d.name, func(b *testing.B) {
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, data := range files {
+					decode := d.decode(data)
+					for {
+						var n yaml.Node
+						if err := decode(&n); err != nil {
+							break
+						}
+					}
+				}
+			}
+		})
+	}
+}
