@@ -3,7 +3,9 @@ package bundle
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -19,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/edgectl/edgectl/pkg/xds"
+	"github.com/edgectl/edgectl/pkg/yamlfast"
 )
 
 // Resources reads the file-based xDS resources of a bundle back into Envoy
@@ -154,10 +157,11 @@ func readDiscoveryFile(path string, data []byte) (*discoveryv3.DiscoveryResponse
 	return &dr, out, nil
 }
 
-// yamlToJSON converts the YAML edgectl writes back to JSON.
+// yamlToJSON converts the YAML edgectl writes back to JSON: the first
+// document of data, as yaml.Unmarshal reads it.
 func yamlToJSON(data []byte) ([]byte, error) {
-	var n yaml.Node
-	if err := yaml.Unmarshal(data, &n); err != nil {
+	n, err := firstDocument(data)
+	if err != nil {
 		return nil, err
 	}
 	var b bytes.Buffer
@@ -168,6 +172,29 @@ func yamlToJSON(data []byte) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// firstDocument parses the first document of data into what
+// yaml.Unmarshal(data, &n) stores in n, and returns yaml.Unmarshal's
+// error, with yamlfast, which is several times faster on what edgectl
+// writes. yaml.Unmarshal parses the stream's first document as the first
+// Decode of a yaml.v3 Decoder does, which yamlfast's Decoder matches but
+// for comments, which nodeJSON does not read. At the end of the stream
+// Decode returns io.EOF where yaml.Unmarshal leaves n as it was; an error
+// is taken from yaml.Unmarshal itself, so that it is its own, word for
+// word.
+func firstDocument(data []byte) (yaml.Node, error) {
+	var n yaml.Node
+	err := yamlfast.NewDecoder(data).Decode(&n)
+	switch {
+	case err == nil:
+		return n, nil
+	case errors.Is(err, io.EOF):
+		return yaml.Node{}, nil
+	}
+	n = yaml.Node{}
+	err = yaml.Unmarshal(data, &n)
+	return n, err
 }
 
 // nodeJSON writes a YAML node as JSON, keeping key order, numbers as

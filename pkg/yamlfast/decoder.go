@@ -4,12 +4,14 @@
 //
 // A hand-written parser reads a subset of YAML: block mappings and
 // sequences, flow collections on one line, plain and quoted scalars on one
-// line, empty values and "---" separators. Whatever it does not accept (a
-// comment, an anchor, a tag, a block scalar, a scalar over several lines,
+// line, empty values, "---" separators and comments. Whatever it does not
+// accept (an anchor, a tag, a block scalar, a scalar over several lines,
 // a syntax error, anything it is not sure of) sends the whole stream to
 // yaml.v3, so its results and its errors are yaml.v3's own. Its trees
-// are identical to yaml.v3's, field by field, positions included;
-// FuzzAgreesWithYAMLv3 holds it to that.
+// are identical to yaml.v3's, field by field, positions included, except
+// that it drops comments: where yaml.v3 would fill in HeadComment,
+// LineComment or FootComment, the fast parser leaves them empty (edgectl
+// reads none of them). FuzzAgreesWithYAMLv3 holds it to that.
 package yamlfast
 
 import (
@@ -30,7 +32,9 @@ type Decoder struct {
 
 // NewDecoder returns a decoder of the YAML stream data whose Decode calls
 // give exactly what yaml.v3's yaml.NewDecoder(bytes.NewReader(data)).Decode
-// would give: the same *yaml.Node trees, the same errors, the same io.EOF.
+// would give: the same *yaml.Node trees, the same errors, the same io.EOF;
+// only the comment fields of the nodes may be empty where yaml.v3's are
+// not.
 // The decoder reads data on the first call of Decode; data must not change
 // before then.
 func NewDecoder(data []byte) *Decoder {

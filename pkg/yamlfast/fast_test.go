@@ -5,7 +5,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -16,13 +15,10 @@ import (
 	"github.com/edgectl/edgectl/internal/genrepo"
 )
 
-// commentLine is a line that holds only a comment.
-var commentLine = regexp.MustCompile(`(?m)^ *#.*\n`)
-
 // typical returns the YAML that edgectl users write: generated
-// repositories in both dialects, the example repository with its comment
-// lines taken out, and the inputs of the compiler's golden cases that
-// have no comment and are not meant to fail.
+// repositories in both dialects, the example repository and the other
+// commented files of the test data as they are, and the inputs of the
+// compiler's golden cases that are not meant to fail.
 func typical(t *testing.T) []input {
 	t.Helper()
 	var out []input
@@ -48,7 +44,7 @@ func typical(t *testing.T) []input {
 			return err
 		}
 		data, err := os.ReadFile(p)
-		out = append(out, input{p, commentLine.ReplaceAll(data, nil)})
+		out = append(out, input{p, data})
 		return err
 	})
 	if err != nil {
@@ -56,6 +52,22 @@ func typical(t *testing.T) []input {
 	}
 	if len(out)-n < 20 {
 		t.Fatalf("found %d files in the example repository", len(out)-n)
+	}
+	commented := 0
+	for _, in := range out[n:] {
+		if bytes.Contains(in.data, []byte("\n#")) && bytes.Contains(in.data, []byte("  #")) {
+			commented++
+		}
+	}
+	if commented < 10 {
+		t.Fatalf("found %d files with comment lines and indented comments in the example repository", commented)
+	}
+	for _, p := range []string{"../routecheck/testdata/shop.yaml"} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, input{p, data})
 	}
 	n = len(out)
 	goldens, err := filepath.Glob("../compile/testdata/golden/*.txtar")
@@ -71,7 +83,7 @@ func typical(t *testing.T) []input {
 			t.Fatal(err)
 		}
 		for _, f := range ar.Files {
-			if isYAML(f.Name) && !bytes.Contains(f.Data, []byte("#")) {
+			if isYAML(f.Name) {
 				out = append(out, input{g + ":" + f.Name, f.Data})
 			}
 		}
@@ -217,6 +229,83 @@ func BenchmarkDecode(b *testing.B) {
 					var n yaml.Node
 					if err := decode(&n); err != nil {
 						break
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestCommentsDropped checks that where yaml.v3 keeps comments in a tree
+// and the fast parser reads the stream, the fast parser's tree has none,
+// and agrees with yaml.v3's otherwise.
+func TestCommentsDropped(t *testing.T) {
+	t.Parallel()
+	for _, src := range []string{
+		"# head\na: 1 # line\n# foot\n",
+		"- a # line\n  # foot\n- b\n",
+		"a: [b] # line\n---\n# head\nc: # line\n  d: 'e' # line\n",
+	} {
+		if !hasComments([]byte(src)) {
+			t.Fatalf("yaml.v3 keeps no comment of %q", src)
+		}
+		docs, ok := parseFast([]byte(src))
+		if !ok {
+			t.Fatalf("the fast parser gave up on %q", src)
+		}
+		for _, doc := range docs {
+			if hasCommentsNode(doc) {
+				t.Errorf("the fast parser kept a comment of %q", src)
+			}
+		}
+		if d := agree([]byte(src)); d != "" {
+			t.Errorf("yamlfast and yaml.v3 differ on %q: %s", src, d)
+		}
+	}
+}
+
+// BenchmarkDecodeCommented decodes the files of the example repository,
+// comments and all, with yaml.v3 and with yamlfast.
+func BenchmarkDecodeCommented(b *testing.B) {
+	var files [][]byte
+	size := 0
+	err := filepath.WalkDir("../../examples/acme", func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !isYAML(p) {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if _, ok := parseFast(data); !ok {
+			b.Fatalf("the fast parser gave up on %s", p)
+		}
+		files = append(files, data)
+		size += len(data)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	decoders := []struct {
+		name   string
+		decode func([]byte) func(*yaml.Node) error
+	}{
+		{"yaml.v3", func(data []byte) func(*yaml.Node) error {
+			dec := yaml.NewDecoder(bytes.NewReader(data))
+			return func(n *yaml.Node) error { return dec.Decode(n) }
+		}},
+		{"yamlfast", func(data []byte) func(*yaml.Node) error { return NewDecoder(data).Decode }},
+	}
+	for _, d := range decoders {
+		b.Run(d.name, func(b *testing.B) {
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, data := range files {
+					decode := d.decode(data)
+					for {
+						var n yaml.Node
+						if err := decode(&n); err != nil {
+							break
+						}
 					}
 				}
 			}

@@ -1,9 +1,13 @@
 package yamlfast
 
 import (
+	"bytes"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // A generator writes YAML streams of the shape configuration files have,
@@ -36,15 +40,33 @@ var (
 		"!t x", "|", "> x", "\"\\/\"", "'multi\n  line'", "plain\n  continued", "%x", "`x"}
 	genFlowScalars = []string{"a", "1", "true", "null", "'q'", "\"dq\"", "a b", "http://x", "-1", "~", "",
 		"a:b", "'k':v", "a?b", "x#y", "2001:db8::/48"}
-	genNoise = []string{" ", "\n", ":", "- ", "#", "[", "]", "{", "}", ",", "'", "\"", "\t", "---\n", "  ", "?", "&", "*", "!", "|"}
+	genNoise    = []string{" ", "\n", ":", "- ", "#", " #", "[", "]", "{", "}", ",", "'", "\"", "\t", "---\n", "  ", "?", "&", "*", "!", "|"}
+	genComments = []string{"# c", "#", "#c", "# a: b", "# - x", "# ---", "#'", "# [", "# é", "##"}
 )
+
+// eol ends a line, perhaps with a comment, and perhaps writes a line of
+// only a comment after it, at any indentation.
+func (g *generator) eol() {
+	if g.pick(6) == 1 {
+		g.sb.WriteString(strings.Repeat(" ", 1+g.pick(2)) + genComments[g.pick(len(genComments))])
+	}
+	g.sb.WriteString("\n")
+	if g.pick(8) == 1 {
+		g.indent(g.pick(8))
+		g.sb.WriteString(genComments[g.pick(len(genComments))] + "\n")
+	}
+}
 
 // stream writes a stream of documents.
 func (g *generator) stream() string {
 	g.sb.Reset()
+	if g.pick(6) == 1 {
+		g.sb.WriteString(genComments[g.pick(len(genComments))] + "\n")
+	}
 	docs := g.pick(4)
 	if g.pick(4) == 0 {
-		g.sb.WriteString("---\n")
+		g.sb.WriteString("---")
+		g.eol()
 	}
 	for i := range docs {
 		if i > 0 {
@@ -52,12 +74,13 @@ func (g *generator) stream() string {
 			case 0:
 				g.sb.WriteString("--- ")
 				g.flow(false)
-				g.sb.WriteString("\n")
+				g.eol()
 				continue
 			case 1:
 				g.sb.WriteString("---  \n\n")
 			default:
-				g.sb.WriteString("---\n")
+				g.sb.WriteString("---")
+				g.eol()
 			}
 		}
 		g.block(g.pick(3))
@@ -114,23 +137,25 @@ func (g *generator) mapping(ind int, inline bool) {
 func (g *generator) value(ind int) {
 	switch c := g.pick(8); {
 	case c == 0 || g.depth > 6: // empty
-		g.sb.WriteString(strings.Repeat(" ", g.pick(2)) + "\n")
+		g.sb.WriteString(strings.Repeat(" ", g.pick(2)))
+		g.eol()
 	case c == 1: // nested
-		g.sb.WriteString("\n")
+		g.eol()
 		g.block(ind + 1 + g.pick(4))
 	case c == 2: // indentless sequence
-		g.sb.WriteString("\n")
+		g.eol()
 		g.depth++
 		g.sequence(ind, false)
 		g.depth--
 	case c == 3:
 		g.sb.WriteString(" ")
 		g.flow(false)
-		g.sb.WriteString("\n")
+		g.eol()
 	default:
 		g.sb.WriteString(strings.Repeat(" ", 1+g.pick(2)*3))
 		g.sb.WriteString(genScalars[g.pick(len(genScalars))])
-		g.sb.WriteString(strings.Repeat(" ", g.pick(3)) + "\n")
+		g.sb.WriteString(strings.Repeat(" ", g.pick(3)))
+		g.eol()
 	}
 }
 
@@ -143,7 +168,8 @@ func (g *generator) sequence(ind int, inline bool) {
 		g.sb.WriteString("-")
 		switch c := g.pick(8); {
 		case c == 0 || g.depth > 6:
-			g.sb.WriteString(strings.Repeat(" ", g.pick(2)) + "\n")
+			g.sb.WriteString(strings.Repeat(" ", g.pick(2)))
+			g.eol()
 		case c == 1: // a mapping on the entry's line
 			pad := 1 + g.pick(3)
 			g.sb.WriteString(strings.Repeat(" ", pad))
@@ -156,14 +182,15 @@ func (g *generator) sequence(ind int, inline bool) {
 			g.sequence(ind+2, true)
 			g.depth--
 		case c == 3: // a collection on the next lines
-			g.sb.WriteString("\n")
+			g.eol()
 			g.block(ind + 1 + g.pick(3))
 		case c == 4:
 			g.sb.WriteString(" ")
 			g.flow(false)
-			g.sb.WriteString("\n")
+			g.eol()
 		default:
-			g.sb.WriteString(" " + genScalars[g.pick(len(genScalars))] + "\n")
+			g.sb.WriteString(" " + genScalars[g.pick(len(genScalars))])
+			g.eol()
 		}
 	}
 }
@@ -208,12 +235,13 @@ func generate(choices []byte) string {
 }
 
 // TestGenerated decodes thousands of generated streams with a Decoder and
-// with yaml.v3, and checks that most are in the fast parser's subset.
+// with yaml.v3, and checks that many are in the fast parser's subset, also
+// with comments.
 func TestGenerated(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	const n = 4000
-	fast := 0
+	fast, commented := 0, 0
 	choices := make([]byte, 512)
 	for range n {
 		for i := range choices {
@@ -225,10 +253,39 @@ func TestGenerated(t *testing.T) {
 		}
 		if _, ok := parseFast([]byte(src)); ok {
 			fast++
+			if hasComments([]byte(src)) {
+				commented++
+			}
 		}
 	}
-	t.Logf("%d of %d streams took the fast path", fast, n)
+	t.Logf("%d of %d streams took the fast path, %d of them with comments", fast, n, commented)
 	if fast < n/5 {
 		t.Errorf("only %d of %d streams took the fast path; the generator misses the subset", fast, n)
 	}
+	if commented < fast/5 {
+		t.Errorf("only %d of the %d streams that took the fast path have comments", commented, fast)
+	}
+}
+
+// hasComments reports whether yaml.v3 finds a comment in the stream data
+// and keeps it in a node.
+func hasComments(data []byte) bool {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		if dec.Decode(&n) != nil {
+			return false
+		}
+		if hasCommentsNode(&n) {
+			return true
+		}
+	}
+}
+
+// hasCommentsNode reports whether a node of the tree n has a comment.
+func hasCommentsNode(n *yaml.Node) bool {
+	if n.HeadComment != "" || n.LineComment != "" || n.FootComment != "" {
+		return true
+	}
+	return slices.ContainsFunc(n.Content, hasCommentsNode)
 }

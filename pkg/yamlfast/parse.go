@@ -10,10 +10,20 @@ import (
 // The subset of YAML the fast parser reads, and what yaml.v3 makes of it.
 //
 // A stream holds only '\n' and the printable ASCII characters, so a
-// column is a byte offset. Documents are separated by "---" lines; a
-// document's root is a block collection, a flow collection or a scalar,
-// and it starts on the line after "---" or on the same line (then it is a
-// flow collection or a scalar, and the document ends with that line).
+// column is a byte offset; only comments may also hold printable
+// characters beyond ASCII, other than line breaks, as no node follows one
+// on its line. Documents are separated by "---" lines; a document's root
+// is a block collection, a flow collection or a scalar, and it starts on
+// the line after "---" or on the same line (then it is a flow collection
+// or a scalar, and the document ends with that line).
+//
+// A comment is a '#' at the start of a line or after a space, up to the
+// end of the line; a '#' elsewhere is part of a plain scalar ("a#b"), or
+// of a quoted one. A comment moves no node, wherever it is: the parser
+// skips lines of only a comment, at any indentation, as it skips blank
+// lines, and a comment after a node, a key's ':', a "-" or a "---" ends
+// the line as spaces would. yaml.v3 keeps comments in the nodes around
+// them; the parser drops them.
 //
 // A block mapping is keys at one column, each a plain or quoted scalar on
 // one line followed by ':'. A value is on the key's line (a scalar or a
@@ -26,10 +36,12 @@ import (
 // where the '-' ends. A line after a collection is at the column of one
 // that holds it, or the document ends.
 //
-// Whatever else the parser meets makes it give up: comments, anchors,
-// aliases, tags, block scalars, directives, "?" keys, "...", "<<" keys, a
-// scalar or flow collection over several lines, a flow collection as a
-// key, empty entries in flow collections, and every syntax error.
+// Whatever else the parser meets makes it give up: anchors, aliases,
+// tags, block scalars, directives, "?" keys, "...", "<<" keys, a scalar or
+// flow collection over several lines, a flow collection as a key, empty
+// entries in flow collections, a comment inside a flow collection, a '#'
+// right after a quoted scalar or a flow collection (a comment to yaml.v3,
+// an error to YAML), and every syntax error.
 
 // giveUp is the panic with which the parser leaves a stream outside its
 // subset; parseFast recovers it.
@@ -65,12 +77,20 @@ const (
 // DocumentNode, as yaml.v3 would. It returns false when the stream is
 // outside the subset it reads, valid YAML or not.
 func parseFast(data []byte) (docs []*yaml.Node, ok bool) {
-	for _, c := range data {
-		if (c < ' ' && c != '\n') || c > '~' {
+	var wide []int
+	lineWide := false
+	for i, c := range data {
+		switch {
+		case c == '\n':
+			lineWide = false
+		case c < ' ':
 			return nil, false
+		case c > '~' && !lineWide:
+			wide = append(wide, i)
+			lineWide = true
 		}
 	}
-	p := &parser{src: string(data)}
+	p := &parser{src: string(data), wide: wide}
 	defer func() {
 		if r := recover(); r != nil {
 			if _, give := r.(giveUp); !give {
@@ -96,6 +116,11 @@ type parser struct {
 	stack []*yaml.Node // children of the collections being read
 	arena []*yaml.Node // Content slices are cut from here
 	tags  map[string]string
+
+	// wide holds the offset of the first byte beyond ASCII of each line
+	// that has one, in order; such bytes are read only in comments, and
+	// the comment of the line of wide[0] has not been met yet.
+	wide []int
 }
 
 func (p *parser) fail() {
@@ -121,9 +146,20 @@ func (p *parser) spaces() {
 	}
 }
 
-// endLine consumes the rest of a line that must hold only spaces.
+// endLine consumes the rest of a line that must hold only spaces and
+// perhaps a comment.
 func (p *parser) endLine() {
 	p.spaces()
+	if p.at(p.pos) == '#' {
+		// A comment starts after a space or at the start of a line;
+		// yaml.v3 also takes a '#' right after a quoted scalar or a
+		// flow collection for one, which YAML does not, and so the
+		// parser leaves that to yaml.v3.
+		if p.pos > p.bol && p.src[p.pos-1] != ' ' {
+			p.fail()
+		}
+		p.comment()
+	}
 	switch p.at(p.pos) {
 	case 0:
 	case '\n':
@@ -135,12 +171,65 @@ func (p *parser) endLine() {
 	}
 }
 
+// comment skips the comment at p.pos, up to the end of its line.
+func (p *parser) comment() {
+	start := p.pos
+	if i := strings.IndexByte(p.src[p.pos:], '\n'); i >= 0 {
+		p.pos += i
+	} else {
+		p.pos = len(p.src)
+	}
+	if len(p.wide) > 0 && p.wide[0] < p.pos {
+		if p.wide[0] < start {
+			p.fail() // a byte beyond ASCII before the comment
+		}
+		p.wide = p.wide[1:]
+		commentText(p.src[start:p.pos])
+	}
+}
+
+// commentText gives up on a comment that holds what yaml.v3 refuses or
+// reads as a line break: invalid UTF-8, a character that is not
+// printable, a byte order mark, U+0085, U+2028 or U+2029. Other
+// characters beyond ASCII move no node: a comment ends its line, and
+// yaml.v3 counts columns in characters only up to the '#'.
+func commentText(s string) {
+	for i := 0; i < len(s); {
+		if s[i] < utf8.RuneSelf {
+			if s[i] == 0x7f {
+				panic(giveUp{})
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1,
+			r < 0xa0, r == 0x2028, r == 0x2029, r == 0xfeff, r == 0xfffe, r == 0xffff:
+			panic(giveUp{})
+		}
+		i += size
+	}
+}
+
+// lineEnds reports whether nothing but a comment is left on the line at
+// p.pos, which follows a space or a line break.
+func (p *parser) lineEnds() bool {
+	c := p.at(p.pos)
+	return c == '\n' || c == 0 || c == '#'
+}
+
 // nextLine moves from the start of a line to the first non-space of the
-// next line with more than spaces, and returns that line's indentation,
-// or none at the end of the stream or at a "---".
+// next line with more than spaces and a comment, and returns that line's
+// indentation, or none at the end of the stream or at a "---". Lines of
+// only a comment, at any indentation, are skipped as blank lines are:
+// yaml.v3 attaches them to nodes as comments, but they move no node.
 func (p *parser) nextLine() int {
 	for {
 		p.spaces()
+		if p.at(p.pos) == '#' {
+			p.comment()
+		}
 		if p.pos == len(p.src) {
 			return none
 		}
@@ -242,7 +331,7 @@ func (p *parser) stream() []*yaml.Node {
 		case ind == none: // at a "---"
 			p.pos += 3
 			p.spaces()
-			if c := p.at(p.pos); c != '\n' && c != 0 {
+			if !p.lineEnds() {
 				root = p.inline()
 				p.endLine()
 				p.ind = p.nextLine()
@@ -275,6 +364,9 @@ func (p *parser) stream() []*yaml.Node {
 		doc.Content = p.collect(base)
 		docs = append(docs, doc)
 		ind = none
+	}
+	if len(p.wide) > 0 {
+		p.fail() // a byte beyond ASCII outside a comment
 	}
 	return docs
 }
@@ -348,7 +440,7 @@ func (p *parser) mapping(col int, k *yaml.Node) *yaml.Node {
 func (p *parser) value(col int) *yaml.Node {
 	line, end := p.line, p.pos-p.bol
 	p.spaces()
-	if c := p.at(p.pos); c == '\n' || c == 0 {
+	if p.lineEnds() {
 		p.endLine()
 		ind := p.nextLine()
 		switch {
@@ -397,8 +489,7 @@ func (p *parser) sequence(col int, indentless bool) *yaml.Node {
 // item parses the entry of a block sequence at column col after its "-"
 // and spaces; line is the line of the "-".
 func (p *parser) item(col, line int) *yaml.Node {
-	c := p.at(p.pos)
-	if c == '\n' || c == 0 {
+	if p.lineEnds() {
 		p.endLine()
 		ind := p.nextLine()
 		if ind > col {
@@ -408,7 +499,7 @@ func (p *parser) item(col, line int) *yaml.Node {
 		return p.empty(line, col+1)
 	}
 	var n *yaml.Node
-	switch {
+	switch c := p.src[p.pos]; {
 	case p.entry():
 		return p.sequence(p.pos-p.bol, false)
 	case c == '[' || c == '{':
@@ -549,7 +640,7 @@ scan:
 			break scan
 		case ' ':
 			if p.at(i+1) == '#' {
-				p.fail() // a comment
+				break scan // a comment
 			}
 			continue // trailing spaces are not part of the value
 		case ':':
