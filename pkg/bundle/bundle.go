@@ -327,6 +327,12 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 	// The xDS files' bodies and the static bootstrap render at once; the
 	// files' first line, which carries the digest, comes after.
 	bodies := make([][]byte, len(files))
+	// Each body leaves room for the head, which is as long for every
+	// digest: it is written into that room, not prepended by a copy.
+	reserve, err := headLen()
+	if err != nil {
+		return nil, err
+	}
 	fileYAML := map[*xdsFile][][]byte{}
 	for j, it := range items {
 		fileYAML[it.file] = append(fileYAML[it.file], ownYAML[j])
@@ -335,9 +341,9 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 		yamls := fileYAML[f]
 		g.Go(func() (err error) {
 			if len(yamls) > 0 && !slices.ContainsFunc(yamls, func(y []byte) bool { return y == nil }) {
-				bodies[i], err = assembledBody(f.typeURL, yamls)
+				bodies[i], err = assembledBody(reserve, f.typeURL, yamls)
 			} else {
-				bodies[i], err = discoveryBody(f.typeURL, f.items)
+				bodies[i], err = discoveryBody(reserve, f.typeURL, f.items)
 			}
 			return err
 		})
@@ -372,12 +378,13 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	whole := make([][]byte, len(files))
-	inParallel(len(files), func(i int) {
-		whole[i] = append(append(make([]byte, 0, len(head)+len(bodies[i])), head...), bodies[i]...)
-	})
 	for i, f := range files {
-		out[f.path] = whole[i]
+		if len(head) == reserve {
+			copy(bodies[i], head)
+		} else { // never, as headLen says; but then the file is still right
+			bodies[i] = append(slices.Clone(head), bodies[i][reserve:]...)
+		}
+		out[f.path] = bodies[i]
 	}
 
 	m := &Manifest{
@@ -472,7 +479,7 @@ const clusterMark = "edgectl-cluster:"
 
 // assembledBody is discoveryBody from the YAML of each resource's own
 // fields: every resource is its "@type" and then those fields.
-func assembledBody(typeURL string, yamls [][]byte) ([]byte, error) {
+func assembledBody(reserve int, typeURL string, yamls [][]byte) ([]byte, error) {
 	stands := make([][]byte, len(yamls))
 	maps := make(map[string][]byte, len(yamls))
 	for k, y := range yamls {
@@ -480,11 +487,11 @@ func assembledBody(typeURL string, yamls [][]byte) ([]byte, error) {
 		stands[k] = []byte(`{"@type":"` + typeURL + `","name":"` + stand + `"}`)
 		maps[quote(stand)] = y
 	}
-	skeleton, err := discoveryBody(typeURL, stands)
+	skeleton, err := discoveryBody(0, typeURL, stands)
 	if err != nil {
 		return nil, err
 	}
-	body, ok := shiftInto(skeleton, pieceMark+"item-", maps, false)
+	body, ok := shiftIntoAfter(reserve, skeleton, pieceMark+"item-", maps, false)
 	if !ok {
 		return nil, errNoSplice
 	}

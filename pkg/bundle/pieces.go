@@ -269,6 +269,12 @@ func writeItem(out *bytes.Buffer, y []byte, indent int) {
 // by a default filter chain or a QUIC listener besides its own chain); it
 // is one pass over y, however many there are.
 func shiftInto(y []byte, mark string, maps map[string][]byte, repeat bool) ([]byte, bool) {
+	return shiftIntoAfter(0, y, mark, maps, repeat)
+}
+
+// shiftIntoAfter is shiftInto with reserve bytes (zero) before the result,
+// for a caller to fill in.
+func shiftIntoAfter(reserve int, y []byte, mark string, maps map[string][]byte, repeat bool) ([]byte, bool) {
 	key := []byte(`name: "` + mark)
 	type at struct {
 		start, key, end int // the line, its "name:", its end
@@ -300,8 +306,7 @@ func shiftInto(y []byte, mark string, maps map[string][]byte, repeat bool) ([]by
 		size += len(m) + bytes.Count(m, []byte{'\n'})*(i-start) - (end - i)
 		from = end
 	}
-	var out bytes.Buffer
-	out.Grow(size)
+	out := bytes.NewBuffer(make([]byte, reserve, reserve+size))
 	prev := 0
 	for _, a := range ats {
 		out.Write(y[prev:a.key])
@@ -312,7 +317,7 @@ func shiftInto(y []byte, mark string, maps map[string][]byte, repeat bool) ([]by
 				n = len(m)
 			}
 			if !first {
-				pad(&out, a.key-a.start)
+				pad(out, a.key-a.start)
 			}
 			out.Write(m[:n])
 			m = m[n:]

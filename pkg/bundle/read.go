@@ -434,8 +434,15 @@ func discoveryFile(digest, typeURL string, items [][]byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, err := discoveryBody(typeURL, items)
+	body, err := discoveryBody(0, typeURL, items)
 	return append(head, body...), err
+}
+
+// headLen is the length of every discoveryHead: a digest is "sha256:" and
+// 64 hexadecimal digits, which YAML writes alike whatever they are.
+func headLen() (int, error) {
+	h, err := discoveryHead("sha256:" + strings.Repeat("0", 64))
+	return len(h), err
 }
 
 // discoveryHead and discoveryBody are the two parts of a discovery file.
@@ -445,7 +452,9 @@ func discoveryHead(digest string) ([]byte, error) {
 	return jsonToYAML(fmt.Appendf(nil, `{"version_info":%q}`, digest))
 }
 
-func discoveryBody(typeURL string, items [][]byte) ([]byte, error) {
+// discoveryBody leaves reserve bytes before the body, where Encode puts the
+// head once the digest is known, so a file is not copied to prepend it.
+func discoveryBody(reserve int, typeURL string, items [][]byte) ([]byte, error) {
 	var js bytes.Buffer
 	js.WriteString(`{"resources":[`)
 	for i, item := range items {
@@ -455,7 +464,7 @@ func discoveryBody(typeURL string, items [][]byte) ([]byte, error) {
 		js.Write(item)
 	}
 	fmt.Fprintf(&js, `],"type_url":%q}`, typeURL)
-	return jsonToYAML(js.Bytes())
+	return jsonToYAMLAfter(reserve, js.Bytes())
 }
 
 // Delivered is what a target holds of a bundle: the manifest, the dynamic

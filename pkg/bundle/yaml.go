@@ -14,9 +14,13 @@ import (
 //
 // It scans the bytes itself: encoding/json's tokenizer allocates per token
 // and dominated compile time on large bundles.
-func jsonToYAML(js []byte) ([]byte, error) {
+func jsonToYAML(js []byte) ([]byte, error) { return jsonToYAMLAfter(0, js) }
+
+// jsonToYAMLAfter is jsonToYAML with reserve bytes (zero) before the YAML,
+// for a caller to fill in.
+func jsonToYAMLAfter(reserve int, js []byte) ([]byte, error) {
 	s := &scanner{in: js}
-	e := emitter{s: s, out: bytes.NewBuffer(make([]byte, 0, len(js)*3/2))}
+	e := emitter{s: s, out: bytes.NewBuffer(make([]byte, reserve, reserve+len(js)*3/2))}
 	if err := e.value(0, ctxTop); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,8 @@ package bundle
 
 import (
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -142,5 +144,32 @@ func TestRateLimitUnitCase(t *testing.T) {
 				t.Errorf("upper: %s, want %s", got, tc.upper)
 			}
 		})
+	}
+}
+
+// TestHeadLength holds Encode's room for the head of the xDS files to the
+// head of every digest: "sha256:" and 64 hexadecimal digits, letters or
+// digits alike.
+func TestHeadLength(t *testing.T) {
+	t.Parallel()
+	want, err := headLen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, hex := range []string{strings.Repeat("f", 64), strings.Repeat("e", 64), "1e10" + strings.Repeat("0", 60), strings.Repeat("9", 64)} {
+		if h, _ := discoveryHead("sha256:" + hex); len(h) != want {
+			t.Errorf("the head of sha256:%s is %d bytes, not %d", hex, len(h), want)
+		}
+	}
+	for range 2000 {
+		var d [32]byte
+		for i := range d {
+			d[i] = byte(r.IntN(256))
+		}
+		digest := "sha256:" + fmt.Sprintf("%x", d)
+		if h, _ := discoveryHead(digest); len(h) != want {
+			t.Fatalf("the head of %s is %d bytes, not %d", digest, len(h), want)
+		}
 	}
 }
