@@ -464,34 +464,10 @@ func hasExtension(m protoreflect.Message) bool {
 
 // singular appends one value that is not a list or a map.
 func (e *jsonEncoder) singular(b []byte, v protoreflect.Value, vi *valueInfo) ([]byte, error) {
+	if b, ok, err := appendScalar(b, v, vi); ok {
+		return b, err
+	}
 	switch vi.kind {
-	case protoreflect.BoolKind:
-		if v.Bool() {
-			return append(b, "true"...), nil
-		}
-		return append(b, "false"...), nil
-	case protoreflect.StringKind:
-		return appendFieldString(b, v.String(), vi)
-	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
-		return strconv.AppendInt(b, v.Int(), 10), nil
-	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
-		return strconv.AppendUint(b, v.Uint(), 10), nil
-	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
-		b = append(b, '"')
-		b = strconv.AppendInt(b, v.Int(), 10)
-		return append(b, '"'), nil
-	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
-		b = append(b, '"')
-		b = strconv.AppendUint(b, v.Uint(), 10)
-		return append(b, '"'), nil
-	case protoreflect.FloatKind:
-		return appendFloat(b, v.Float(), 32), nil
-	case protoreflect.DoubleKind:
-		return appendFloat(b, v.Float(), 64), nil
-	case protoreflect.BytesKind:
-		b = append(b, '"')
-		b = base64.StdEncoding.AppendEncode(b, v.Bytes())
-		return append(b, '"'), nil
 	case protoreflect.EnumKind:
 		return vi.enum.append(b, v.Enum()), nil
 	case protoreflect.MessageKind, protoreflect.GroupKind:
@@ -504,6 +480,54 @@ func (e *jsonEncoder) singular(b []byte, v protoreflect.Value, vi *valueInfo) ([
 		return e.messageOf(b, m, mi)
 	}
 	return b, fmt.Errorf("encode %s: unknown kind %v", vi.fd.FullName(), vi.kind)
+}
+
+// scalarValue is what protoreflect.Value and reflect.Value both say of a
+// bool, number, string or bytes value.
+type scalarValue interface {
+	Bool() bool
+	String() string
+	Int() int64
+	Uint() uint64
+	Float() float64
+	Bytes() []byte
+}
+
+// appendScalar appends a bool, number, string or bytes value, read through
+// protoreflect or from a struct field alike; ok is false for the other
+// kinds, which it leaves to the caller.
+func appendScalar[V scalarValue](b []byte, v V, vi *valueInfo) (_ []byte, ok bool, _ error) {
+	switch vi.kind {
+	case protoreflect.BoolKind:
+		if v.Bool() {
+			return append(b, "true"...), true, nil
+		}
+		return append(b, "false"...), true, nil
+	case protoreflect.StringKind:
+		b, err := appendFieldString(b, v.String(), vi)
+		return b, true, err
+	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
+		return strconv.AppendInt(b, v.Int(), 10), true, nil
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
+		return strconv.AppendUint(b, v.Uint(), 10), true, nil
+	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
+		b = append(b, '"')
+		b = strconv.AppendInt(b, v.Int(), 10)
+		return append(b, '"'), true, nil
+	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		b = append(b, '"')
+		b = strconv.AppendUint(b, v.Uint(), 10)
+		return append(b, '"'), true, nil
+	case protoreflect.FloatKind:
+		return appendFloat(b, v.Float(), 32), true, nil
+	case protoreflect.DoubleKind:
+		return appendFloat(b, v.Float(), 64), true, nil
+	case protoreflect.BytesKind:
+		b = append(b, '"')
+		b = base64.StdEncoding.AppendEncode(b, v.Bytes())
+		return append(b, '"'), true, nil
+	}
+	return b, false, nil
 }
 
 // appendFieldString appends a string value of a field.

@@ -376,34 +376,10 @@ func goIsZero(v reflect.Value, kind protoreflect.Kind) bool {
 
 // goValue is singular for a value read from a struct.
 func (e *jsonEncoder) goValue(b []byte, v reflect.Value, vi *valueInfo) ([]byte, error) {
+	if b, ok, err := appendScalar(b, v, vi); ok {
+		return b, err
+	}
 	switch vi.kind {
-	case protoreflect.BoolKind:
-		if v.Bool() {
-			return append(b, "true"...), nil
-		}
-		return append(b, "false"...), nil
-	case protoreflect.StringKind:
-		return appendFieldString(b, v.String(), vi)
-	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
-		return strconv.AppendInt(b, v.Int(), 10), nil
-	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
-		return strconv.AppendUint(b, v.Uint(), 10), nil
-	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
-		b = append(b, '"')
-		b = strconv.AppendInt(b, v.Int(), 10)
-		return append(b, '"'), nil
-	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
-		b = append(b, '"')
-		b = strconv.AppendUint(b, v.Uint(), 10)
-		return append(b, '"'), nil
-	case protoreflect.FloatKind:
-		return appendFloat(b, v.Float(), 32), nil
-	case protoreflect.DoubleKind:
-		return appendFloat(b, v.Float(), 64), nil
-	case protoreflect.BytesKind:
-		b = append(b, '"')
-		b = base64.StdEncoding.AppendEncode(b, v.Bytes())
-		return append(b, '"'), nil
 	case protoreflect.EnumKind:
 		return vi.enum.append(b, protoreflect.EnumNumber(v.Int())), nil
 	}
