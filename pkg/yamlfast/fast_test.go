@@ -209,17 +209,7 @@ func BenchmarkDecode(b *testing.B) {
 	if _, ok := parseFast(data); !ok {
 		b.Fatal("the fast parser gave up")
 	}
-	decoders := []struct {
-		name   string
-		decode func([]byte) func(*yaml.Node) error
-	}{
-		{"yaml.v3", func(data []byte) func(*yaml.Node) error {
-			dec := yaml.NewDecoder(bytes.NewReader(data))
-			return func(n *yaml.Node) error { return dec.Decode(n) }
-		}},
-		{"yamlfast", func(data []byte) func(*yaml.Node) error { return NewDecoder(data).Decode }},
-	}
-	for _, d := range decoders {
+	for _, d := range benchDecoders {
 		b.Run(d.name, func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
@@ -284,17 +274,7 @@ func BenchmarkDecodeCommented(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	decoders := []struct {
-		name   string
-		decode func([]byte) func(*yaml.Node) error
-	}{
-		{"yaml.v3", func(data []byte) func(*yaml.Node) error {
-			dec := yaml.NewDecoder(bytes.NewReader(data))
-			return func(n *yaml.Node) error { return dec.Decode(n) }
-		}},
-		{"yamlfast", func(data []byte) func(*yaml.Node) error { return NewDecoder(data).Decode }},
-	}
-	for _, d := range decoders {
+	for _, d := range benchDecoders {
 		b.Run(d.name, func(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
@@ -311,4 +291,17 @@ func BenchmarkDecodeCommented(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchDecoders are the decoders the benchmarks compare: each returns the
+// Decode of a stream.
+var benchDecoders = []struct {
+	name   string
+	decode func([]byte) func(*yaml.Node) error
+}{
+	{"yaml.v3", func(data []byte) func(*yaml.Node) error {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		return func(n *yaml.Node) error { return dec.Decode(n) }
+	}},
+	{"yamlfast", func(data []byte) func(*yaml.Node) error { return NewDecoder(data).Decode }},
 }
