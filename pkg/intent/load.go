@@ -382,6 +382,24 @@ func scanPrivateKeys(p string, data []byte) diag.List {
 // split by a line continuation. Material the raw scan of the file already
 // found, inside the same value, is not reported twice.
 func scanValues(t *text, root *yaml.Node) diag.List {
+	// Most documents hold no material: one scan of all their values says
+	// so. A zero byte between values ends a word or a base64 run as the
+	// end of a value does, so whatever a value holds is found in them all;
+	// a hit, or one that spans values, is placed by the scan of each.
+	var all []byte
+	var join func(n *yaml.Node)
+	join = func(n *yaml.Node) {
+		if n.Kind == yaml.ScalarNode {
+			all = joinValue(all, n.Value)
+		}
+		for _, c := range n.Content {
+			join(c)
+		}
+	}
+	join(root)
+	if !slices.ContainsFunc(materials, func(m material) bool { return m.index(all) >= 0 }) {
+		return nil
+	}
 	var scalars []*yaml.Node
 	var walk func(n *yaml.Node)
 	walk = func(n *yaml.Node) {
@@ -393,21 +411,6 @@ func scanValues(t *text, root *yaml.Node) diag.List {
 		}
 	}
 	walk(root)
-	// Most documents hold no material: one scan of all their values says
-	// so. A zero byte between values ends a word or a base64 run as the
-	// end of a value does, so whatever a value holds is found in them all;
-	// a hit, or one that spans values, is placed by the scan of each.
-	size := 0
-	for _, n := range scalars {
-		size += len(n.Value) + 1
-	}
-	all := make([]byte, 0, size)
-	for _, n := range scalars {
-		all = joinValue(all, n.Value)
-	}
-	if !slices.ContainsFunc(materials, func(m material) bool { return m.index(all) >= 0 }) {
-		return nil
-	}
 	// Each value is converted once, not once for each material.
 	values := make([][]byte, len(scalars))
 	for i, n := range scalars {

@@ -56,7 +56,7 @@ func (l *lowerer) compression(d *intent.Doc, path []any, c *intent.Compression) 
 	if c == nil {
 		return nil
 	}
-	at := func(p ...any) []any { return append(slices.Clone(path), p...) }
+	at := func(p ...any) []any { return under(path, p...) }
 	if c.Disabled {
 		if len(c.Algorithms) > 0 || len(c.ContentTypes) > 0 || c.MinLength != nil {
 			l.diags.Errorf(d.KeyPos(at("disabled")...), "invalid-value", "%s: disabled: true switches compression off, so it takes no other settings", intent.Path(path...))
@@ -93,7 +93,7 @@ func (l *lowerer) fault(d *intent.Doc, path []any, f *intent.Fault) *ir.Fault {
 	if f == nil {
 		return nil
 	}
-	at := func(p ...any) []any { return append(slices.Clone(path), p...) }
+	at := func(p ...any) []any { return under(path, p...) }
 	if f.Delay == nil && f.Abort == nil {
 		l.diags.Errorf(d.KeyPos(path...), "oneof", "%s: set delay, abort or both", intent.Path(path...))
 		return nil
@@ -207,7 +207,7 @@ func (l *lowerer) observability(gw *intent.Gateway, g *ir.Gateway) {
 	}
 	for i, a := range s.AccessLogs {
 		path := []any{"spec", "accessLogs", i}
-		at := func(p ...any) []any { return append(slices.Clone(path), p...) }
+		at := func(p ...any) []any { return under(path, p...) }
 		if !l.oneOf(d, path, false, []string{"stdout", "stderr", "file", "openTelemetry"}, []bool{a.Stdout, a.Stderr, a.File != "", a.OpenTelemetry != nil}) {
 			continue
 		}

@@ -35,7 +35,7 @@ func (l *lowerer) includes(d *intent.Doc, gb *gatewayBuilder, incs []intent.Incl
 	var out []*ir.Route
 	for i, inc := range incs {
 		path := []any{"spec", "includes", i}
-		at := func(p ...any) []any { return append(slices.Clone(path), p...) }
+		at := func(p ...any) []any { return under(path, p...) }
 		rs, ok := l.routeSets[inc.RouteSet]
 		if !ok {
 			l.unknown(d.Pos(at("routeSet")...), "route set", inc.RouteSet, keys(l.routeSets))
@@ -163,7 +163,7 @@ type inclusion struct {
 
 // includeScope adds an include's own conditions to the scope around it.
 func (l *lowerer) includeScope(d *intent.Doc, path []any, inc intent.Include, sc scope) (scope, bool) {
-	at := func(p ...any) []any { return append(slices.Clone(path), p...) }
+	at := func(p ...any) []any { return under(path, p...) }
 	inner := scope{prefix: sc.prefix, headers: slices.Clone(sc.headers), vhost: sc.vhost, plain: sc.plain}
 	m := inc.Match
 	if m == nil {

@@ -22,7 +22,7 @@ var knownCiphers = []string{
 
 // listenerSettings lowers what a listener says about its connections.
 func (l *lowerer) listenerSettings(d *intent.Doc, path []any, ls *intent.Listener, li *ir.Listener, gatewayHTTP3 bool) {
-	at := func(p ...any) []any { return append(slices.Clone(path), p...) }
+	at := func(p ...any) []any { return under(path, p...) }
 	li.ProxyProtocol = ls.ProxyProtocol
 	li.MaxConnections = uint64(ls.MaxConnections)
 	if li.Protocol == ir.TCP {
@@ -136,7 +136,7 @@ func splitCipherGroup(s string) []string {
 // tcpProxy lowers where a TCP listener or a passthrough virtual host sends
 // its connections.
 func (l *lowerer) tcpProxy(d *intent.Doc, path []any, t *intent.TCPProxy) *ir.TCPProxy {
-	at := func(p ...any) []any { return append(slices.Clone(path), p...) }
+	at := func(p ...any) []any { return under(path, p...) }
 	if !l.oneOf(d, path, false, []string{"backend", "backends"}, []bool{t.Backend != "", len(t.Backends) > 0}) {
 		return nil
 	}

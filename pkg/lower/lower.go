@@ -213,3 +213,9 @@ func u32(p *int) *uint32 {
 	v := uint32(*p)
 	return &v
 }
+
+// under is the path of something below path, in a slice of its own (one
+// allocation: a route's lowering builds many such paths).
+func under(path []any, p ...any) []any {
+	return append(append(make([]any, 0, len(path)+len(p)), path...), p...)
+}

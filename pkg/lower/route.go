@@ -53,7 +53,7 @@ func (l *lowerer) routes(vh *intent.VirtualHost, gb *gatewayBuilder, plain bool)
 }
 
 func (l *lowerer) route(d *intent.Doc, gb *gatewayBuilder, path []any, rt *intent.Route) *ir.Route {
-	at := func(p ...any) []any { return append(slices.Clone(path), p...) }
+	at := func(p ...any) []any { return under(path, p...) }
 	before := len(l.diags)
 	r := &ir.Route{Name: rt.Name, Origin: d.Pos(path...), Team: d.Team}
 	r.Match = l.match(d, at("match"), rt.Match)
@@ -226,7 +226,7 @@ func (l *lowerer) redirect(d *intent.Doc, path []any, rd *intent.Redirect) *ir.R
 }
 
 func (l *lowerer) retry(d *intent.Doc, path []any, rt *intent.Retries, timeout *time.Duration) *ir.Retry {
-	at := func(p ...any) []any { return append(slices.Clone(path), p...) }
+	at := func(p ...any) []any { return under(path, p...) }
 	r := &ir.Retry{Attempts: 1, On: []string{"5xx"}}
 	if rt.Attempts != nil {
 		r.Attempts = uint32(*rt.Attempts)
@@ -261,7 +261,7 @@ func (l *lowerer) retry(d *intent.Doc, path []any, rt *intent.Retries, timeout *
 }
 
 func (l *lowerer) rewrite(d *intent.Doc, path []any, rw *intent.Rewrite, r *ir.Route) {
-	at := func(p ...any) []any { return append(slices.Clone(path), p...) }
+	at := func(p ...any) []any { return under(path, p...) }
 	if !l.oneOf(d, path, true, []string{"prefix", "regex"}, []bool{rw.Prefix != nil, rw.Regex != nil}) {
 		return
 	}
@@ -280,7 +280,7 @@ func (l *lowerer) rewrite(d *intent.Doc, path []any, rw *intent.Rewrite, r *ir.R
 }
 
 func (l *lowerer) match(d *intent.Doc, path []any, m *intent.Match) ir.Match {
-	at := func(p ...any) []any { return append(slices.Clone(path), p...) }
+	at := func(p ...any) []any { return under(path, p...) }
 	out := ir.Match{PathKind: ir.PathPrefix, Path: "/"}
 	if m == nil {
 		return out

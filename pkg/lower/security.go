@@ -34,7 +34,7 @@ func (l *lowerer) security(d *intent.Doc, path []any, s *intent.Security, o orig
 	if s == nil {
 		return nil
 	}
-	at := func(p ...any) []any { return append(slices.Clone(path), p...) }
+	at := func(p ...any) []any { return under(path, p...) }
 	from := func(feature string) ir.Origin {
 		return ir.Origin{Level: o.level, Name: o.name, Pos: d.KeyPos(at(feature)...), Team: o.team}
 	}
@@ -132,7 +132,7 @@ func (l *lowerer) cidrs(d *intent.Doc, path []any, in []string) []string {
 }
 
 func (l *lowerer) cors(d *intent.Doc, path []any, c *intent.CORS, from ir.Origin) *ir.CORSRule {
-	at := func(p ...any) []any { return append(slices.Clone(path), p...) }
+	at := func(p ...any) []any { return under(path, p...) }
 	r := &ir.CORSRule{Disabled: c.Disabled, Methods: sortedSet(c.AllowMethods), Headers: lowerNames(c.AllowHeaders),
 		ExposeHeaders: lowerNames(c.ExposeHeaders), Credentials: c.AllowCredentials, From: from}
 	if c.Disabled {
@@ -180,7 +180,7 @@ func validOrigin(s string) bool {
 }
 
 func (l *lowerer) localRateLimit(d *intent.Doc, path []any, r *intent.LocalRateLimit, from ir.Origin) *ir.LocalRateLimitRule {
-	at := func(p ...any) []any { return append(slices.Clone(path), p...) }
+	at := func(p ...any) []any { return under(path, p...) }
 	out := &ir.LocalRateLimitRule{Disabled: r.Disabled, Status: DefaultRateLimitStatus, Headers: r.Headers, From: from}
 	if r.Disabled {
 		return out
@@ -215,7 +215,7 @@ func (l *lowerer) localRateLimit(d *intent.Doc, path []any, r *intent.LocalRateL
 }
 
 func (l *lowerer) rateLimit(d *intent.Doc, path []any, r *intent.RateLimit, from ir.Origin) *ir.RateLimitRule {
-	at := func(p ...any) []any { return append(slices.Clone(path), p...) }
+	at := func(p ...any) []any { return under(path, p...) }
 	out := &ir.RateLimitRule{Disabled: r.Disabled, Service: r.Service, From: from}
 	if r.Disabled {
 		return out
@@ -280,7 +280,7 @@ func (l *lowerer) clientCertificates(vh *intent.VirtualHost, gb *gatewayBuilder)
 	d := vh.Doc
 	c := vh.Spec.TLS.ClientCertificates
 	path := []any{"spec", "tls", "clientCertificates"}
-	at := func(p ...any) []any { return append(slices.Clone(path), p...) }
+	at := func(p ...any) []any { return under(path, p...) }
 	out := &ir.ClientCertificates{Optional: c.Optional, CRLFile: c.CRLFile,
 		From: ir.Origin{Level: ir.LevelVirtualHost, Name: d.Name, Pos: d.KeyPos(path...), Team: d.Team}}
 	ca, ok := l.certRef(d, c.CA, true, at("ca")...)
