@@ -18,7 +18,7 @@ import (
 func TestBundlesTakeTheFastPath(t *testing.T) {
 	t.Parallel()
 	for name, files := range map[string]map[string][]byte{
-		"governed": first(genrepo.Generate(genrepo.Options{Routes: 300, Governed: true, Security: true, Seed: 1})),
+		"governed":   first(genrepo.Generate(genrepo.Options{Routes: 300, Governed: true, Security: true, Seed: 1})),
 		"gatewayapi": first(genrepo.GenerateGatewayAPI(genrepo.Options{Routes: 300, Seed: 1})),
 	} {
 		t.Run(name, func(t *testing.T) {
