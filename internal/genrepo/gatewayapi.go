@@ -3,8 +3,6 @@ package genrepo
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -17,16 +15,7 @@ const (
 // WriteGatewayAPI writes GenerateGatewayAPI's directory into dir.
 func WriteGatewayAPI(dir string, opts Options) (Stats, error) {
 	files, st := GenerateGatewayAPI(opts)
-	for name, data := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return st, err
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			return st, err
-		}
-	}
-	return st, nil
+	return st, writeFiles(dir, files)
 }
 
 // gatewayAPITeams is how many namespaces the generated routes spread over.

@@ -43,16 +43,21 @@ type Stats struct {
 // Write generates the repository into dir, which must be empty or absent.
 func Write(dir string, opts Options) (Stats, error) {
 	files, st := Generate(opts)
+	return st, writeFiles(dir, files)
+}
+
+// writeFiles writes files, by slash-separated path, into dir.
+func writeFiles(dir string, files map[string][]byte) error {
 	for name, data := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return st, err
+			return err
 		}
 		if err := os.WriteFile(p, data, 0o644); err != nil {
-			return st, err
+			return err
 		}
 	}
-	return st, nil
+	return nil
 }
 
 // Generate returns the repository as file contents by path.
