@@ -225,16 +225,7 @@ type Options struct {
 // manifests holds Deployments too.
 func Load(fsys fs.FS, opts Options) (*Set, diag.List, error) {
 	var paths []string
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if source.LeftOut(fsys, p) {
-				return fs.SkipDir
-			}
-			return nil
-		}
+	err := source.WalkManifests(fsys, func(p string, _ fs.DirEntry) error {
 		if ext := path.Ext(p); ext == ".yaml" || ext == ".yml" {
 			paths = append(paths, p)
 		}

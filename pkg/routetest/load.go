@@ -132,16 +132,7 @@ func Load(fsys fs.FS, proj *intent.Project) (*Suite, error) {
 		}
 	}
 	var paths []string
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if source.LeftOut(fsys, p) {
-				return fs.SkipDir
-			}
-			return nil
-		}
+	err := source.WalkManifests(fsys, func(p string, d fs.DirEntry) error {
 		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 || p == intent.ProjectFile {
 			return nil
 		}

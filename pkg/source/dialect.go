@@ -80,6 +80,24 @@ func gatewayAPIDir(dir string) bool {
 	return err == nil && fi.IsDir() && HasGatewayAPI(os.DirFS(dir))
 }
 
+// WalkManifests calls file, in lexical order, for every file a walk over a
+// repository for manifests reads: those outside the directories LeftOut
+// leaves out. An error from the walk or from file ends it.
+func WalkManifests(fsys fs.FS, file func(p string, d fs.DirEntry) error) error {
+	return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if LeftOut(fsys, p) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		return file(p, d)
+	})
+}
+
 // LeftOut reports whether a walk over a repository for manifests leaves
 // out the directory at p: a hidden one (.git among them), or one edgectl
 // wrote.
