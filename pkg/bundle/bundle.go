@@ -31,7 +31,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -43,6 +42,7 @@ import (
 
 	rlsconfv3 "github.com/envoyproxy/go-control-plane/ratelimit/config/ratelimit/v3"
 
+	"github.com/edgectl/edgectl/internal/par"
 	"github.com/edgectl/edgectl/pkg/credscan"
 	"github.com/edgectl/edgectl/pkg/privkey"
 	"github.com/edgectl/edgectl/pkg/source"
@@ -323,7 +323,7 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 		it.file.items = append(it.file.items, jsons[i])
 		entries[i] = ResourceEntry{Type: it.typ, Name: it.name, File: it.file.path}
 	}
-	inParallel(len(items), func(i int) { entries[i].SHA256 = sum(jsons[i]) })
+	par.Each(len(items), 0, func(i int) { entries[i].SHA256 = sum(jsons[i]) })
 	// The xDS files' bodies and the static bootstrap render at once; the
 	// files' first line, which carries the digest, comes after.
 	bodies := make([][]byte, len(files))
@@ -405,7 +405,7 @@ func Encode(in Input, meta Meta) (*Bundle, error) {
 		b.Files = append(b.Files, File{Path: path, Data: data})
 		m.Files = append(m.Files, FileEntry{Path: path, Size: len(data)})
 	}
-	inParallel(len(b.Files), func(i int) { m.Files[i].SHA256 = sum(b.Files[i].Data) })
+	par.Each(len(b.Files), 0, func(i int) { m.Files[i].SHA256 = sum(b.Files[i].Data) })
 	slices.SortFunc(m.Files, func(a, b FileEntry) int { return strings.Compare(a.Path, b.Path) })
 	mj, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -504,29 +504,13 @@ func assembledBody(reserve int, typeURL string, yamls [][]byte) ([]byte, error) 
 // edgectl's own failure, and the bundle must go nowhere.
 func checkNoKeys(b *Bundle) error {
 	found := make([]string, len(b.Files))
-	inParallel(len(b.Files), func(i int) { found[i] = secretIn(b.Files[i].Data) })
+	par.Each(len(b.Files), 0, func(i int) { found[i] = secretIn(b.Files[i].Data) })
 	for i, f := range b.Files {
 		if what := found[i]; what != "" {
 			return fmt.Errorf("internal error: %s of gateway %q holds %s; refusing to write or deliver it", f.Path, b.Gateway, what)
 		}
 	}
 	return nil
-}
-
-// inParallel calls do(i) for i in [0, n), on as many goroutines as there
-// are cores, each taking the next i: the files of a bundle range from a
-// few bytes to most of it.
-func inParallel(n int, do func(i int)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), n) {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				do(i)
-			}
-		})
-	}
-	wg.Wait()
 }
 
 // secretIn names the secret material data holds, or is empty.

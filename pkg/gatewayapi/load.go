@@ -13,7 +13,6 @@ import (
 	"io/fs"
 	"math"
 	"path"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +23,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/edgectl/edgectl/internal/par"
 	"github.com/edgectl/edgectl/pkg/diag"
 	"github.com/edgectl/edgectl/pkg/intent"
 	"github.com/edgectl/edgectl/pkg/schema"
@@ -238,24 +238,7 @@ func Load(fsys fs.FS, opts Options) (*Set, diag.List, error) {
 	// Files are read and their documents decoded in parallel; the set is
 	// assembled in path order afterwards, so it never depends on timing.
 	results := make([]fileDocs, len(paths))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				results[i] = readFile(fsys, paths[i])
-			}
-		})
-	}
-	for i := range paths {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	par.Each(len(paths), opts.Workers, func(i int) { results[i] = readFile(fsys, paths[i]) })
 	set := &Set{}
 	var diags diag.List
 	order := 0

@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/edgectl/edgectl/internal/par"
 	"github.com/edgectl/edgectl/pkg/credscan"
 	"github.com/edgectl/edgectl/pkg/diag"
 	"github.com/edgectl/edgectl/pkg/glob"
@@ -199,24 +199,7 @@ func Load(fsys fs.FS, opts Options) (*Model, diag.List, error) {
 	slices.Sort(paths)
 
 	results := make([]fileResult, len(paths))
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				results[i] = loadFile(sch, fsys, paths[i], intents, skip)
-			}
-		})
-	}
-	for i := range paths {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	par.Each(len(paths), opts.Workers, func(i int) { results[i] = loadFile(sch, fsys, paths[i], intents, skip) })
 
 	for _, r := range results {
 		if r.err != nil {
