@@ -115,14 +115,7 @@ func (d *Doc) ID() string { return fmt.Sprintf("%s %q", d.Kind, d.Namespace+"/"+
 // Pos returns the position of the value at path (field names and list
 // indexes from the document root), or of the deepest part of it that exists.
 func (d *Doc) Pos(path ...any) diag.Pos {
-	n := d.syntax()
-	for _, step := range path {
-		next := schema.Child(n, step)
-		if next == nil {
-			break
-		}
-		n = next
-	}
+	n := schema.Deepest(d.syntax(), path...)
 	if n == nil {
 		return diag.Pos{File: d.File}
 	}

@@ -67,15 +67,7 @@ func (d *Doc) ID() string { return fmt.Sprintf("%s %q", d.Kind, d.Name) }
 // and list indexes from the document root. When the path does not exist all
 // the way, it returns the position of the deepest part that does.
 func (d *Doc) Pos(path ...any) diag.Pos {
-	n := d.syntax()
-	for _, step := range path {
-		next := schema.Child(n, step)
-		if next == nil {
-			break
-		}
-		n = next
-	}
-	return d.at(n)
+	return d.at(schema.Deepest(d.syntax(), path...))
 }
 
 // KeyPos returns the position of the key of the field at path, for findings

@@ -340,6 +340,20 @@ func DocumentAt(src []byte, index int) *yaml.Node {
 	return nil
 }
 
+// Deepest steps from n along path (field names and list indexes) as far as
+// the path exists, and returns the node it reached: where a finding about
+// the value at path points when the value is missing.
+func Deepest(n *yaml.Node, path ...any) *yaml.Node {
+	for _, step := range path {
+		next := Child(n, step)
+		if next == nil {
+			break
+		}
+		n = next
+	}
+	return n
+}
+
 // Child steps from n into a field (string) or a list element (int),
 // through aliases; nil when there is no such field or element.
 func Child(n *yaml.Node, step any) *yaml.Node {
