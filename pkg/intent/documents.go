@@ -30,34 +30,52 @@ func Documents(p string, data []byte) ([]Document, diag.List) {
 		return nil, diags
 	}
 	var out []Document
+	dd, syntax := eachDocument(t, data, func(index int, n *yaml.Node) diag.List {
+		if dd := scanValues(t, n); len(dd) > 0 {
+			return dd
+		}
+		out = append(out, Document{Index: index, Node: n})
+		return nil
+	})
+	diags = append(diags, dd...)
+	if syntax != nil {
+		return nil, append(diags, *syntax)
+	}
+	return out, diags
+}
+
+// eachDocument decodes the documents of a file in order and calls each
+// with every one that is not empty and whose aliases stay bounded
+// (checkNodes; a document that fails it is left out with its findings).
+// The findings each returns are kept in document order. A syntax error
+// ends the file and is returned on its own: what was read before it may
+// be half of what was meant.
+func eachDocument(t *text, data []byte, each func(index int, n *yaml.Node) diag.List) (diag.List, *diag.Diagnostic) {
+	var diags diag.List
 	dec := yamlfast.NewDecoder(data)
 	for index := 0; ; index++ {
 		var root yaml.Node
 		err := dec.Decode(&root)
 		if errors.Is(err, io.EOF) {
-			break
+			return diags, nil
 		}
 		if err != nil {
-			return nil, append(diags, yamlError(t, err))
+			d := yamlError(t, err)
+			return diags, &d
 		}
 		if len(root.Content) == 0 {
 			continue
 		}
 		n := schema.Resolve(root.Content[0])
 		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
-			continue
+			continue // an empty document, such as a leading ---
 		}
 		if dd := checkNodes(t, n); len(dd) > 0 {
 			diags = append(diags, dd...)
 			continue
 		}
-		if dd := scanValues(t, n); len(dd) > 0 {
-			diags = append(diags, dd...)
-			continue
-		}
-		out = append(out, Document{Index: index, Node: n})
+		diags = append(diags, each(index, n)...)
 	}
-	return out, diags
 }
 
 // GatewayAPIGroup is the API group of Kubernetes Gateway API manifests.

@@ -3,7 +3,6 @@ package intent
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"slices"
@@ -20,7 +19,6 @@ import (
 	"github.com/edgectl/edgectl/pkg/privkey"
 	"github.com/edgectl/edgectl/pkg/schema"
 	"github.com/edgectl/edgectl/pkg/source"
-	"github.com/edgectl/edgectl/pkg/yamlfast"
 	"github.com/edgectl/edgectl/schemas"
 )
 
@@ -453,29 +451,7 @@ func parse(sch *schema.Schema, p string, data []byte, fk fileKind, large bool) (
 		diags.Add(d)
 		return nil, diags
 	}
-	dec := yamlfast.NewDecoder(data)
-	for index := 0; ; index++ {
-		var root yaml.Node
-		err := dec.Decode(&root)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			// One syntax error says all there is to say about the file:
-			// what was read before it may be half of what was meant.
-			return nil, diag.List{yamlError(t, err)}
-		}
-		if len(root.Content) == 0 {
-			continue
-		}
-		n := schema.Resolve(root.Content[0])
-		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
-			continue // an empty document, such as a leading ---
-		}
-		if dd := checkNodes(t, n); len(dd) > 0 {
-			diags = append(diags, dd...)
-			continue
-		}
+	dd, syntax := eachDocument(t, data, func(index int, n *yaml.Node) diag.List {
 		// The tree is bounded now (checkNodes refused runaway aliases), and
 		// the scan for keys, the schema and the decoding only read it: in a
 		// large file they run at once.
@@ -484,21 +460,23 @@ func parse(sch *schema.Schema, p string, data []byte, fk fileKind, large bool) (
 		if large {
 			wg.Go(func() { keys = scanValues(t, n) })
 		} else if keys = scanValues(t, n); len(keys) > 0 {
-			diags = append(diags, keys...)
-			continue
+			return keys
 		}
 		doc := &Doc{File: p, Index: index, src: data, node: n}
 		v, dd := decodeDoc(sch, doc, fk, large)
 		wg.Wait()
 		if len(keys) > 0 {
-			diags = append(diags, keys...)
-			continue
+			return keys
 		}
-		diags = append(diags, dd...)
 		if v != nil {
 			out = append(out, v)
 		}
+		return dd
+	})
+	if syntax != nil {
+		return nil, diag.List{*syntax}
 	}
+	diags = append(diags, dd...)
 	return out, diags
 }
 
