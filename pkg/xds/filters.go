@@ -115,17 +115,21 @@ func usedFilters(t *ir.RouteTable) *filterUse {
 	return u
 }
 
+// disabledFilter is an HTTP filter in the chain, switched off until a
+// virtual host or route enables it through typed_per_filter_config.
+func disabledFilter(name string, config proto.Message) *hcmv3.HttpFilter {
+	return &hcmv3.HttpFilter{
+		Name:       name,
+		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: toAny(config)},
+		Disabled:   true,
+	}
+}
+
 // httpFilters is the filter chain of the connection manager serving t.
 func (t translator) httpFilters(table *ir.RouteTable) []*hcmv3.HttpFilter {
 	u := usedFilters(table)
 	var out []*hcmv3.HttpFilter
-	add := func(name string, config proto.Message) {
-		out = append(out, &hcmv3.HttpFilter{
-			Name:       name,
-			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: toAny(config)},
-			Disabled:   true,
-		})
-	}
+	add := func(name string, config proto.Message) { out = append(out, disabledFilter(name, config)) }
 	if u.ip {
 		add(filterRBAC, rbacFilter())
 	}

@@ -133,13 +133,7 @@ func usedHTTP(t *ir.RouteTable) httpUse {
 func httpFeatureFilters(table *ir.RouteTable) []*hcmv3.HttpFilter {
 	u := usedHTTP(table)
 	var out []*hcmv3.HttpFilter
-	add := func(name string, config proto.Message) {
-		out = append(out, &hcmv3.HttpFilter{
-			Name:       name,
-			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: toAny(config)},
-			Disabled:   true,
-		})
-	}
+	add := func(name string, config proto.Message) { out = append(out, disabledFilter(name, config)) }
 	if len(u.compressors) > 0 {
 		names := make([]string, 0, len(u.compressors))
 		for name := range u.compressors {
