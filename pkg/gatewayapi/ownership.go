@@ -6,6 +6,7 @@ import (
 	"github.com/edgectl/edgectl/pkg/diag"
 	"github.com/edgectl/edgectl/pkg/glob"
 	"github.com/edgectl/edgectl/pkg/intent"
+	"github.com/edgectl/edgectl/pkg/tenancy"
 )
 
 // owners maps the namespaces of Gateway API objects to the teams of
@@ -36,10 +37,7 @@ func newOwners(proj *intent.Project) *owners {
 		// Two teams claiming one hostname is pkg/tenancy's to report; the
 		// first claim decides here.
 		for i, h := range team.Hostnames {
-			set, key := o.exact, h
-			if suffix, ok := strings.CutPrefix(h, "*."); ok {
-				set, key = o.wildcard, suffix
-			}
+			set, key := tenancy.ClaimIn(o.exact, o.wildcard, h)
 			if _, dup := set[key]; !dup {
 				set[key] = claim{t, i}
 			}
@@ -94,22 +92,8 @@ func (o *owners) name(ns string) string {
 	return ns
 }
 
-// host returns the team claiming a hostname, as pkg/tenancy decides it: an
-// exact claim, else a "*." claim one label above it.
-func (o *owners) host(h string) (claim, bool) {
-	if suffix, ok := strings.CutPrefix(h, "*."); ok {
-		cl, found := o.wildcard[suffix]
-		return cl, found
-	}
-	if cl, ok := o.exact[h]; ok {
-		return cl, true
-	}
-	if _, rest, ok := strings.Cut(h, "."); ok {
-		cl, found := o.wildcard[rest]
-		return cl, found
-	}
-	return claim{}, false
-}
+// host returns the team claiming a hostname, by pkg/tenancy's rule.
+func (o *owners) host(h string) (claim, bool) { return tenancy.Owner(o.exact, o.wildcard, h) }
 
 func (o *owners) teamPos(t int, field string) diag.Pos {
 	if len(o.listOf(t, field)) == 0 {

@@ -108,10 +108,7 @@ func (c *checker) claims() {
 			}
 		}
 		for i, h := range team.Hostnames {
-			set, key := c.exact, h
-			if suffix, ok := strings.CutPrefix(h, "*."); ok {
-				set, key = c.wildcard, suffix
-			}
+			set, key := ClaimIn(c.exact, c.wildcard, h)
 			if prev, dup := set[key]; dup && prev.team != t {
 				c.diags.Errorf(c.proj.Pos("spec", "teams", t, "hostnames", i), "ownership", "team %q claims hostname %q, which team %q already claims", team.Name, h, c.teams[prev.team].Name).
 					Note(c.proj.Pos("spec", "teams", prev.team, "hostnames", prev.index), "team %q claims it here", c.teams[prev.team].Name)
@@ -127,19 +124,36 @@ func (c *checker) claims() {
 // a wildcard claim covering it. A "*." wildcard covers exactly one label:
 // *.example.com covers a.example.com, not example.com or a.b.example.com.
 // A wildcard hostname is owned by the team claiming that wildcard.
-func (c *checker) owner(h string) (claim, bool) {
+func (c *checker) owner(h string) (claim, bool) { return Owner(c.exact, c.wildcard, h) }
+
+// Owner finds the claim that owns hostname h among claims of exact names
+// and of "*." wildcards (kept under the name after "*."): an exact claim
+// first, then a wildcard claim one label above; a wildcard hostname is
+// owned by the claim of that wildcard. The Gateway API dialect decides
+// ownership by the same rule.
+func Owner[C any](exact, wildcard map[string]C, h string) (C, bool) {
 	if suffix, ok := strings.CutPrefix(h, "*."); ok {
-		cl, found := c.wildcard[suffix]
+		cl, found := wildcard[suffix]
 		return cl, found
 	}
-	if cl, ok := c.exact[h]; ok {
+	if cl, ok := exact[h]; ok {
 		return cl, true
 	}
 	if _, rest, ok := strings.Cut(h, "."); ok {
-		cl, found := c.wildcard[rest]
+		cl, found := wildcard[rest]
 		return cl, found
 	}
-	return claim{}, false
+	var none C
+	return none, false
+}
+
+// ClaimIn is where a claim of hostname h is kept: exact or, for "*.",
+// wildcard, and under which name.
+func ClaimIn[C any](exact, wildcard map[string]C, h string) (map[string]C, string) {
+	if suffix, ok := strings.CutPrefix(h, "*."); ok {
+		return wildcard, suffix
+	}
+	return exact, h
 }
 
 // assign gives each document the team whose paths match its file. A file
