@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/edgectl/edgectl/internal/durable"
 	"github.com/edgectl/edgectl/pkg/source"
 )
 
@@ -46,7 +47,9 @@ func WriteOutput(dir string, bundles []*Bundle) error {
 			return err
 		}
 	}
-	if err := syncDir(tmp); err != nil {
+	// Every file and directory of the new tree at once, before it is
+	// swapped in.
+	if err := durable.SyncFS(tmp); err != nil {
 		return err
 	}
 	return swap(tmp, dir)
@@ -68,7 +71,7 @@ func checkReplaceable(dir string) error {
 	return nil
 }
 
-// writeTree writes files under root and syncs them.
+// writeTree writes files under root; the caller syncs them.
 func writeTree(root string, files []File) error {
 	for _, f := range files {
 		p := filepath.Join(root, filepath.FromSlash(f.Path))
@@ -79,12 +82,7 @@ func writeTree(root string, files []File) error {
 			return err
 		}
 	}
-	return filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err != nil || !d.IsDir() {
-			return err
-		}
-		return syncDir(p)
-	})
+	return nil
 }
 
 func writeFile(p string, data []byte) error {
@@ -93,26 +91,11 @@ func writeFile(p string, data []byte) error {
 		return fmt.Errorf("write %s: %w", p, err)
 	}
 	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", p, err)
-	}
-	return nil
-}
-
-func syncDir(p string) error {
-	d, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", p, err)
 	}
 	return nil
 }
@@ -125,7 +108,7 @@ func swap(tmp, dir string) error {
 		if err := os.Rename(tmp, dir); err != nil {
 			return fmt.Errorf("move output into place: %w", err)
 		}
-		return syncDir(filepath.Dir(dir))
+		return durable.SyncDir(filepath.Dir(dir))
 	}
 	err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dir, unix.RENAME_EXCHANGE)
 	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL) {
@@ -139,10 +122,10 @@ func swap(tmp, dir string) error {
 			return fmt.Errorf("move output into place: %w", err)
 		}
 		defer os.RemoveAll(old)
-		return syncDir(filepath.Dir(dir))
+		return durable.SyncDir(filepath.Dir(dir))
 	}
 	if err != nil {
 		return fmt.Errorf("swap output into place: %w", err)
 	}
-	return syncDir(filepath.Dir(dir))
+	return durable.SyncDir(filepath.Dir(dir))
 }
