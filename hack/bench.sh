@@ -8,13 +8,14 @@
 #
 # A layout is named as BenchmarkCompile names it:
 # routes=N[/vhosts=V][/files=F][/governed][/security], the flags of
-# hack/genrepo.
+# hack/genrepo; dialect=gatewayapi/routes=N is N HTTPRoutes (no allocations
+# column: BenchmarkCompileGatewayAPI has those).
 # On a shared machine the best run is the one to compare; the spread says
 # how much the others got in the way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-LAYOUTS=${LAYOUTS:-"routes=1000 routes=10000 routes=1000/governed routes=10000/governed routes=10000/governed/security routes=20000/vhosts=1 routes=20000/vhosts=1/files=20/governed routes=100000/files=20 routes=100000/vhosts=1/files=20"}
+LAYOUTS=${LAYOUTS:-"routes=1000 routes=10000 routes=1000/governed routes=10000/governed routes=10000/governed/security routes=20000/vhosts=1 routes=20000/vhosts=1/files=20/governed routes=100000/files=20 routes=100000/vhosts=1/files=20 dialect=gatewayapi/routes=1000 dialect=gatewayapi/routes=10000"}
 RUNS=${RUNS:-3}
 BENCH=${BENCH:-1} # 0 skips the Go benchmark (allocations)
 work=$(mktemp -d)
@@ -72,5 +73,5 @@ done
 echo
 echo "machine: $(nproc) cores, $(go version | cut -d' ' -f3), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d)"
 echo "wall: best and worst of $RUNS runs of 'edgectl compile REPO --out-dir OUT' (validate + compile + write); peak RSS: the largest"
-echo "layouts: go run ./hack/genrepo -routes N [-vhosts V] [-files F] [-governed] [-security]"
+echo "layouts: go run ./hack/genrepo [-dialect gatewayapi] -routes N [-vhosts V] [-files F] [-governed] [-security]"
 echo "allocations: go test ./pkg/compile -bench BenchmarkCompile -benchmem (one run)"

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/edgectl/edgectl/internal/hugeheap"
 	"github.com/edgectl/edgectl/pkg/diag"
 )
 
@@ -86,7 +87,15 @@ EDGECTL_CONFIG (--config) and EDGECTL_FAIL_ON (--fail-on); a flag on the
 command line wins.`,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return flagsFromEnv(cmd) },
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			// A command that runs once and allocates most of its memory
+			// once gains from huge pages (README.md, Performance); serve
+			// lives long, and its memory comes and goes with versions.
+			if cmd.Name() != "serve" {
+				hugeheap.Enable()
+			}
+			return flagsFromEnv(cmd)
+		},
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
