@@ -85,8 +85,8 @@ Envoy bundle per gateway: a static bootstrap and file-based xDS resources.
 These flags can also be set from the environment, for CI and hooks:
 EDGECTL_CONFIG (--config) and EDGECTL_FAIL_ON (--fail-on); a flag on the
 command line wins.`,
-		SilenceUsage:      true,
-		SilenceErrors:     true,
+		SilenceUsage:  true,
+		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			// A command that runs once and allocates most of its memory
 			// once gains from huge pages (README.md, Performance); serve
