@@ -16,6 +16,7 @@ package hugeheap
 import (
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"unsafe"
@@ -24,9 +25,11 @@ import (
 )
 
 const (
-	hugePage = 2 << 20
-	maxSpan  = 2 << 30 // above what a 100,000-route compile keeps
-	minSpan  = 64 << 20
+	hugePage   = 2 << 20
+	block      = 64 << 20
+	maxSpan    = 2 << 30 // above what a 100,000-route compile keeps
+	minSpan    = block
+	plugMargin = 1 << 20
 )
 
 // Off is the environment variable that turns Enable off when set to 0.
@@ -66,19 +69,50 @@ func enable() int {
 	if size < minSpan {
 		return 0
 	}
-	// Memory the runtime has just mapped is known to be zero, so this
-	// touches none of it.
-	block := make([]byte, size)
-	p := uintptr(unsafe.Pointer(unsafe.SliceData(block)))
-	beg := (p + hugePage - 1) &^ (hugePage - 1)
-	end := (p + uintptr(size)) &^ (hugePage - 1)
-	err := unix.Madvise(block[beg-p:end-p], unix.MADV_HUGEPAGE)
-	block = nil
-	runtime.GC()
-	if err != nil {
-		return 0
+	// The runtime clears a new block unless all of it is memory never
+	// used, which it knows to be zero. Where the free run a block would
+	// take starts at memory a collection freed (the top of the heap), it
+	// would clear gigabytes. A plug a little larger than the whole heap so
+	// far takes that run's start first, so the blocks lie beyond anything
+	// used; and the span is taken in blocks of 64 MiB, so that if the plug
+	// ever falls short only the first block is cleared.
+	plug := make([]byte, heapMapped()+plugMargin)
+	blocks := make([][]byte, size/block)
+	marked := 0
+	for i := range blocks {
+		blocks[i] = make([]byte, block)
+		p := uintptr(unsafe.Pointer(unsafe.SliceData(blocks[i])))
+		beg := (p + hugePage - 1) &^ (hugePage - 1)
+		end := (p + block) &^ (hugePage - 1)
+		if err := unix.Madvise(blocks[i][beg-p:end-p], unix.MADV_HUGEPAGE); err != nil {
+			break
+		}
+		marked += int(end - beg)
 	}
-	return int(end - beg)
+	runtime.KeepAlive(plug)
+	plug, blocks = nil, nil
+	runtime.GC()
+	return marked
+}
+
+// heapMapped is the address space the heap has mapped so far: objects,
+// stacks, free, and returned to the kernel.
+func heapMapped() uint64 {
+	sample := []metrics.Sample{
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/unused:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"},
+		{Name: "/memory/classes/heap/stacks:bytes"},
+	}
+	metrics.Read(sample)
+	var n uint64
+	for _, s := range sample {
+		if s.Value.Kind() == metrics.KindUint64 {
+			n += s.Value.Uint64()
+		}
+	}
+	return n
 }
 
 // Mode is the kernel's THP mode: "always", "madvise", "never", or "" when
