@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/edgectl/edgectl/internal/hugeheap"
 	"github.com/edgectl/edgectl/pkg/diag"
 )
 
@@ -88,11 +87,8 @@ command line wins.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			// A command that runs once and allocates most of its memory
-			// once gains from huge pages (README.md, Performance); serve
-			// lives long, and its memory comes and goes with versions.
 			if cmd.Name() != "serve" {
-				hugeheap.Enable()
+				tuneForBatch()
 			}
 			return flagsFromEnv(cmd)
 		},
