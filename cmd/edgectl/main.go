@@ -29,7 +29,9 @@ const memoryLimit = 1280 << 20
 const batchGCPercent = 50
 
 // tuneForBatch sets the runtime up for a command that runs once and
-// allocates most of its memory once.
+// allocates most of its memory once: every command but serve. Main calls
+// it, not the commands, so tests that run commands in their own process
+// keep Go's defaults.
 func tuneForBatch() {
 	hugeheap.Enable()
 	if os.Getenv("GOGC") == "" {

@@ -45,7 +45,11 @@ func usageErrorf(format string, args ...any) error {
 
 // Main runs edgectl with os.Args and returns the exit code.
 func Main() int {
-	return run(os.Args[1:], os.Stdout, os.Stderr)
+	args := os.Args[1:]
+	if c, _, err := newRoot(io.Discard, io.Discard).Find(args); err != nil || c.Name() != "serve" {
+		tuneForBatch()
+	}
+	return run(args, os.Stdout, os.Stderr)
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -84,14 +88,9 @@ Envoy bundle per gateway: a static bootstrap and file-based xDS resources.
 These flags can also be set from the environment, for CI and hooks:
 EDGECTL_CONFIG (--config) and EDGECTL_FAIL_ON (--fail-on); a flag on the
 command line wins.`,
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if cmd.Name() != "serve" {
-				tuneForBatch()
-			}
-			return flagsFromEnv(cmd)
-		},
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return flagsFromEnv(cmd) },
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)

@@ -14,8 +14,10 @@
 package hugeheap
 
 import (
+	"math"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"strings"
 	"sync"
@@ -76,6 +78,10 @@ func enable() int {
 	// far takes that run's start first, so the blocks lie beyond anything
 	// used; and the span is taken in blocks of 64 MiB, so that if the plug
 	// ever falls short only the first block is cleared.
+	// No collection while the blocks are taken: each would find nothing
+	// to free.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
 	plug := make([]byte, heapMapped()+plugMargin)
 	blocks := make([][]byte, size/block)
 	marked := 0
