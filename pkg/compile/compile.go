@@ -116,7 +116,7 @@ func Compile(ctx context.Context, src *source.Source, opts Options) (*Result, di
 		diags = append(diags, policy.FaultInjection(m.Project, gws)...)
 		diags = append(diags, policy.EnvoyPatches(m.Project, gws)...)
 	}
-	gws, ld, err = withGatewayAPI(src, workers, res, gws)
+	gws, ld, err = withGatewayAPI(ctx, src, workers, res, gws, engine)
 	if err != nil {
 		return nil, nil, err
 	}

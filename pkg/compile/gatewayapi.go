@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/edgectl/edgectl/pkg/gatewayapi"
 	"github.com/edgectl/edgectl/pkg/intent"
 	"github.com/edgectl/edgectl/pkg/ir"
+	"github.com/edgectl/edgectl/pkg/policy"
 	"github.com/edgectl/edgectl/pkg/source"
 )
 
@@ -68,7 +70,8 @@ func compileGatewayAPI(src *source.Source, workers int, opts Options) (*Result, 
 
 // withGatewayAPI lowers the Gateway API manifests that sit beside
 // edgectl's own kinds in a project, as gateways of their own.
-func withGatewayAPI(src *source.Source, workers int, res *Result, gws []*ir.Gateway) ([]*ir.Gateway, diag.List, error) {
+// The project's policies read its documents as they read edgectl's own.
+func withGatewayAPI(ctx context.Context, src *source.Source, workers int, res *Result, gws []*ir.Gateway, engine *policy.Engine) ([]*ir.Gateway, diag.List, error) {
 	// Most projects hold none: a scan for the API group spares them a
 	// second parse of every file.
 	if !source.HasGatewayAPI(src.FS) {
@@ -81,6 +84,14 @@ func withGatewayAPI(src *source.Source, workers int, res *Result, gws []*ir.Gate
 	lr, ld := gatewayapi.Lower(set, res.Model.Project)
 	diags = append(diags, ld...)
 	res.GatewayStatus = lr.Status
+	err = set.PolicyDocuments(res.Model.Project, engine.Reads, func(docs []*intent.Doc) error {
+		pd, err := engine.Documents(ctx, docs)
+		diags = append(diags, pd...)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, g := range lr.Gateways {
 		if slices.ContainsFunc(gws, func(o *ir.Gateway) bool { return o.Name == g.Name }) {
 			diags.Errorf(diag.Pos{File: intent.ProjectFile}, "duplicate-name", "gateway %q is declared both as an edgectl Gateway and as a Gateway API Gateway", g.Name)

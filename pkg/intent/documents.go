@@ -82,3 +82,10 @@ func eachDocument(t *text, data []byte, each func(index int, n *yaml.Node) diag.
 // Intent files may hold them beside edgectl's kinds; the intent loader
 // leaves them to the Gateway API dialect.
 const GatewayAPIGroup = "gateway.networking.k8s.io"
+
+// DocOf is a document another dialect read (a Gateway API manifest) as
+// edgectl's policies and findings see its own: kind, name and owning team,
+// and its tree, parsed from src again when asked for after release.
+func DocOf(file string, index int, kind, name, team string, src []byte, node *yaml.Node) *Doc {
+	return &Doc{File: file, Index: index, Kind: kind, Name: name, Team: team, src: src, node: node}
+}

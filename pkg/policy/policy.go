@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -39,7 +40,10 @@ type Engine struct {
 	// One query per input kind, holding only the rules that can report on
 	// that kind: most rules start with input.kind == "...", and skipping
 	// the rest is most of the cost of evaluating policies.
-	queries  map[string]*kindQuery
+	queries  map[string]*kindQuery // guarded by mu: see query
+	mu       sync.Mutex
+	base     []func(*rego.Rego) // the store, the modules and the built-ins refused
+	rules    []ruleRef
 	bundles  bool // some policy inspects compiled Envoy resources
 	severity map[string]diag.Severity
 	limits   Limits
@@ -296,21 +300,9 @@ func Prepare(ctx context.Context, mods []Module, proj *intent.Project, m *intent
 		}
 	}
 	e.queries = map[string]*kindQuery{}
+	e.base, e.rules = base, rules
 	for _, kind := range inputKinds {
-		kq := &kindQuery{}
-		var q []string
-		for _, r := range rules {
-			// Compiled resources reach only rules that ask for them by
-			// name: a rule about documents must not fire on a bundle.
-			if r.kinds == nil && kind != "EnvoyBundle" || slices.Contains(r.kinds, kind) {
-				q = append(q, fmt.Sprintf("r%d := data.%s.%s", len(kq.rules), r.pkg, r.name))
-				kq.rules = append(kq.rules, r)
-			}
-		}
-		if len(q) == 0 {
-			q = append(q, "true")
-		}
-		pq, err := rego.New(append(slices.Clone(base), rego.Query(strings.Join(q, "; ")))...).PrepareForEval(ctx)
+		kq, err := e.prepareKind(ctx, kind, true)
 		if err != nil {
 			var astErrs ast.Errors
 			if !errors.As(err, &astErrs) {
@@ -323,13 +315,60 @@ func Prepare(ctx context.Context, mods []Module, proj *intent.Project, m *intent
 			}
 			break // the modules are the same for every kind
 		}
-		kq.query = pq
 		e.queries[kind] = kq
 	}
 	if diags.HasErrors() {
 		return nil, diags.Sorted(), nil
 	}
 	return e, diags, nil
+}
+
+// prepareKind prepares the query of the rules that can report on a kind;
+// with compile, also when there are none.
+func (e *Engine) prepareKind(ctx context.Context, kind string, compile bool) (*kindQuery, error) {
+	kq := &kindQuery{}
+	var q []string
+	for _, r := range e.rules {
+		// Compiled resources reach only rules that ask for them by
+		// name: a rule about documents must not fire on a bundle.
+		if r.kinds == nil && kind != "EnvoyBundle" || slices.Contains(r.kinds, kind) {
+			q = append(q, fmt.Sprintf("r%d := data.%s.%s", len(kq.rules), r.pkg, r.name))
+			kq.rules = append(kq.rules, r)
+		}
+	}
+	if len(q) == 0 {
+		if !compile {
+			return kq, nil
+		}
+		// Nothing to ask, but the modules are compiled all the same,
+		// so that their errors are found.
+		q = append(q, "true")
+	}
+	pq, err := rego.New(append(slices.Clone(e.base), rego.Query(strings.Join(q, "; ")))...).PrepareForEval(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kq.query = pq
+	return kq, nil
+}
+
+// query returns the query of a kind. The kinds of edgectl's own documents
+// are prepared with the engine; another dialect's (Gateway API) when first
+// asked for, so a repository without such documents pays nothing for
+// them. A kind whose query cannot be prepared (the modules compiled for
+// every other kind, so it cannot happen) has no rules.
+func (e *Engine) query(kind string) *kindQuery {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if kq, ok := e.queries[kind]; ok {
+		return kq
+	}
+	kq, err := e.prepareKind(context.Background(), kind, false)
+	if err != nil {
+		kq = &kindQuery{}
+	}
+	e.queries[kind] = kq
+	return kq
 }
 
 // guardKinds reads the kinds a rule body is restricted to by a top-level
@@ -453,6 +492,15 @@ func Input(d *intent.Doc) map[string]any {
 	return v
 }
 
+// Reads reports whether a finding rule looks at documents of a kind: the
+// others need not be read for policies at all.
+func (e *Engine) Reads(kind string) bool {
+	if e == nil {
+		return false
+	}
+	return len(e.query(kind).rules) > 0
+}
+
 // Documents evaluates every document and returns the findings.
 func (e *Engine) Documents(ctx context.Context, docs []*intent.Doc) (diag.List, error) {
 	if e == nil {
@@ -474,7 +522,7 @@ func (e *Engine) Documents(ctx context.Context, docs []*intent.Doc) (diag.List, 
 		g.Go(func() error {
 			for i := range next {
 				d := docs[i]
-				if kq := e.queries[d.Kind]; kq == nil || len(kq.rules) == 0 || stop.Err() != nil {
+				if len(e.query(d.Kind).rules) == 0 || stop.Err() != nil {
 					continue // no rule looks at this kind, or a limit was hit
 				}
 				fs, limit, err := e.eval(stop, d.Kind, rego.EvalParsedInput(inputValue(d)))
@@ -595,8 +643,8 @@ type finding struct {
 // eval evaluates the rules on one input, within the engine's limits. A
 // limit hit is a policy-limit finding, not an error.
 func (e *Engine) eval(ctx context.Context, kind string, input rego.EvalOption) ([]finding, *diag.Diagnostic, error) {
-	kq := e.queries[kind]
-	if kq == nil || len(kq.rules) == 0 {
+	kq := e.query(kind)
+	if len(kq.rules) == 0 {
 		return nil, nil, nil
 	}
 	rs, err := e.bounded(ctx, kq, input)
