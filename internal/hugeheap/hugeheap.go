@@ -8,9 +8,9 @@
 // the 400,000 faults of a 100,000-route compile were 4 s of its 8.5. A
 // 2 MiB page takes one fault for 512 of them. The Go runtime does not ask
 // for huge pages for its heap (it did briefly, see golang/go#63334), so
-// Enable does: it maps a span of the heap by allocating one large block,
-// marks the span MADV_HUGEPAGE, and frees the block. The heap's later
-// allocations reuse that span, lowest addresses first.
+// Enable does: it maps a span of the heap by allocating large blocks,
+// marks them MADV_HUGEPAGE, and frees them. The heap's later allocations
+// reuse that span, lowest addresses first.
 package hugeheap
 
 import (
@@ -44,8 +44,8 @@ const Off = "EDGECTL_HUGEPAGES"
 // overcommit (mode 2: the span would count against the commit limit,
 // touched or not), or on a machine with under 256 MiB of memory. The span
 // is at most a quarter of the machine's memory; untouched, it costs
-// address space, not memory.
-// Only the first call in a process does anything.
+// address space, not memory. Only the first call in a process does
+// anything.
 func Enable() int {
 	once.Do(func() { marked = enable() })
 	return marked
@@ -77,9 +77,8 @@ func enable() int {
 	// would clear gigabytes. A plug a little larger than the whole heap so
 	// far takes that run's start first, so the blocks lie beyond anything
 	// used; and the span is taken in blocks of 64 MiB, so that if the plug
-	// ever falls short only the first block is cleared.
-	// No collection while the blocks are taken: each would find nothing
-	// to free.
+	// ever falls short only the first block is cleared. No collection
+	// runs while they are taken: each would find nothing to free.
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
 	plug := make([]byte, heapMapped()+plugMargin)
