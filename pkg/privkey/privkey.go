@@ -9,6 +9,7 @@ package privkey
 import (
 	"bytes"
 	"encoding/base64"
+	"sync"
 )
 
 // Index returns the offset in b where the first private key starts, or -1.
@@ -142,12 +143,22 @@ var patterns = func() [][]byte {
 	return out
 }()
 
+// joinedBuffers lend base64Index the buffer it joins a text into: a
+// bundle's files are scanned before they are written, each as long as the
+// text, and a buffer each time was most of what the scans allocated.
+var joinedBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 // base64Index finds base64 text that decodes to a PEM private key header.
 // It joins the text across white space and escaped line breaks, maps the
 // URL alphabet onto the standard one, looks for the encodings of "PRIVATE
 // KEY", and decodes only around those to confirm.
 func base64Index(b []byte) int {
-	joined := make([]byte, len(b))
+	bp := joinedBuffers.Get().(*[]byte)
+	defer joinedBuffers.Put(bp)
+	if cap(*bp) < len(b) {
+		*bp = make([]byte, len(b))
+	}
+	joined := (*bp)[:len(b)]
 	n := 0
 	for i := 0; i < len(b); i++ {
 		c := b[i]
