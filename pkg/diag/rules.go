@@ -88,6 +88,7 @@ var Rules = []Rule{
 	{"NotAllowedByListeners", "no listener a route's parentRef selects admits the route's namespace or kind"},
 	{"NoMatchingListenerHostname", "no hostname of a route matches a listener it may attach to"},
 	{"UnsupportedValue", "a route or listener sets a value edgectl cannot honour, so it is not accepted"},
+	{"IncompatibleFilters", "a route rule has filters that cannot be used together (RequestRedirect and URLRewrite)"},
 	{"InvalidKind", "a backendRef names a kind other than Service, or a BackendTLSPolicy's CA one other than ConfigMap"},
 	{"BackendNotFound", "a backendRef names a Service, or a port of it, that is not among the manifests"},
 	{"InvalidCACertificateRef", "a BackendTLSPolicy's CA certificate is missing or not a ConfigMap"},

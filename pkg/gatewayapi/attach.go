@@ -50,7 +50,7 @@ func (l *lowerer) attachRoute(ro *routeObj) {
 		}
 		accepted, reason, msg := l.parent(ro, pr, ns, path)
 		if !ro.accepted {
-			accepted, reason, msg = false, "UnsupportedValue", ro.acceptedMsg
+			accepted, reason, msg = false, ro.acceptedReason, ro.acceptedMsg
 		}
 		ps.Conditions = []Condition{
 			cond("Accepted", accepted, reason, "%s", msg),
@@ -121,7 +121,7 @@ func (l *lowerer) parent(ro *routeObj, pr gwv1.ParentReference, ns string, path 
 		return false, "NoMatchingListenerHostname", "no hostname of the route matches a listener"
 	}
 	if !ro.accepted {
-		return false, "UnsupportedValue", ro.acceptedMsg
+		return false, ro.acceptedReason, ro.acceptedMsg
 	}
 	for _, a := range attachments {
 		if ro.kind == "TCPRoute" {

@@ -33,7 +33,7 @@ func (l *lowerer) regexSize(ro *routeObj, path []any, pattern string) bool {
 		msg := "regular expression " + quote(pattern) + " compiles to more RE2 instructions than Envoy accepts"
 		l.diags.Errorf(ro.doc.Pos(path...), "regex-program-size", "%s: %q compiles to at least %d RE2 instructions; Envoy refuses more than %d %s", ro.doc.ID(), pattern, least, l.re2Limit, by)
 		if ro.accepted {
-			ro.accepted, ro.acceptedMsg = false, msg
+			ro.accepted, ro.acceptedReason, ro.acceptedMsg = false, "UnsupportedValue", msg
 		}
 		return false
 	}

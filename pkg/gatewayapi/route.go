@@ -30,10 +30,10 @@ type routeObj struct {
 	// when no backend resolved.
 	proxy *ir.TCPProxy
 
-	accepted               bool // false: a value edgectl cannot honour
-	acceptedMsg            string
-	resolved               bool
-	resolvedReason, resMsg string
+	accepted                    bool // false: a value edgectl cannot honour
+	acceptedReason, acceptedMsg string
+	resolved                    bool
+	resolvedReason, resMsg      string
 }
 
 type ruleObj struct {
@@ -87,10 +87,16 @@ func (l *lowerer) newRouteObj(d *Doc, kind string, meta metav1.ObjectMeta, commo
 
 // unsupported rejects the route for a value edgectl cannot honour.
 func (l *lowerer) unsupported(ro *routeObj, path []any, format string, args ...any) {
+	l.reject(ro, path, "UnsupportedValue", format, args...)
+}
+
+// reject records why a route is not accepted; the first reason is the
+// one its status gives.
+func (l *lowerer) reject(ro *routeObj, path []any, reason, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	l.diags.Errorf(ro.doc.Pos(path...), "UnsupportedValue", "%s: %s", ro.doc.ID(), msg)
+	l.diags.Errorf(ro.doc.Pos(path...), reason, "%s: %s", ro.doc.ID(), msg)
 	if ro.accepted {
-		ro.accepted, ro.acceptedMsg = false, msg
+		ro.accepted, ro.acceptedReason, ro.acceptedMsg = false, reason, msg
 	}
 }
 
@@ -317,7 +323,7 @@ func (l *lowerer) httpFilters(ro *routeObj, ru *ruleObj, path []any, filters []g
 		}
 	}
 	if ru.action.Redirect != nil && (ru.action.PrefixRewrite != nil || ru.action.RegexRewrite != nil || ru.action.HostRewrite != "") {
-		l.unsupported(ro, append(slices.Clone(path), "filters"), "RequestRedirect and URLRewrite cannot be used together")
+		l.reject(ro, append(slices.Clone(path), "filters"), "IncompatibleFilters", "RequestRedirect and URLRewrite cannot be used together")
 	}
 }
 
