@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -40,10 +41,14 @@ type Engine struct {
 	// One query per input kind, holding only the rules that can report on
 	// that kind: most rules start with input.kind == "...", and skipping
 	// the rest is most of the cost of evaluating policies.
-	queries  map[string]*kindQuery // guarded by mu: see query
-	mu       sync.Mutex
-	base     []func(*rego.Rego) // the store, the modules and the built-ins refused
-	rules    []ruleRef
+	queries map[string]*kindQuery // guarded by mu: see query
+	mu      sync.Mutex
+	base    []func(*rego.Rego) // the store, the modules and the built-ins refused
+	rules   []ruleRef
+	// limited is set by the first limit a policy hits: the evaluation of
+	// every document after it stops, in this call of Documents and in any
+	// other (the Gateway API documents come a file at a time).
+	limited  atomic.Bool
 	bundles  bool // some policy inspects compiled Envoy resources
 	severity map[string]diag.Severity
 	limits   Limits
@@ -522,13 +527,14 @@ func (e *Engine) Documents(ctx context.Context, docs []*intent.Doc) (diag.List, 
 		g.Go(func() error {
 			for i := range next {
 				d := docs[i]
-				if len(e.query(d.Kind).rules) == 0 || stop.Err() != nil {
+				if len(e.query(d.Kind).rules) == 0 || stop.Err() != nil || e.limited.Load() {
 					continue // no rule looks at this kind, or a limit was hit
 				}
 				fs, limit, err := e.eval(stop, d.Kind, rego.EvalParsedInput(inputValue(d)))
 				switch {
 				case limit != nil:
 					results[i] = diag.List{*limit}
+					e.limited.Store(true)
 					stopAll()
 					continue
 				case err != nil && stop.Err() != nil && ctx.Err() == nil:
