@@ -2,6 +2,7 @@ package source
 
 import (
 	"bytes"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -13,9 +14,26 @@ import (
 // gatewayAPIMarker is in every Gateway API manifest: its apiVersion.
 var gatewayAPIMarker = []byte("gateway.networking.k8s.io/")
 
-// maxScan bounds the size of a file read to decide whether a directory
-// holds Gateway API manifests.
-const maxScan = 4 << 20
+// mentionsGatewayAPI reports whether a text names the Gateway API's group.
+// It reads the text in pieces, so that a file of many megabytes costs time,
+// not memory; a file is never skipped for its size, or its manifests would
+// be left out without a word.
+func mentionsGatewayAPI(r io.Reader) bool {
+	buf := make([]byte, 64<<10)
+	kept := 0 // the end of the previous piece, where the marker may start
+	for {
+		n, err := io.ReadFull(r, buf[kept:])
+		end := kept + n
+		if bytes.Contains(buf[:end], gatewayAPIMarker) {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+		kept = min(len(gatewayAPIMarker)-1, end)
+		copy(buf, buf[end-kept:end])
+	}
+}
 
 // HasGatewayAPI reports whether a directory without edgectl.yaml holds
 // Kubernetes Gateway API manifests (YAML files, outside hidden
@@ -36,10 +54,12 @@ func HasGatewayAPI(fsys fs.FS) bool {
 		if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
 			return nil
 		}
-		if fi, err := d.Info(); err != nil || fi.Size() > maxScan {
+		f, err := fsys.Open(p)
+		if err != nil {
 			return nil
 		}
-		if data, err := fs.ReadFile(fsys, p); err == nil && bytes.Contains(data, gatewayAPIMarker) {
+		defer f.Close()
+		if mentionsGatewayAPI(f) {
 			found = true
 			return fs.SkipAll
 		}
@@ -52,10 +72,15 @@ func HasGatewayAPI(fsys fs.FS) bool {
 func treeHasGatewayAPI(t *object.Tree) bool {
 	found := false
 	_ = t.Files().ForEach(func(f *object.File) error {
-		if ext := path.Ext(f.Name); ext != ".yaml" && ext != ".yml" || f.Size > maxScan || hiddenPath(f.Name) {
+		if ext := path.Ext(f.Name); ext != ".yaml" && ext != ".yml" || hiddenPath(f.Name) {
 			return nil
 		}
-		if s, err := f.Contents(); err == nil && strings.Contains(s, string(gatewayAPIMarker)) {
+		r, err := f.Reader()
+		if err != nil {
+			return nil
+		}
+		defer r.Close()
+		if mentionsGatewayAPI(r) {
 			found = true
 			return fs.SkipAll
 		}

@@ -2,9 +2,13 @@ package source
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/edgectl/edgectl/internal/gittest"
 )
 
 // TestOpenGatewayAPIDirectory: a directory without edgectl.yaml is a
@@ -26,6 +30,12 @@ func TestOpenGatewayAPIDirectory(t *testing.T) {
 		{name: "hidden directory only", files: map[string]string{"k8s/.github/gw.yaml": manifest}, dir: "k8s", wantErr: ErrNoProject},
 		{name: "not yaml", files: map[string]string{"k8s/gw.txt": manifest}, dir: "k8s", wantErr: ErrNoProject},
 		{name: "project above", files: map[string]string{"edgectl.yaml": "kind: Project\n", "k8s/gw.yaml": manifest}, dir: "k8s", wantFS: "edgectl.yaml"},
+		// A file is read whole, however large, and the marker found
+		// wherever it is: across the pieces it is read in, or after
+		// megabytes of other manifests.
+		{name: "large file", files: map[string]string{"k8s/all.yaml": strings.Repeat("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n---\n", 120_000) + manifest}, dir: "k8s", wantFS: "all.yaml"},
+		{name: "marker across pieces", files: map[string]string{"k8s/gw.yaml": strings.Repeat("#", 64<<10-10) + "\n" + manifest}, dir: "k8s", wantFS: "gw.yaml"},
+		{name: "marker cut", files: map[string]string{"k8s/gw.yaml": strings.Repeat("#", 64<<10-10) + "\napiVersion: gateway.networking.k8s.io"}, dir: "k8s", wantErr: ErrNoProject},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -58,5 +68,27 @@ func TestOpenGatewayAPIDirectory(t *testing.T) {
 				t.Errorf("the project does not hold %s: %v", tc.wantFS, err)
 			}
 		})
+	}
+}
+
+// TestGatewayAPIRevisionOfLargeFile: a revision whose Gateway API
+// manifests are all in one file of megabytes is read as such a project.
+func TestGatewayAPIRevisionOfLargeFile(t *testing.T) {
+	t.Parallel()
+	r := gittest.New(t)
+	r.Write("k8s/all.yaml", strings.Repeat("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n---\n", 120_000)+
+		"apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: edge}\n")
+	r.Commit("manifests")
+	repo, err := OpenRepo(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	src, err := repo.Git("HEAD", "k8s")
+	if err != nil {
+		t.Fatalf("HEAD:k8s: %v", err)
+	}
+	if _, err := fs.Stat(src.FS, "all.yaml"); err != nil {
+		t.Errorf("the project does not hold all.yaml: %v", err)
 	}
 }
