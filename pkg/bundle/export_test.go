@@ -6,3 +6,7 @@ var AppendJSON = appendJSON
 
 // CanonicalJSON is canonicalJSON, appendJSON into a reused buffer.
 var CanonicalJSON = canonicalJSON
+
+// ProtojsonCompact is reference: protojson's encoding, compacted, which
+// AppendJSON must equal.
+var ProtojsonCompact = reference

@@ -45,7 +45,7 @@ func BenchmarkCanonicalJSON(b *testing.B) {
 			}
 		}
 	}
-	want, err := protojsonCompact(rc)
+	want, err := bundle.ProtojsonCompact(rc)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func BenchmarkCanonicalJSON(b *testing.B) {
 		b.SetBytes(int64(len(want)))
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := protojsonCompact(rc); err != nil {
+			if _, err := bundle.ProtojsonCompact(rc); err != nil {
 				b.Fatal(err)
 			}
 		}

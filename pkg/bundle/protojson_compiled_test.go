@@ -3,7 +3,6 @@ package bundle_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"testing/fstest"
 
 	"github.com/rogpeppe/go-internal/txtar"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/edgectl/edgectl/internal/genrepo"
@@ -21,20 +19,6 @@ import (
 	"github.com/edgectl/edgectl/pkg/compile"
 	"github.com/edgectl/edgectl/pkg/source"
 )
-
-// protojsonCompact is what the bundle encoded before appendJSON, and what
-// appendJSON must equal.
-func protojsonCompact(m proto.Message) ([]byte, error) {
-	js, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, js); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
-}
 
 // TestAppendJSONOnCompiledResources compiles every golden case of
 // pkg/compile, every Gateway API golden case, the example repository and
@@ -95,7 +79,7 @@ func TestAppendJSONOnCompiledResources(t *testing.T) {
 		}
 		for _, m := range msgs {
 			total++
-			want, err := protojsonCompact(m)
+			want, err := bundle.ProtojsonCompact(m)
 			if err != nil {
 				t.Fatalf("%s: protojson: %v", r.name, err)
 			}

@@ -3,11 +3,8 @@ package compile
 import (
 	"context"
 	"path/filepath"
-	"strings"
 	"testing"
-	"testing/fstest"
 
-	"github.com/rogpeppe/go-internal/txtar"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/edgectl/edgectl/pkg/source"
@@ -26,17 +23,7 @@ func TestSharedClustersAreTheSameInEveryForm(t *testing.T) {
 	}
 	shared, own := 0, 0
 	for _, file := range files {
-		ar, err := txtar.ParseFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fsys := fstest.MapFS{}
-		for _, f := range ar.Files {
-			if !strings.HasPrefix(f.Name, "want/") {
-				fsys[f.Name] = &fstest.MapFile{Data: f.Data}
-			}
-		}
-		res, _, err := Compile(context.Background(), &source.Source{FS: fsys}, testMeta)
+		res, _, err := Compile(context.Background(), &source.Source{FS: archiveRepo(t, file)}, testMeta)
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}

@@ -19,7 +19,14 @@ import (
 // patchedRepo is the repository of the patches golden case.
 func patchedRepo(t *testing.T) fstest.MapFS {
 	t.Helper()
-	ar, err := txtar.ParseFile("testdata/golden/patches.txtar")
+	return archiveRepo(t, "testdata/golden/patches.txtar")
+}
+
+// archiveRepo is the repository of a golden archive: its files but the
+// expected results (want/).
+func archiveRepo(t *testing.T, file string) fstest.MapFS {
+	t.Helper()
+	ar, err := txtar.ParseFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
