@@ -527,10 +527,11 @@ func (e *Engine) Documents(ctx context.Context, docs []*intent.Doc) (diag.List, 
 		g.Go(func() error {
 			for i := range next {
 				d := docs[i]
-				if len(e.query(d.Kind).rules) == 0 || stop.Err() != nil || e.limited.Load() {
+				kq := e.query(d.Kind)
+				if len(kq.rules) == 0 || stop.Err() != nil || e.limited.Load() {
 					continue // no rule looks at this kind, or a limit was hit
 				}
-				fs, limit, err := e.eval(stop, d.Kind, rego.EvalParsedInput(inputValue(d)))
+				fs, limit, err := e.eval(stop, kq, rego.EvalParsedInput(inputValue(d)))
 				switch {
 				case limit != nil:
 					results[i] = diag.List{*limit}
@@ -617,7 +618,7 @@ func (e *Engine) Bundle(ctx context.Context, gw *intent.Doc, r *xds.Resources) (
 		}
 		input[part.key] = list
 	}
-	fs, limit, err := e.eval(ctx, "EnvoyBundle", rego.EvalInput(input))
+	fs, limit, err := e.eval(ctx, e.query("EnvoyBundle"), rego.EvalInput(input))
 	if limit != nil {
 		return diag.List{*limit}, nil
 	}
@@ -646,10 +647,9 @@ type finding struct {
 	path []any
 }
 
-// eval evaluates the rules on one input, within the engine's limits. A
+// eval evaluates a kind's rules on one input, within the engine's limits. A
 // limit hit is a policy-limit finding, not an error.
-func (e *Engine) eval(ctx context.Context, kind string, input rego.EvalOption) ([]finding, *diag.Diagnostic, error) {
-	kq := e.query(kind)
+func (e *Engine) eval(ctx context.Context, kq *kindQuery, input rego.EvalOption) ([]finding, *diag.Diagnostic, error) {
 	if len(kq.rules) == 0 {
 		return nil, nil, nil
 	}
