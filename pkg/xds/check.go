@@ -209,16 +209,21 @@ func anyFields(md protoreflect.MessageDescriptor) []protoreflect.FieldDescriptor
 	fields := md.Fields()
 	for i := range fields.Len() {
 		fd := fields.Get(i)
-		next := fd.Message()
-		if fd.IsMap() {
-			next = fd.MapValue().Message()
-		}
-		if next != nil && mayHoldAny(next) {
+		if next := heldMessage(fd); next != nil && mayHoldAny(next) {
 			out = append(out, fd)
 		}
 	}
 	anyFieldsOf.Store(md, out)
 	return out
+}
+
+// heldMessage is the message type a field holds: its own, its list's, or
+// its map's values'; nil for scalars.
+func heldMessage(fd protoreflect.FieldDescriptor) protoreflect.MessageDescriptor {
+	if fd.IsMap() {
+		return fd.MapValue().Message()
+	}
+	return fd.Message()
 }
 
 var anyReach sync.Map // protoreflect.FullName → bool
@@ -250,12 +255,7 @@ func reaches(memo *sync.Map, md protoreflect.MessageDescriptor, targets ...proto
 		}
 		fields := cur.Fields()
 		for i := range fields.Len() {
-			fd := fields.Get(i)
-			next := fd.Message()
-			if fd.IsMap() {
-				next = fd.MapValue().Message()
-			}
-			if next != nil && !seen[next.FullName()] {
+			if next := heldMessage(fields.Get(i)); next != nil && !seen[next.FullName()] {
 				seen[next.FullName()] = true
 				queue = append(queue, next)
 			}
