@@ -2,10 +2,12 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc/mem"
@@ -29,8 +31,13 @@ func TestLiteCodec(t *testing.T) {
 			&clusterv3.Cluster{Name: "a", ConnectTimeout: durationpb.New(5e9)},
 			&clusterv3.Cluster{},
 			&clusterv3.Cluster{Name: "b"},
-		}, []string{"a", "b"}}, // an empty message is an Any without a value
-		{resourcev3.ListenerType, []proto.Message{listener}, []string{"http"}},
+		}, nil}, // the names of clusters are not read
+		{resourcev3.ListenerType, []proto.Message{listener}, nil},
+		{resourcev3.RouteType, []proto.Message{
+			&routev3.RouteConfiguration{Name: "https", VirtualHosts: []*routev3.VirtualHost{{Name: "a", Domains: []string{"a.example"}}}},
+			&routev3.RouteConfiguration{}, // an Any without a value: no name read
+			&routev3.RouteConfiguration{Name: strings.Repeat("long", 40)},
+		}, []string{"https", strings.Repeat("long", 40)}},
 		{resourcev3.RouteType, nil, nil},
 	}
 	for _, tt := range tests {
@@ -62,5 +69,45 @@ func TestLiteCodec(t *testing.T) {
 				t.Fatalf("%s, buffers of %d bytes: listeners %q", tt.typ, size, got.listeners)
 			}
 		}
+		// A message cut anywhere reads without a panic; one cut inside a
+		// field (the nonce, written last) is an error.
+		for cut := 1; cut < len(b); cut++ {
+			data := mem.BufferSlice{mem.SliceBuffer(b[:cut/2]), mem.SliceBuffer(b[cut/2 : cut])}
+			err := (liteCodec{}).Unmarshal(data, &liteResponse{})
+			if cut == len(b)-1 && err == nil {
+				t.Fatalf("%s cut at %d of %d bytes: no error", tt.typ, cut, len(b))
+			}
+		}
+	}
+}
+
+// TestLiteCodecKnownListeners: the listeners of a version whose route
+// names are known are not copied.
+func TestLiteCodecKnownListeners(t *testing.T) {
+	msg := &discoveryv3.DiscoveryResponse{VersionInfo: "known-version", TypeUrl: resourcev3.ListenerType}
+	a, err := anypb.New(&listenerv3.Listener{Name: "http"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg.Resources = append(msg.Resources, a)
+	b, err := proto.Marshal(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() *liteResponse {
+		got := &liteResponse{}
+		if err := (liteCodec{}).Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := read(); len(got.listeners) != 1 {
+		t.Fatalf("an unknown version: %d listeners read", len(got.listeners))
+	}
+	if _, err := routeNames("known-version", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); len(got.listeners) != 0 {
+		t.Fatalf("a known version: %d listeners read", len(got.listeners))
 	}
 }
