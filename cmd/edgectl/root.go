@@ -46,9 +46,8 @@ func usageErrorf(format string, args ...any) error {
 // Main runs edgectl with os.Args and returns the exit code.
 func Main() int {
 	args := os.Args[1:]
-	if c, _, err := newRoot(io.Discard, io.Discard).Find(args); err != nil || c.Name() != "serve" {
-		tuneForBatch()
-	}
+	c, _, err := newRoot(io.Discard, io.Discard).Find(args)
+	tuneRuntime(err != nil || c.Name() != "serve")
 	return run(args, os.Stdout, os.Stderr)
 }
 

@@ -29,7 +29,6 @@ import (
 const (
 	hugePage   = 2 << 20
 	block      = 64 << 20
-	maxSpan    = 2 << 30 // above what a 100,000-route compile keeps
 	minSpan    = block
 	plugMargin = 1 << 20
 )
@@ -37,17 +36,28 @@ const (
 // Off is the environment variable that turns Enable off when set to 0.
 const Off = "EDGECTL_HUGEPAGES"
 
-// Enable marks a span of the heap for huge pages, and reports its size
-// (0 when it did nothing). It does nothing when EDGECTL_HUGEPAGES=0, when
-// the kernel's THP mode is not "madvise" (under "always" the heap has huge
-// pages already; under "never" it cannot), when the kernel refuses to
-// overcommit (mode 2: the span would count against the commit limit,
-// touched or not), or on a machine with under 256 MiB of memory. The span
-// is at most a quarter of the machine's memory; untouched, it costs
-// address space, not memory. Only the first call in a process does
-// anything.
-func Enable() int {
-	once.Do(func() { marked = enable() })
+// Batch is the span for a command that runs once: above what a
+// 100,000-route compile keeps.
+const Batch = 2 << 30
+
+// Server is the span for edgectl serve, whose heap holds a few versions of
+// each gateway (a 10,000-route gateway's is about 100 MB): the span shows
+// in its metrics as mapped memory (go_memstats_sys_bytes), so it asks for
+// no more than a fleet's heap plausibly needs. Beyond it the heap has
+// 4 KiB pages, as without Enable.
+const Server = 512 << 20
+
+// Enable marks a span of at most max bytes of the heap for huge pages,
+// and reports its size (0 when it did nothing). It does nothing when
+// EDGECTL_HUGEPAGES=0, when the kernel's THP mode is not "madvise" (under
+// "always" the heap has huge pages already; under "never" it cannot), when
+// the kernel refuses to overcommit (mode 2: the span would count against
+// the commit limit, touched or not), or on a machine with under 256 MiB of
+// memory. The span is also at most a quarter of the machine's memory;
+// untouched, it costs address space, not memory. Only the first call in a
+// process does anything.
+func Enable(max int) int {
+	once.Do(func() { marked = enable(max) })
 	return marked
 }
 
@@ -56,7 +66,7 @@ var (
 	marked int
 )
 
-func enable() int {
+func enable(max int) int {
 	if os.Getenv(Off) == "0" || Mode() != "madvise" {
 		return 0
 	}
@@ -67,7 +77,7 @@ func enable() int {
 	if err := unix.Sysinfo(&si); err != nil {
 		return 0
 	}
-	size := min(maxSpan, uint64(si.Totalram)*uint64(si.Unit)/4) &^ (hugePage - 1)
+	size := min(uint64(max), uint64(si.Totalram)*uint64(si.Unit)/4) &^ (hugePage - 1)
 	if size < minSpan {
 		return 0
 	}

@@ -48,7 +48,7 @@ func hugeSpans(t *testing.T) int {
 func TestEnable(t *testing.T) {
 	t.Setenv(Off, "0")
 	before := hugeSpans(t)
-	if n := enable(); n != 0 {
+	if n := enable(Batch); n != 0 {
 		t.Fatalf("with %s=0 Enable marked %d bytes", Off, n)
 	}
 	if after := hugeSpans(t); after != before {
@@ -56,7 +56,7 @@ func TestEnable(t *testing.T) {
 	}
 
 	t.Setenv(Off, "")
-	n := enable()
+	n := enable(Batch)
 	after := hugeSpans(t)
 	if Mode() != "madvise" {
 		// Huge pages come without asking (always) or not at all.
@@ -125,7 +125,7 @@ func TestMain(m *testing.M) {
 	b = nil
 	runtime.GC()
 	before := resident()
-	n := enable()
+	n := enable(Batch)
 	grew := resident() - before
 	switch {
 	case n == 0:
