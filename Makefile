@@ -33,6 +33,7 @@ fuzz:
 	$(GO) test ./pkg/bundle  -run '^$$' -fuzz '^FuzzJSONToYAML$$'    -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/bundle  -run '^$$' -fuzz '^FuzzVerifyDelivered$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/bundle  -run '^$$' -fuzz '^FuzzCanonicalJSON$$'  -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/bundle  -run '^$$' -fuzz '^FuzzReadDiscoveryFile$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/intent  -run '^$$' -fuzz '^FuzzParseFile$$'    -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/routesim -run '^$$' -fuzz '^FuzzRoute$$'       -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/routesim -run '^$$' -fuzz '^FuzzCompiledRoutes$$' -fuzztime $(FUZZTIME)

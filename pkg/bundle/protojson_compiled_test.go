@@ -50,7 +50,7 @@ func TestAppendJSONOnCompiledResources(t *testing.T) {
 	files, _ := genrepo.GenerateGatewayAPI(genrepo.Options{Routes: 200, Seed: 3})
 	repos = append(repos, repo{"genrepo gatewayapi", mapFS(files)})
 
-	total := 0
+	total, xdsFiles := 0, 0
 	for _, r := range repos {
 		res, _, err := compile.Compile(context.Background(), &source.Source{FS: r.fsys}, compile.Options{})
 		if err != nil {
@@ -77,6 +77,9 @@ func TestAppendJSONOnCompiledResources(t *testing.T) {
 		for _, m := range res.Bootstraps {
 			msgs = append(msgs, m)
 		}
+		for _, b := range res.Bundles {
+			xdsFiles += readBothWays(t, r.name, b)
+		}
 		for _, m := range msgs {
 			total++
 			want, err := bundle.ProtojsonCompact(m)
@@ -92,12 +95,43 @@ func TestAppendJSONOnCompiledResources(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d resources from %d repositories", total, len(repos))
+	t.Logf("%d resources, %d xDS files from %d repositories", total, xdsFiles, len(repos))
 	// The cases give well over a thousand resources; far fewer would mean
 	// they were not found or did not compile.
-	if total < 700 {
-		t.Errorf("only %d resources compared", total)
+	if total < 700 || xdsFiles < 200 {
+		t.Errorf("only %d resources and %d xDS files compared", total, xdsFiles)
 	}
+}
+
+// readBothWays reads every xDS file of a bundle resource by resource and
+// as protojson reads a DiscoveryResponse whole: every file edgectl writes
+// must take the first way, and both must give the same messages. It
+// returns how many files it read.
+func readBothWays(t *testing.T, repo string, b *bundle.Bundle) int {
+	t.Helper()
+	n := 0
+	for _, f := range b.Files {
+		if !strings.HasPrefix(f.Path, bundle.XDSDir+"/") {
+			continue
+		}
+		n++
+		fv, wv, fmsgs, wmsgs, fast, err := bundle.ReadBothWays(f.Data)
+		switch {
+		case err != nil:
+			t.Fatalf("%s: %s: %v", repo, f.Path, err)
+		case !fast:
+			t.Errorf("%s: %s is not read resource by resource", repo, f.Path)
+		case fv != wv || len(fmsgs) != len(wmsgs):
+			t.Errorf("%s: %s: read resource by resource: %q, %d resources; whole: %q, %d", repo, f.Path, fv, len(fmsgs), wv, len(wmsgs))
+		default:
+			for i := range fmsgs {
+				if !proto.Equal(fmsgs[i], wmsgs[i]) {
+					t.Errorf("%s: %s: resource %d differs read resource by resource", repo, f.Path, i)
+				}
+			}
+		}
+	}
+	return n
 }
 
 func mapFS(files map[string][]byte) fstest.MapFS {

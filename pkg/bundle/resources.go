@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/edgectl/edgectl/pkg/xds"
 	"github.com/edgectl/edgectl/pkg/yamlfast"
@@ -136,25 +137,133 @@ func (b *Bundle) checkResource(file string, m proto.Message) error {
 	return fmt.Errorf("%s: resource %q is not in the manifest", file, name)
 }
 
-// readDiscoveryFile reads an xDS file and the resources in it.
+// readDiscoveryFile reads an xDS file and the resources in it. The
+// DiscoveryResponse it returns holds the file's version and type URL; its
+// resources are the messages.
+//
+// A file shaped as edgectl writes it is read resource by resource, each
+// straight into its own type (readResources). Anything else, and any
+// file that fails there, is read as protojson reads a DiscoveryResponse
+// whole (readWhole), so that what is wrong with it is protojson's own
+// word.
 func readDiscoveryFile(path string, data []byte) (*discoveryv3.DiscoveryResponse, []proto.Message, error) {
-	js, err := yamlToJSON(data)
+	n, err := firstDocument(data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	var dr discoveryv3.DiscoveryResponse
-	if err := protojson.Unmarshal(js, &dr); err != nil {
+	if dr, msgs, ok := readResources(&n); ok {
+		return dr, msgs, nil
+	}
+	dr, msgs, err := readWhole(&n)
+	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return dr, msgs, nil
+}
+
+// readWhole reads a discovery file's first document as protojson reads a
+// DiscoveryResponse, resources in Any messages, then each resource out of
+// its Any.
+func readWhole(doc *yaml.Node) (*discoveryv3.DiscoveryResponse, []proto.Message, error) {
+	var b bytes.Buffer
+	if len(doc.Content) == 0 {
+		b.WriteString("{}")
+	} else if err := nodeJSON(&b, doc.Content[0]); err != nil {
+		return nil, nil, err
+	}
+	var dr discoveryv3.DiscoveryResponse
+	if err := protojson.Unmarshal(b.Bytes(), &dr); err != nil {
+		return nil, nil, err
 	}
 	out := make([]proto.Message, 0, len(dr.Resources))
 	for _, a := range dr.Resources {
 		m, err := a.UnmarshalNew()
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", path, err)
+			return nil, nil, err
 		}
 		out = append(out, m)
 	}
+	dr.Resources = nil
 	return &dr, out, nil
+}
+
+// readResources reads a discovery file of the shape edgectl writes: a
+// mapping of version_info, resources and type_url (or their JSON names,
+// as protojson takes either), each at most once, the
+// two strings plain strings, and each resource a mapping whose first key
+// is @type, naming a message that is not one of protobuf's well-known
+// types. Each resource's other fields are read by protojson into a message
+// of that type: what protojson makes of the same resource inside an Any,
+// without the Any's round trip through the wire form (encoded, then
+// decoded again), nor its second pass over the fields to find @type. It
+// reports false for any other shape or a resource protojson refuses.
+func readResources(doc *yaml.Node) (*discoveryv3.DiscoveryResponse, []proto.Message, bool) {
+	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, nil, false
+	}
+	top := doc.Content[0].Content
+	dr := &discoveryv3.DiscoveryResponse{}
+	var list *yaml.Node
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(top); i += 2 {
+		k, v := top[i].Value, top[i+1]
+		switch k { // protojson takes a field's JSON name or its own
+		case "version_info":
+			k = "versionInfo"
+		case "type_url":
+			k = "typeUrl"
+		}
+		if seen[k] {
+			return nil, nil, false
+		}
+		seen[k] = true
+		switch {
+		case k == "versionInfo" && isString(v):
+			dr.VersionInfo = v.Value
+		case k == "typeUrl" && isString(v):
+			dr.TypeUrl = v.Value
+		case k == "resources" && v.Kind == yaml.SequenceNode:
+			list = v
+		default:
+			return nil, nil, false
+		}
+	}
+	if list == nil {
+		return dr, nil, true
+	}
+	out := make([]proto.Message, 0, len(list.Content))
+	var b bytes.Buffer
+	for _, r := range list.Content {
+		if r.Kind != yaml.MappingNode || len(r.Content) < 2 || r.Content[0].Value != "@type" || !isString(r.Content[1]) {
+			return nil, nil, false
+		}
+		mt, err := protoregistry.GlobalTypes.FindMessageByURL(r.Content[1].Value)
+		if err != nil || strings.HasPrefix(string(mt.Descriptor().FullName()), "google.protobuf.") {
+			return nil, nil, false
+		}
+		b.Reset()
+		if err := fieldsJSON(&b, r, 2); err != nil {
+			return nil, nil, false
+		}
+		m := mt.New().Interface()
+		if err := protojson.Unmarshal(b.Bytes(), m); err != nil {
+			return nil, nil, false
+		}
+		out = append(out, m)
+	}
+	return dr, out, true
+}
+
+// isString tells a scalar that nodeJSON writes as a JSON string.
+func isString(n *yaml.Node) bool {
+	if n.Kind != yaml.ScalarNode {
+		return false
+	}
+	switch n.ShortTag() {
+	case "!!int", "!!float", "!!bool", "!!null":
+		return false
+	}
+	return true
 }
 
 // yamlToJSON converts the YAML edgectl writes back to JSON: the first
@@ -202,19 +311,7 @@ func firstDocument(data []byte) (yaml.Node, error) {
 func nodeJSON(b *bytes.Buffer, n *yaml.Node) error {
 	switch n.Kind {
 	case yaml.MappingNode:
-		b.WriteByte('{')
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			k, _ := json.Marshal(n.Content[i].Value)
-			b.Write(k)
-			b.WriteByte(':')
-			if err := nodeJSON(b, n.Content[i+1]); err != nil {
-				return err
-			}
-		}
-		b.WriteByte('}')
+		return fieldsJSON(b, n, 0)
 	case yaml.SequenceNode:
 		b.WriteByte('[')
 		for i, c := range n.Content {
@@ -241,5 +338,24 @@ func nodeJSON(b *bytes.Buffer, n *yaml.Node) error {
 	default:
 		return fmt.Errorf("unexpected YAML at line %d", n.Line)
 	}
+	return nil
+}
+
+// fieldsJSON writes a mapping as a JSON object, from its content's entry
+// from on (an even index: a key).
+func fieldsJSON(b *bytes.Buffer, n *yaml.Node, from int) error {
+	b.WriteByte('{')
+	for i := from; i+1 < len(n.Content); i += 2 {
+		if i > from {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(n.Content[i].Value)
+		b.Write(k)
+		b.WriteByte(':')
+		if err := nodeJSON(b, n.Content[i+1]); err != nil {
+			return err
+		}
+	}
+	b.WriteByte('}')
 	return nil
 }
