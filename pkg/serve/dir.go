@@ -46,7 +46,8 @@ type Dir struct {
 func (d Dir) String() string { return "bundles " + d.Path }
 
 // settleDelay lets the renames of one update land before the directory is
-// read: a swap is several events.
+// read: an update is several events. A swap in one rename is read at once
+// (swappedIn).
 const settleDelay = 100 * time.Millisecond
 
 // Watch implements Source.
@@ -69,6 +70,13 @@ func (d Dir) Watch(ctx context.Context, apply func(Load)) error {
 		}
 		rewatch(w, watchList(root), watched)
 	}
+	scanSwap := func() bool {
+		if !sc.scanSwapped(apply) {
+			return false
+		}
+		rewatch(w, watchList(root), watched)
+		return true
+	}
 	rewatch(w, watchList(root), watched) // before the first read, so no change falls between
 	scan()
 	tick := time.NewTicker(rescan)
@@ -82,7 +90,10 @@ func (d Dir) Watch(ctx context.Context, apply func(Load)) error {
 			if !ok {
 				return nil
 			}
-			if relevant(root, ev) && settle == nil {
+			switch {
+			case !relevant(root, ev):
+			case swappedIn(root, ev) && scanSwap():
+			case settle == nil:
 				settle = time.After(settleDelay)
 			}
 		case _, ok := <-w.Errors: // an overflow: events were lost
@@ -99,6 +110,15 @@ func (d Dir) Watch(ctx context.Context, apply func(Load)) error {
 			scan()
 		}
 	}
+}
+
+// swappedIn tells the event of a bundle directory swapped in whole: the
+// root created or renamed into place (a compile output, which edgectl
+// compile --out-dir swaps in with one rename), or a ..data link (a push
+// target, a ConfigMap volume). What it names is complete at once, unless
+// it was made by mkdir and is still being filled: scanSwapped tells.
+func swappedIn(root string, ev fsnotify.Event) bool {
+	return ev.Has(fsnotify.Create) && (ev.Name == root || filepath.Base(ev.Name) == "..data")
 }
 
 // relevant filters events: the parent directory is watched only for the
@@ -221,6 +241,25 @@ func (sc *dirScanner) scan() (Load, bool) {
 		l.Gateways = append(l.Gateways, e.gateway)
 	}
 	return l, changed
+}
+
+// scanSwapped scans at once for a swap (swappedIn), without waiting for
+// the renames of an update to settle, and applies what it read when every
+// bundle read and verified. When one did not, the swap may have been a
+// directory made and still being filled: the scanner is left as it was and
+// it reports false, so that the scan after the settle delay reads the
+// directory again and reports what is still wrong then, once.
+func (sc *dirScanner) scanSwapped(apply func(Load)) bool {
+	prev := *sc // scan replaces entries, never changes the map it had
+	l, changed := sc.scan()
+	if l.Err != nil || len(l.Failed) > 0 {
+		*sc = prev
+		return false
+	}
+	if changed {
+		apply(l)
+	}
+	return true
 }
 
 // bundleDirs lists the bundles under root: root itself when it holds a

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
 	"golang.org/x/sys/unix"
 
 	"github.com/edgectl/edgectl/pkg/bundle"
@@ -276,5 +277,89 @@ func TestReadBundleVerifiesTheDigest(t *testing.T) {
 				t.Errorf("extra file: %v", err)
 			}
 		})
+	}
+}
+
+// TestSwapReadAtOnce: the swap of a compile output (one rename, by
+// bundle.WriteOutput) is an event swappedIn tells, and scanSwapped reads
+// it there and then. A swap that does not verify is not applied and leaves
+// the scanner as it was, so that the scan after the settle delay reports
+// it.
+func TestSwapReadAtOnce(t *testing.T) {
+	t.Parallel()
+	parent := t.TempDir()
+	out := filepath.Join(parent, "out")
+	b1 := compileFiles(t, edgeRepo(map[string]string{"a": "1s"})).Bundles
+	b2 := compileFiles(t, edgeRepo(map[string]string{"a": "2s"})).Bundles
+	if err := bundle.WriteOutput(out, b1); err != nil {
+		t.Fatal(err)
+	}
+	sc := &dirScanner{root: out, entries: map[string]entry{}}
+	var applied []Load
+	apply := func(l Load) { applied = append(applied, l) }
+	if l, changed := sc.scan(); !changed || len(l.Gateways) != 1 || l.Gateways[0].Digest != b1[0].Digest {
+		t.Fatalf("first scan: %+v, changed %v", l, changed)
+	}
+
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Add(parent); err != nil {
+		t.Fatal(err)
+	}
+	if err := bundle.WriteOutput(out, b2); err != nil {
+		t.Fatal(err)
+	}
+	// The events of the swap are queued by now; the deadline only keeps a
+	// failure from hanging.
+	for seen := false; !seen; {
+		select {
+		case ev := <-w.Events:
+			seen = swappedIn(out, ev)
+		case <-time.After(time.Minute):
+			t.Fatal("no event of the swap tells it")
+		}
+	}
+	if !sc.scanSwapped(apply) || len(applied) != 1 || len(applied[0].Gateways) != 1 || applied[0].Gateways[0].Digest != b2[0].Digest {
+		t.Fatalf("the swap to version 2 was not read at once: %+v", applied)
+	}
+
+	// A bundle that does not verify, swapped in.
+	cds := filepath.Join(out, "edge", bundle.XDSDir, "cds.yaml")
+	data, err := os.ReadFile(cds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cds, []byte(strings.Replace(string(data), "2s", "9s", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if sc.scanSwapped(apply) || len(applied) != 1 {
+		t.Fatalf("a damaged bundle read at once: %+v", applied)
+	}
+	if l, changed := sc.scan(); !changed || len(l.Failed) != 1 {
+		t.Fatalf("the scan after the settle delay: %+v, changed %v; want the damaged bundle reported", l, changed)
+	}
+}
+
+func TestSwappedIn(t *testing.T) {
+	t.Parallel()
+	root := "/srv/bundles"
+	for _, tc := range []struct {
+		ev   fsnotify.Event
+		want bool
+	}{
+		{fsnotify.Event{Name: root, Op: fsnotify.Create}, true},
+		{fsnotify.Event{Name: root + "/..data", Op: fsnotify.Create}, true},
+		{fsnotify.Event{Name: root + "/edge/..data", Op: fsnotify.Create}, true},
+		{fsnotify.Event{Name: root + "/..data_tmp", Op: fsnotify.Create}, false},
+		{fsnotify.Event{Name: root + "/edge/manifest.json", Op: fsnotify.Create}, false},
+		{fsnotify.Event{Name: root, Op: fsnotify.Rename}, false},
+		{fsnotify.Event{Name: root + "/..data", Op: fsnotify.Remove}, false},
+	} {
+		if got := swappedIn(root, tc.ev); got != tc.want {
+			t.Errorf("swappedIn(%v) = %v, want %v", tc.ev, got, tc.want)
+		}
 	}
 }
