@@ -3,6 +3,8 @@ package serve
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -11,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/edgectl/edgectl/internal/par"
 	"github.com/edgectl/edgectl/pkg/xds"
 )
 
@@ -87,6 +90,9 @@ func buildVersion(g *Gateway) (*version, error) {
 	// Both flavours share most resources (route configurations are the
 	// same messages): encode each once.
 	enc := wireEncoder{}
+	if err := enc.prepare(envoyResources, grpcResources); err != nil {
+		return nil, fmt.Errorf("build snapshot: %w", err)
+	}
 	envoy, err := enc.snapshot(g.Digest, envoyResources)
 	if err != nil {
 		return nil, fmt.Errorf("build snapshot: %w", err)
@@ -148,12 +154,49 @@ func (w wireEncoder) snapshot(version string, rs map[resourcev3.Type][]types.Res
 	return cachev3.NewSnapshot(version, out)
 }
 
+// prepare encodes every resource of the sets, each once, on every core.
+func (w wireEncoder) prepare(sets ...map[resourcev3.Type][]types.Resource) error {
+	var todo []types.Resource
+	seen := map[types.Resource]bool{}
+	for _, rs := range sets {
+		for _, typ := range slices.Sorted(maps.Keys(rs)) {
+			for _, r := range rs[typ] {
+				if _, ok := w[r]; !ok && !seen[r] {
+					seen[r] = true
+					todo = append(todo, r)
+				}
+			}
+		}
+	}
+	enc := make([]types.Resource, len(todo))
+	errs := make([]error, len(todo))
+	par.Each(len(todo), 0, func(i int) { enc[i], errs[i] = wireForm(todo[i]) })
+	for i, r := range todo {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		w[r] = enc[i]
+	}
+	return nil
+}
+
 var canonical = proto.MarshalOptions{Deterministic: true}
 
 func (w wireEncoder) encode(r types.Resource) (types.Resource, error) {
 	if e, ok := w[r]; ok {
 		return e, nil
 	}
+	e, err := wireForm(r)
+	if err != nil {
+		return nil, err
+	}
+	w[r] = e
+	return e, nil
+}
+
+// wireForm is r's wire form, or r itself when its name is not its first
+// field.
+func wireForm(r types.Resource) (types.Resource, error) {
 	b, err := canonical.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", r.ProtoReflect().Descriptor().FullName(), err)
@@ -161,8 +204,7 @@ func (w wireEncoder) encode(r types.Resource) (types.Resource, error) {
 	num, typ, n := protowire.ConsumeTag(b)
 	name := r.ProtoReflect().Descriptor().Fields().ByNumber(1)
 	if n < 0 || num != 1 || typ != protowire.BytesType || name == nil || name.Kind() != protoreflect.StringKind {
-		w[r] = r // no name first: served as it is
-		return r, nil
+		return r, nil // no name first: served as it is
 	}
 	val, m := protowire.ConsumeBytes(b[n:])
 	if m < 0 {
@@ -175,6 +217,5 @@ func (w wireEncoder) encode(r types.Resource) (types.Resource, error) {
 	if err != nil || !bytes.Equal(hb, b) {
 		return nil, fmt.Errorf("encode %s %q: the wire form differs from the message", r.ProtoReflect().Descriptor().FullName(), val)
 	}
-	w[r] = h.Interface()
 	return h.Interface(), nil
 }

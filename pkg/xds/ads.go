@@ -8,6 +8,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/edgectl/edgectl/internal/par"
 )
 
 // ADSForm turns file-based resources (Files mode, as a bundle holds them)
@@ -49,13 +51,15 @@ func adsAll[T interface {
 	if xs == nil {
 		return nil, nil
 	}
+	// Each resource on its own, on every core: the walk through a
+	// 10,000-route version's messages is most of serve's work to set it.
 	out := make([]T, len(xs))
-	for i, x := range xs {
-		m, err := adsResource(x)
+	errs := make([]error, len(xs))
+	par.Each(len(xs), 0, func(i int) { out[i], errs[i] = adsResource(xs[i]) })
+	for i, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("rewrite %s %q: %w", kind, x.GetName(), err)
+			return nil, fmt.Errorf("rewrite %s %q: %w", kind, xs[i].GetName(), err)
 		}
-		out[i] = m
 	}
 	return out, nil
 }
