@@ -41,18 +41,7 @@ func TestLiteCodec(t *testing.T) {
 		{resourcev3.RouteType, nil, nil},
 	}
 	for _, tt := range tests {
-		msg := &discoveryv3.DiscoveryResponse{VersionInfo: "v1", TypeUrl: tt.typ, Nonce: "7", Canary: true}
-		for _, r := range tt.resources {
-			a, err := anypb.New(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			msg.Resources = append(msg.Resources, a)
-		}
-		b, err := proto.Marshal(msg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := encodeResponse(t, &discoveryv3.DiscoveryResponse{VersionInfo: "v1", TypeUrl: tt.typ, Nonce: "7", Canary: true}, tt.resources...)
 		for size := 1; size <= len(b); size++ {
 			var data mem.BufferSlice
 			for rest := b; len(rest) > 0; rest = rest[min(size, len(rest)):] {
@@ -84,16 +73,7 @@ func TestLiteCodec(t *testing.T) {
 // TestLiteCodecKnownListeners: the listeners of a version whose route
 // names are known are not copied.
 func TestLiteCodecKnownListeners(t *testing.T) {
-	msg := &discoveryv3.DiscoveryResponse{VersionInfo: "known-version", TypeUrl: resourcev3.ListenerType}
-	a, err := anypb.New(&listenerv3.Listener{Name: "http"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg.Resources = append(msg.Resources, a)
-	b, err := proto.Marshal(msg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := encodeResponse(t, &discoveryv3.DiscoveryResponse{VersionInfo: "known-version", TypeUrl: resourcev3.ListenerType}, &listenerv3.Listener{Name: "http"})
 	read := func() *liteResponse {
 		got := &liteResponse{}
 		if err := (liteCodec{}).Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, got); err != nil {
@@ -110,4 +90,21 @@ func TestLiteCodecKnownListeners(t *testing.T) {
 	if got := read(); len(got.listeners) != 0 {
 		t.Fatalf("a known version: %d listeners read", len(got.listeners))
 	}
+}
+
+// encodeResponse encodes msg with the resources in it.
+func encodeResponse(t *testing.T, msg *discoveryv3.DiscoveryResponse, resources ...proto.Message) []byte {
+	t.Helper()
+	for _, r := range resources {
+		a, err := anypb.New(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg.Resources = append(msg.Resources, a)
+	}
+	b, err := proto.Marshal(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
