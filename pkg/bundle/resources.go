@@ -189,10 +189,9 @@ func readWhole(doc *yaml.Node) (*discoveryv3.DiscoveryResponse, []proto.Message,
 
 // readResources reads a discovery file of the shape edgectl writes: a
 // mapping of version_info, resources and type_url (or their JSON names,
-// as protojson takes either), each at most once, the
-// two strings plain strings, and each resource a mapping whose first key
-// is @type, naming a message that is not one of protobuf's well-known
-// types. Each resource's other fields are read by protojson into a message
+// as protojson takes either), each at most once, the two strings plain
+// strings, and each resource a mapping whose first key is @type, naming a
+// message that is not one of protobuf's well-known types. Each resource's other fields are read by protojson into a message
 // of that type: what protojson makes of the same resource inside an Any,
 // without the Any's round trip through the wire form (encoded, then
 // decoded again), nor its second pass over the fields to find @type. It
