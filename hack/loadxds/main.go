@@ -108,12 +108,15 @@ func main() {
 	flag.BoolVar(&c.LogServer, "log-server", false, "copy the server's log to stderr")
 	flag.DurationVar(&c.Hold, "hold", 0, "keep the server and streams up this long after measuring, to inspect them")
 	flag.StringVar(&c.Profile, "profile", "", "write the server's CPU and heap profiles of the push into this directory (builds edgectl with -tags edgectl_profile)")
+	warm := flag.Bool("warm", true, "touch the clients' heap before measuring, so that their buffers are not memory touched for the first time (warmHeap)")
 	flag.Parse()
 	// The clients' buffers are fresh memory after every collection (gRPC
 	// pools them in sync.Pools); with 4 KiB pages their faults made the
 	// clients' share of the machine larger than the server's.
 	hugeheap.Enable(hugeheap.Batch)
-	warmHeap(warmBytes)
+	if *warm {
+		warmHeap(warmBytes)
+	}
 	r, err := Run(c)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadxds:", err)
