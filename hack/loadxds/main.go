@@ -53,6 +53,7 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/mem"
@@ -157,6 +158,12 @@ const warmBytes = 2 << 30
 // on other machines; their page faults would be this machine's time taken
 // from the server.
 func warmHeap(n int) {
+	// At most a quarter of the machine: a small one measures cold.
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) != nil {
+		return
+	}
+	n = min(n, int(uint64(si.Totalram)*uint64(si.Unit)/4))
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(int64(n + n/2))
 	blocks := make([][]byte, n/(64<<20))
