@@ -29,12 +29,12 @@ const memoryLimit = 1280 << 20
 const batchGCPercent = 50
 
 // tuneRuntime sets the runtime up for the command: huge pages for every
-// command (serve reads and encodes a whole bundle per version, and with
-// 4 KiB pages half of reading a 10,000-route bundle was page faults), and
-// batch pacing for the commands that run once and allocate most of their
-// memory once (batch: every command but serve). Main calls it, not the
-// commands, so tests that run commands in their own process keep Go's
-// defaults.
+// command (serve reads and encodes a whole bundle per version; with 4 KiB
+// pages, reading a 10,000-route bundle in make load took 0.52 s instead
+// of 0.40 s), and batch pacing for the commands that run once and
+// allocate most of their memory once (batch: every command but serve).
+// Main calls it, not the commands, so tests that run commands in their
+// own process keep Go's defaults.
 func tuneRuntime(batch bool) {
 	if !batch {
 		hugeheap.Enable(hugeheap.Server)
