@@ -56,20 +56,23 @@ func TestEnable(t *testing.T) {
 	}
 
 	t.Setenv(Off, "")
-	n := enable(Batch)
-	after := hugeSpans(t)
-	if Mode() != "madvise" {
-		// Huge pages come without asking (always) or not at all.
-		if n != 0 || after != before {
-			t.Fatalf("THP mode %q: Enable marked %d bytes, mappings went from %d to %d", Mode(), n, before, after)
+	for _, max := range []int{Server, Batch} {
+		n := enable(max)
+		after := hugeSpans(t)
+		if Mode() != "madvise" {
+			// Huge pages come without asking (always) or not at all.
+			if n != 0 || after != before {
+				t.Fatalf("THP mode %q: Enable marked %d bytes, mappings went from %d to %d", Mode(), n, before, after)
+			}
+			return
 		}
-		return
-	}
-	if n < minSpan || n%hugePage != 0 {
-		t.Fatalf("Enable marked %d bytes, want a whole number of huge pages, at least %d", n, minSpan)
-	}
-	if after-before < n {
-		t.Fatalf("Enable says it marked %d bytes, but marked mappings grew by %d", n, after-before)
+		if n < minSpan || n > max || n%hugePage != 0 {
+			t.Fatalf("Enable(%d) marked %d bytes, want a whole number of huge pages, at least %d and at most %[1]d", max, n, minSpan)
+		}
+		if after-before < n {
+			t.Fatalf("Enable says it marked %d bytes, but marked mappings grew by %d", n, after-before)
+		}
+		before = after
 	}
 }
 
