@@ -8,11 +8,8 @@ import (
 	"io/fs"
 	"maps"
 	"path"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -21,6 +18,7 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/edgectl/edgectl/internal/par"
 	"github.com/edgectl/edgectl/pkg/xds"
 )
 
@@ -271,16 +269,7 @@ func (b *Bundle) index(name func(string) string) ([]ResourceEntry, *xds.Resource
 		}
 	}
 	results := make([]fileIndex, len(files))
-	next := atomic.Int64{}
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(files)) {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < len(files); i = int(next.Add(1)) - 1 {
-				results[i] = indexFile(files[i], name)
-			}
-		})
-	}
-	wg.Wait()
+	par.Each(len(files), 0, func(i int) { results[i] = indexFile(files[i], name) })
 
 	var entries []ResourceEntry
 	var probs []Problem

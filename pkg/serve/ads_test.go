@@ -7,6 +7,7 @@ import (
 
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -184,11 +185,11 @@ func TestWireForm(t *testing.T) {
 	all = append(all, resources(pl.Clusters)...)
 	all = append(all, resources(pl.Endpoints)...)
 	enc := wireEncoder{}
+	if err := enc.encode(map[resourcev3.Type][]types.Resource{"all": all}); err != nil {
+		t.Fatal(err)
+	}
 	for _, r := range all {
-		w, err := enc.encode(r)
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := enc[r]
 		want, _ := canonical.Marshal(r)
 		got, _ := canonical.Marshal(w)
 		if !bytes.Equal(got, want) {
@@ -202,9 +203,11 @@ func TestWireForm(t *testing.T) {
 			t.Errorf("%s: wire form does not decode to the message (%v)", cachev3.GetResourceName(r), err)
 		}
 	}
-	w1, _ := enc.encode(pl.Routes[0])
-	w2, _ := enc.encode(pl.Routes[0])
-	if w1 != w2 {
+	w1 := enc[pl.Routes[0]]
+	if err := enc.encode(map[resourcev3.Type][]types.Resource{resourcev3.RouteType: {pl.Routes[0]}}); err != nil {
+		t.Fatal(err)
+	}
+	if w2 := enc[pl.Routes[0]]; w1 != w2 {
 		t.Error("a message is encoded twice")
 	}
 }

@@ -90,9 +90,6 @@ func buildVersion(g *Gateway) (*version, error) {
 	// Both flavours share most resources (route configurations are the
 	// same messages): encode each once.
 	enc := wireEncoder{}
-	if err := enc.prepare(envoyResources, grpcResources); err != nil {
-		return nil, fmt.Errorf("build snapshot: %w", err)
-	}
 	envoy, err := enc.snapshot(g.Digest, envoyResources)
 	if err != nil {
 		return nil, fmt.Errorf("build snapshot: %w", err)
@@ -139,32 +136,30 @@ func resources[T types.Resource](xs []T) []types.Resource {
 type wireEncoder map[proto.Message]types.Resource
 
 func (w wireEncoder) snapshot(version string, rs map[resourcev3.Type][]types.Resource) (*cachev3.Snapshot, error) {
+	if err := w.encode(rs); err != nil {
+		return nil, err
+	}
 	out := make(map[resourcev3.Type][]types.Resource, len(rs))
 	for typ, list := range rs {
 		enc := make([]types.Resource, len(list))
 		for i, r := range list {
-			e, err := w.encode(r)
-			if err != nil {
-				return nil, err
-			}
-			enc[i] = e
+			enc[i] = w[r]
 		}
 		out[typ] = enc
 	}
 	return cachev3.NewSnapshot(version, out)
 }
 
-// prepare encodes every resource of the sets, each once, on every core.
-func (w wireEncoder) prepare(sets ...map[resourcev3.Type][]types.Resource) error {
+// encode puts the wire form of every resource of rs not encoded yet in w,
+// each resource on its own, on every core.
+func (w wireEncoder) encode(rs map[resourcev3.Type][]types.Resource) error {
 	var todo []types.Resource
 	seen := map[types.Resource]bool{}
-	for _, rs := range sets {
-		for _, typ := range slices.Sorted(maps.Keys(rs)) {
-			for _, r := range rs[typ] {
-				if _, ok := w[r]; !ok && !seen[r] {
-					seen[r] = true
-					todo = append(todo, r)
-				}
+	for _, typ := range slices.Sorted(maps.Keys(rs)) {
+		for _, r := range rs[typ] {
+			if _, ok := w[r]; !ok && !seen[r] {
+				seen[r] = true
+				todo = append(todo, r)
 			}
 		}
 	}
@@ -181,18 +176,6 @@ func (w wireEncoder) prepare(sets ...map[resourcev3.Type][]types.Resource) error
 }
 
 var canonical = proto.MarshalOptions{Deterministic: true}
-
-func (w wireEncoder) encode(r types.Resource) (types.Resource, error) {
-	if e, ok := w[r]; ok {
-		return e, nil
-	}
-	e, err := wireForm(r)
-	if err != nil {
-		return nil, err
-	}
-	w[r] = e
-	return e, nil
-}
 
 // wireForm is r's wire form, or r itself when its name is not its first
 // field.
